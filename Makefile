@@ -1,0 +1,38 @@
+# Thin wrapper over CMake. Every target installs missing Debian packages first.
+#   make          build build/runner and build/plugins/*.so
+#   make run      build, then run configs/momentum_sweep.yaml into results/
+#   make test     build, then run the whole test suite (Criterion via CTest)
+#   make asan     the test suite again under AddressSanitizer + UBSan (build-asan/)
+#   make bench    the benchmarks against numpy / PyTorch (bench/README.md)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/runner configs/momentum_sweep.yaml --force
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRUNNER_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+bench: build
+	@RUNNER_DEPS=bench scripts/install-deps.sh
+	bench/sweep.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

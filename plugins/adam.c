@@ -1,0 +1,117 @@
+/*
+ * adam.c: Adam and AdamW as torch.optim.Adam / torch.optim.AdamW
+ * (PyTorch 1.13, single-tensor path), float32. The two differ only in how
+ * weight decay enters:
+ *   adam   g = grad + weight_decay * w             (L2 in the gradient)
+ *   adamw  w = w * (1 - lr * weight_decay)         (decoupled, before the step)
+ * then, with t counting steps and bias corrections computed in double:
+ *   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
+ *   vmax = max(vmax, v)                            (amsgrad)
+ *   w -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+ */
+#include <math.h>
+#include <runner/plugin.h>
+#include <string.h>
+
+typedef struct {
+    double lr, beta1, beta2;
+    float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay;
+    int amsgrad, maximize, decoupled;
+    uint64_t t;
+} adam_state_t;
+#define ADAM_HEADER 128
+_Static_assert(sizeof(adam_state_t) <= ADAM_HEADER, "header fits");
+
+#define ADAM_PARAMS(wd_default, wd_doc)                                                          \
+    {"lr", RUNNER_PARAM_FLOAT, RUNNER_PARAM_LOG, 1e-3, 0.0, 1e6, "learning rate"},              \
+    {"beta1", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MAX_EXCLUSIVE, 0.9, 0.0, 1.0,                     \
+     "decay of the first-moment average"},                                                      \
+    {"beta2", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MAX_EXCLUSIVE, 0.999, 0.0, 1.0,                   \
+     "decay of the second-moment average"},                                                     \
+    {"eps", RUNNER_PARAM_FLOAT, RUNNER_PARAM_LOG, 1e-8, 0.0, 1.0, "added to the denominator"},   \
+    {"weight_decay", RUNNER_PARAM_FLOAT, 0, wd_default, 0.0, 1e6, wd_doc},                       \
+    {"amsgrad", RUNNER_PARAM_BOOL, 0, 0.0, 0.0, 1.0, "use the maximum of past second moments"}, \
+    {"maximize", RUNNER_PARAM_BOOL, 0, 0.0, 0.0, 1.0, "maximize the objective instead of minimizing"}
+
+static const runner_param_t adam_params[] = {ADAM_PARAMS(0.0, "L2 penalty added to the gradient")};
+static const runner_param_t adamw_params[] = {ADAM_PARAMS(0.01, "decoupled weight decay (AdamW)")};
+
+/* State: header, then m[n], v[n], vmax[n]. */
+static size_t adam_state_bytes(size_t n, const double *hp)
+{
+    (void)hp;
+    return ADAM_HEADER + 3 * n * sizeof(float);
+}
+
+static int init_common(void *state, size_t n, const double *hp, int decoupled)
+{
+    adam_state_t s = {.lr = hp[0], .beta1 = hp[1], .beta2 = hp[2],
+                      .beta1_f = (float)hp[1], .beta2_f = (float)hp[2],
+                      .one_minus_beta1 = (float)(1.0 - hp[1]), .one_minus_beta2 = (float)(1.0 - hp[2]),
+                      .eps = (float)hp[3], .weight_decay = (float)hp[4],
+                      .amsgrad = hp[5] != 0.0, .maximize = hp[6] != 0.0, .decoupled = decoupled};
+    memcpy(state, &s, sizeof s);
+    memset((char *)state + ADAM_HEADER, 0, 3 * n * sizeof(float));
+    return RUNNER_OK;
+}
+static int adam_init(void *state, size_t n, const double *hp, uint64_t seed, runner_err_t *err)
+{
+    (void)seed, (void)err;
+    return init_common(state, n, hp, 0);
+}
+static int adamw_init(void *state, size_t n, const double *hp, uint64_t seed, runner_err_t *err)
+{
+    (void)seed, (void)err;
+    return init_common(state, n, hp, 1);
+}
+
+static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    (void)err;
+    adam_state_t *s = state;
+    float *m = (float *)((char *)state + ADAM_HEADER), *v = m + n, *vmax = v + n;
+    s->t++;
+    const double bc1 = 1.0 - pow(s->beta1, (double)s->t);
+    const double bc2_sqrt = sqrt(1.0 - pow(s->beta2, (double)s->t));
+    const float neg_step = (float)-(s->lr / bc1), bc2s = (float)bc2_sqrt;
+    const float decay = (float)(1.0 - s->lr * (double)s->weight_decay);
+    for (size_t i = 0; i < n; i++) {
+        float gi = s->maximize ? -g[i] : g[i];
+        if (s->decoupled) w[i] = w[i] * decay;
+        else if (s->weight_decay != 0.0f) gi = gi + s->weight_decay * w[i];
+        m[i] = m[i] * s->beta1_f + s->one_minus_beta1 * gi;
+        v[i] = v[i] * s->beta2_f + s->one_minus_beta2 * gi * gi;
+        float denom_sq = v[i];
+        if (s->amsgrad) {
+            vmax[i] = fmaxf(vmax[i], v[i]);
+            denom_sq = vmax[i];
+        }
+        const float denom = sqrtf(denom_sq) / bc2s + s->eps;
+        w[i] = w[i] + neg_step * m[i] / denom;
+    }
+    return RUNNER_OK;
+}
+
+static const runner_optimizer_ops_t adam_ops = {
+    .size = sizeof(runner_optimizer_ops_t),
+    .state_bytes = adam_state_bytes, .init = adam_init, .step = adam_step,
+};
+static const runner_optimizer_ops_t adamw_ops = {
+    .size = sizeof(runner_optimizer_ops_t),
+    .state_bytes = adam_state_bytes, .init = adamw_init, .step = adam_step,
+};
+
+#define N_OF(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))
+static const runner_plugin_t descriptors[] = {
+    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adam", .version = "1.0.0",
+     .doc = "Adam: bias-corrected moving averages of the gradient and its square",
+     .params = adam_params, .n_params = N_OF(adam_params), .optimizer = &adam_ops},
+    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adamw", .version = "1.0.0",
+     .doc = "AdamW: Adam with decoupled weight decay",
+     .params = adamw_params, .n_params = N_OF(adamw_params), .optimizer = &adamw_ops},
+};
+
+RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)
+{
+    return index < N_OF(descriptors) ? &descriptors[index] : NULL;
+}

@@ -1,0 +1,90 @@
+/*
+ * rmsprop.c: RMSProp as torch.optim.RMSprop (PyTorch 1.13), float32.
+ *   g = grad (negated when maximize) + weight_decay * w
+ *   sq = alpha * sq + (1 - alpha) * g * g
+ *   avg = sqrt(sq - ga * ga) + eps with ga = alpha * ga + (1 - alpha) * g   (centered)
+ *       | sqrt(sq) + eps
+ *   buf = momentum * buf + g / avg; w -= lr * buf     (momentum > 0)
+ *   w -= lr * g / avg                                 (otherwise)
+ */
+#include <math.h>
+#include <runner/plugin.h>
+#include <string.h>
+
+typedef struct {
+    float lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
+    int centered, maximize;
+} rmsprop_state_t;
+#define RMSPROP_HEADER 64
+_Static_assert(sizeof(rmsprop_state_t) <= RMSPROP_HEADER, "header fits");
+
+static const runner_param_t params[] = {
+    {"lr", RUNNER_PARAM_FLOAT, RUNNER_PARAM_LOG, 0.01, 0.0, 1e6, "learning rate"},
+    {"alpha", RUNNER_PARAM_FLOAT, 0, 0.99, 0.0, 1.0, "smoothing constant of the squared-gradient average"},
+    {"eps", RUNNER_PARAM_FLOAT, RUNNER_PARAM_LOG, 1e-8, 0.0, 1.0, "added to the denominator"},
+    {"weight_decay", RUNNER_PARAM_FLOAT, 0, 0.0, 0.0, 1e6, "L2 penalty added to the gradient"},
+    {"momentum", RUNNER_PARAM_FLOAT, 0, 0.0, 0.0, 1e6, "momentum factor (0 = none)"},
+    {"centered", RUNNER_PARAM_BOOL, 0, 0.0, 0.0, 1.0, "normalise by the estimated variance of the gradient"},
+    {"maximize", RUNNER_PARAM_BOOL, 0, 0.0, 0.0, 1.0, "maximize the objective instead of minimizing"},
+};
+
+/* State: header, then sq[n], ga[n], buf[n]. */
+static size_t rmsprop_state_bytes(size_t n, const double *hp)
+{
+    (void)hp;
+    return RMSPROP_HEADER + 3 * n * sizeof(float);
+}
+
+static int rmsprop_init(void *state, size_t n, const double *hp, uint64_t seed, runner_err_t *err)
+{
+    (void)seed, (void)err;
+    rmsprop_state_t s = {.lr = (float)hp[0], .alpha = (float)hp[1], .one_minus_alpha = (float)(1.0 - hp[1]),
+                         .eps = (float)hp[2], .weight_decay = (float)hp[3], .momentum = (float)hp[4],
+                         .centered = hp[5] != 0.0, .maximize = hp[6] != 0.0};
+    memcpy(state, &s, sizeof s);
+    memset((char *)state + RMSPROP_HEADER, 0, 3 * n * sizeof(float));
+    return RUNNER_OK;
+}
+
+static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    (void)err;
+    const rmsprop_state_t *s = state;
+    float *sq = (float *)((char *)state + RMSPROP_HEADER), *ga = sq + n, *buf = ga + n;
+    for (size_t i = 0; i < n; i++) {
+        float gi = s->maximize ? -g[i] : g[i];
+        if (s->weight_decay != 0.0f) gi = gi + s->weight_decay * w[i];
+        sq[i] = sq[i] * s->alpha + s->one_minus_alpha * gi * gi;
+        float avg;
+        if (s->centered) {
+            ga[i] = ga[i] * s->alpha + s->one_minus_alpha * gi;
+            avg = sqrtf(sq[i] + -1.0f * ga[i] * ga[i]);
+        } else {
+            avg = sqrtf(sq[i]);
+        }
+        avg = avg + s->eps;
+        if (s->momentum > 0.0f) {
+            buf[i] = buf[i] * s->momentum + 1.0f * gi / avg;
+            w[i] = w[i] + (-s->lr) * buf[i];
+        } else {
+            w[i] = w[i] + (-s->lr) * gi / avg;
+        }
+    }
+    return RUNNER_OK;
+}
+
+static const runner_optimizer_ops_t ops = {
+    .size = sizeof(runner_optimizer_ops_t),
+    .state_bytes = rmsprop_state_bytes, .init = rmsprop_init, .step = rmsprop_step,
+};
+
+static const runner_plugin_t descriptor = {
+    RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "rmsprop", .version = "1.0.0",
+    .doc = "RMSProp: steps scaled by a moving average of squared gradients",
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+};
+
+RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)
+{
+    return index == 0 ? &descriptor : NULL;
+}

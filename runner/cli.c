@@ -1,0 +1,123 @@
+/* cli.c: argument parsing. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char cli_usage[] =
+    "usage: runner CONFIG [options]       run an experiment\n"
+    "       runner plugins                list the plugins found\n"
+    "       runner describe NAME          show a plugin's parameters\n"
+    "\n"
+    "options:\n"
+    "  --set PATH=VALUE   override a config value (YAML), e.g. --set optimizer.lr=0.3,\n"
+    "                     --set steps=50, --set grid.optimizer.lr=[0.1,0.2] (repeatable)\n"
+    "  -o, --output FILE  write results to FILE instead of the config's output\n"
+    "  -j, --jobs N       threads (default: OMP_NUM_THREADS, else all cores)\n"
+    "  --dry-run          print the cells and exit without running\n"
+    "  --force            overwrite an existing output file\n"
+    "  --quiet            no progress line and no summary\n"
+    "  --plugin-path DIR  also search DIR for plugins (repeatable; after RUNNER_PLUGIN_PATH)\n"
+    "  -h, --help         this help\n"
+    "  --version          print the version\n"
+    "\n"
+    "exit status: 0 success (diverged cells are results), 1 runtime failure or a failed cell,\n"
+    "             2 usage or config error (nothing is written)\n";
+
+static err_code_t usage_error(err_t *err, const char *fmt, const char *arg)
+{
+    return err_set(err, ERR_USAGE, (mark_t){0}, fmt, arg);
+}
+
+/* "--opt VALUE" or "--opt=VALUE" */
+static const char *option_value(int argc, char **argv, int *i, const char *longname, const char *shortname)
+{
+    const char *a = argv[*i];
+    size_t ll = strlen(longname);
+    if (!strncmp(a, longname, ll) && a[ll] == '=') return a + ll + 1;
+    if (!strcmp(a, longname) || (shortname && !strcmp(a, shortname))) {
+        if (*i + 1 >= argc) return NULL;
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+static bool is_option(const char *a, const char *longname, const char *shortname)
+{
+    size_t ll = strlen(longname);
+    return !strcmp(a, longname) || (shortname && !strcmp(a, shortname)) || (!strncmp(a, longname, ll) && a[ll] == '=');
+}
+
+err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->overrides = calloc((size_t)argc + 1, sizeof *cli->overrides);
+    cli->plugin_dirs = calloc((size_t)argc + 1, sizeof *cli->plugin_dirs);
+    if (!cli->overrides || !cli->plugin_dirs) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    const char *positional[3];
+    int n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli->command = CMD_HELP;
+            return ERR_OK;
+        }
+        if (!strcmp(a, "--version")) {
+            cli->command = CMD_VERSION;
+            return ERR_OK;
+        }
+        if (!strcmp(a, "--dry-run")) cli->dry_run = true;
+        else if (!strcmp(a, "--force")) cli->force = true;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = true;
+        else if (is_option(a, "--set", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--set", NULL))) return usage_error(err, "%s needs PATH=VALUE", a);
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) return usage_error(err, "--set needs PATH=VALUE, got '%s'", v);
+            char *path = strndup(v, (size_t)(eq - v));
+            if (!path) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+            cli->overrides[cli->n_overrides++] = (override_t){path, eq + 1};
+        } else if (is_option(a, "--output", "-o")) {
+            if (!(cli->output = option_value(argc, argv, &i, "--output", "-o"))) return usage_error(err, "%s needs a file name", a);
+        } else if (is_option(a, "--jobs", "-j")) {
+            if (!(v = option_value(argc, argv, &i, "--jobs", "-j"))) return usage_error(err, "%s needs a number", a);
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 4096) return usage_error(err, "-j needs a thread count from 1 to 4096, got '%s'", v);
+            cli->threads = (int)n;
+        } else if (is_option(a, "--plugin-path", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--plugin-path", NULL))) return usage_error(err, "%s needs a directory", a);
+            cli->plugin_dirs[cli->n_plugin_dirs++] = v;
+        } else if (!strncmp(a, "-j", 2) && a[2]) {
+            char *end;
+            long n = strtol(a + 2, &end, 10);
+            if (*end || n < 1 || n > 4096) return usage_error(err, "-j needs a thread count from 1 to 4096, got '%s'", a + 2);
+            cli->threads = (int)n;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(err, "unknown option '%s' (see runner --help)", a);
+        } else {
+            if (n_pos == 3) return usage_error(err, "unexpected argument '%s'", a);
+            positional[n_pos++] = a;
+        }
+    }
+    if (n_pos == 0) return usage_error(err, "%s", "no config given (see runner --help)");
+    if (!strcmp(positional[0], "plugins")) {
+        if (n_pos > 1) return usage_error(err, "unexpected argument '%s'", positional[1]);
+        cli->command = CMD_PLUGINS;
+    } else if (!strcmp(positional[0], "describe")) {
+        if (n_pos != 2) return usage_error(err, "%s", "describe needs one plugin name: runner describe NAME");
+        cli->command = CMD_DESCRIBE;
+        cli->name = positional[1];
+    } else {
+        if (n_pos > 1) return usage_error(err, "unexpected argument '%s' (one config at a time)", positional[1]);
+        cli->command = CMD_RUN;
+        cli->config = positional[0];
+    }
+    return ERR_OK;
+}
+
+void cli_free(cli_t *cli)
+{
+    for (size_t i = 0; i < cli->n_overrides; i++) free((char *)cli->overrides[i].path);
+    free(cli->overrides);
+    free(cli->plugin_dirs);
+}

@@ -1,0 +1,39 @@
+/*
+ * cli.h: the command line, parsed into a struct; nothing here prints.
+ *
+ *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--quiet]
+ *   runner plugins
+ *   runner describe NAME
+ *   runner --help | --version
+ * --plugin-path DIR (repeatable) works with every command.
+ */
+#ifndef RUNNER_CLI_H
+#define RUNNER_CLI_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "experiment.h"
+
+typedef enum { CMD_RUN, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
+
+typedef struct {
+    command_t command;
+    const char *config;   /* CMD_RUN */
+    const char *name;     /* CMD_DESCRIBE */
+    const char *output;   /* -o */
+    int threads;          /* -j; 0 = OMP_NUM_THREADS or all cores */
+    bool dry_run, force, quiet;
+    override_t *overrides;
+    size_t n_overrides;
+    const char **plugin_dirs;
+    size_t n_plugin_dirs;
+} cli_t;
+
+/* argv strings are borrowed; free with cli_free. */
+err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err);
+void cli_free(cli_t *cli);
+
+extern const char cli_usage[];
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * commands.h: the subcommands. Each returns an error value (reported by
+ * main) and, through *exit_status, what the process should exit with when
+ * there was no error to report.
+ */
+#ifndef RUNNER_COMMANDS_H
+#define RUNNER_COMMANDS_H
+
+#include "cli.h"
+#include "registry.h"
+
+/* What a reported error may point into: the config text and the loaded
+ * experiment (marks of --set values live in its arena). cmd_run fills it;
+ * main prints the error, then frees it. */
+typedef struct {
+    char *config_text;
+    experiment_t exp;
+    bool have_exp;
+} run_context_t;
+
+void run_context_free(run_context_t *ctx);
+/* The text a mark points into, for printing the line and caret. */
+const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark);
+
+err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err);
+err_code_t cmd_plugins(const registry_t *reg, err_t *err);
+err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * main.c: the one place that prints errors and chooses the exit status.
+ * Everything below returns error values.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "registry.h"
+#include "version.h"
+
+/* The command line as given, recorded in the results file. */
+int runner_argc;
+char **runner_argv;
+
+static int exit_status_for(err_code_t code, int run_status)
+{
+    if (code == ERR_USAGE || code == ERR_CONFIG) return 2;
+    if (code == ERR_IO) return run_status == 1 ? 1 : 2;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    runner_argc = argc;
+    runner_argv = argv;
+    err_t err = {0};
+    cli_t cli;
+    if (cli_parse(argc, argv, &cli, &err)) {
+        fprintf(stderr, "runner: error: %s\n", err.msg);
+        cli_free(&cli);
+        return 2;
+    }
+    if (cli.command == CMD_HELP) {
+        fputs(cli_usage, stdout);
+        cli_free(&cli);
+        return 0;
+    }
+    if (cli.command == CMD_VERSION) {
+        printf("runner %s (plugin ABI %d.%d)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
+        cli_free(&cli);
+        return 0;
+    }
+    registry_t reg;
+    registry_init(&reg);
+    err_code_t rc = registry_scan_all(&reg, cli.plugin_dirs, cli.n_plugin_dirs, &err);
+    int status = 2;
+    run_context_t ctx = {0};
+    if (rc == ERR_OK) {
+        switch (cli.command) {
+        case CMD_PLUGINS: rc = cmd_plugins(&reg, &err), status = 0; break;
+        case CMD_DESCRIBE: rc = cmd_describe(&reg, cli.name, &err), status = 0; break;
+        default: rc = cmd_run(&cli, &reg, &ctx, &status, &err); break;
+        }
+    }
+    if (rc) {
+        err_print(&err, run_context_source(&ctx, &cli, &err.mark), "runner");
+        status = exit_status_for(rc, status);
+    }
+    run_context_free(&ctx);
+    registry_free(&reg);
+    cli_free(&cli);
+    return status;
+}

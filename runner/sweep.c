@@ -1,0 +1,269 @@
+/* sweep.c: OpenMP workers over batches of cells, one HDF5 writer thread. */
+#include "sweep.h"
+
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cell_run.h"
+
+#define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */
+
+typedef struct {
+    size_t c0, c1; /* cells [c0, c1) */
+    float *params, *loss, *grad_norm;
+    int8_t *status;
+    double *wall;
+    char (*failure)[RUNNER_ERR_MAX];
+} slot_t;
+
+typedef struct {
+    const experiment_t *exp;
+    h5out_t *out;
+    size_t S, P, batch_cells, n_batches;
+    slot_t *slots;
+    size_t n_slots;
+    /* free slots (a stack) and filled slots (a FIFO), under one lock */
+    pthread_mutex_t lock;
+    pthread_cond_t slot_freed, slot_filled;
+    size_t *free_stack, n_free;
+    size_t *ready, ready_head, ready_tail; /* ring of n_slots + 1 */
+    size_t batches_written;
+    bool write_failed;
+    err_t write_err;
+    sweep_summary_t *sum;
+    bool progress;
+    double t0;
+} sweep_t;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static size_t take_free_slot(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->n_free == 0) pthread_cond_wait(&s->slot_freed, &s->lock);
+    size_t i = s->free_stack[--s->n_free];
+    pthread_mutex_unlock(&s->lock);
+    return i;
+}
+
+static void hand_to_writer(sweep_t *s, size_t i)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ready[s->ready_tail] = i;
+    s->ready_tail = (s->ready_tail + 1) % (s->n_slots + 1);
+    pthread_cond_signal(&s->slot_filled);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void compute_batch(sweep_t *s, slot_t *sl, void *state, void *work)
+{
+    const experiment_t *exp = s->exp;
+    for (size_t c = sl->c0; c < sl->c1; c++) {
+        size_t k = c - sl->c0;
+        const cell_t *cell = &exp->cells[c];
+        runner_err_t perr;
+        double t0 = now_seconds();
+        sl->status[k] = (int8_t)cell_run(cell, s->S, s->P, state, work, sl->params + k * s->S * s->P,
+                                         sl->loss + k * s->S, sl->grad_norm + k * s->S, &perr);
+        sl->wall[k] = now_seconds() - t0;
+        memcpy(sl->failure[k], perr.msg, RUNNER_ERR_MAX);
+    }
+}
+
+/* The summary is computed from what is written, in cell order per batch. */
+static void summarise(sweep_t *s, const slot_t *sl)
+{
+    sweep_summary_t *sum = s->sum;
+    for (size_t c = sl->c0; c < sl->c1; c++) {
+        size_t k = c - sl->c0;
+        switch (sl->status[k]) {
+        case STATUS_OK: {
+            sum->ok++;
+            double final = sl->loss[k * s->S + s->exp->cells[c].steps];
+            if (!sum->have_best || final < sum->best_loss || (final == sum->best_loss && c < sum->best_cell)) {
+                sum->have_best = true;
+                sum->best_loss = final;
+                sum->best_cell = c;
+            }
+            break;
+        }
+        case STATUS_DIVERGED: sum->diverged++; break;
+        default:
+            if (sum->failed++ == 0 || c < sum->first_failed) {
+                sum->first_failed = c;
+                memcpy(sum->first_failure, sl->failure[k], RUNNER_ERR_MAX);
+            }
+        }
+    }
+}
+
+static void draw_progress(sweep_t *s, bool final)
+{
+    size_t done = s->sum->ok + s->sum->diverged + s->sum->failed, total = s->exp->n_cells;
+    double el = now_seconds() - s->t0;
+    if (final) {
+        fprintf(stderr, "\r\033[K");
+        return;
+    }
+    double eta = done ? el * (double)(total - done) / (double)done : 0.0;
+    fprintf(stderr, "\r\033[K  %zu/%zu cells  %3.0f%%  %.1fs elapsed  ETA %.1fs", done, total,
+            100.0 * (double)done / (double)total, el, eta);
+    fflush(stderr);
+}
+
+static void *writer_main(void *arg)
+{
+    sweep_t *s = arg;
+    double last_draw = 0.0;
+    for (size_t b = 0; b < s->n_batches; b++) {
+        pthread_mutex_lock(&s->lock);
+        while (s->ready_head == s->ready_tail) pthread_cond_wait(&s->slot_filled, &s->lock);
+        size_t i = s->ready[s->ready_head];
+        s->ready_head = (s->ready_head + 1) % (s->n_slots + 1);
+        pthread_mutex_unlock(&s->lock);
+        bool failed = __atomic_load_n(&s->write_failed, __ATOMIC_RELAXED);
+
+        slot_t *sl = &s->slots[i];
+        if (!failed && sl->c1 > sl->c0) {
+            err_t e = {0};
+            if (h5out_write_cells(s->out, sl->c0, sl->c1, sl->params, sl->loss, sl->grad_norm, sl->status, sl->wall,
+                                  &e)) {
+                s->write_err = e;
+                __atomic_store_n(&s->write_failed, true, __ATOMIC_RELAXED);
+            } else {
+                summarise(s, sl);
+            }
+        }
+        if (s->progress && now_seconds() - last_draw > 0.2) {
+            draw_progress(s, false);
+            last_draw = now_seconds();
+        }
+        pthread_mutex_lock(&s->lock);
+        s->free_stack[s->n_free++] = i;
+        pthread_cond_signal(&s->slot_freed);
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (s->progress) draw_progress(s, true);
+    return NULL;
+}
+
+static bool alloc_slots(sweep_t *s)
+{
+    size_t bc = s->batch_cells, S = s->S, P = s->P;
+    for (size_t i = 0; i < s->n_slots; i++) {
+        slot_t *sl = &s->slots[i];
+        sl->params = malloc(bc * S * P * sizeof *sl->params);
+        sl->loss = malloc(bc * S * sizeof *sl->loss);
+        sl->grad_norm = malloc(bc * S * sizeof *sl->grad_norm);
+        sl->status = malloc(bc * sizeof *sl->status);
+        sl->wall = malloc(bc * sizeof *sl->wall);
+        sl->failure = malloc(bc * sizeof *sl->failure);
+        if (!sl->params || !sl->loss || !sl->grad_norm || !sl->status || !sl->wall || !sl->failure) return false;
+    }
+    return true;
+}
+
+static void free_slots(sweep_t *s)
+{
+    for (size_t i = 0; s->slots && i < s->n_slots; i++) {
+        slot_t *sl = &s->slots[i];
+        free(sl->params), free(sl->loss), free(sl->grad_norm), free(sl->status), free(sl->wall), free(sl->failure);
+    }
+    free(s->slots);
+    free(s->free_stack);
+    free(s->ready);
+}
+
+err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
+                     err_t *err)
+{
+    memset(sum, 0, sizeof *sum);
+    sweep_t s = {.exp = exp, .out = out, .sum = sum, .progress = opts->progress, .t0 = now_seconds()};
+    s.S = exp->max_steps + 1;
+    s.P = exp->max_dim;
+    int threads = opts->threads > 0 ? opts->threads : 1;
+    /* Batches: about 8 per thread for load balance, each at most BATCH_BYTES of output. */
+    size_t cell_bytes = s.S * (s.P + 2) * sizeof(float);
+    size_t by_bytes = BATCH_BYTES / cell_bytes ? BATCH_BYTES / cell_bytes : 1;
+    size_t by_balance = (exp->n_cells + (size_t)threads * 8 - 1) / ((size_t)threads * 8);
+    s.batch_cells = by_balance < by_bytes ? by_balance : by_bytes;
+    if (s.batch_cells == 0) s.batch_cells = 1;
+    s.n_batches = (exp->n_cells + s.batch_cells - 1) / s.batch_cells;
+    if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
+    s.n_slots = 2 * (size_t)threads + 1;
+    s.slots = calloc(s.n_slots, sizeof *s.slots);
+    s.free_stack = malloc(s.n_slots * sizeof *s.free_stack);
+    s.ready = malloc((s.n_slots + 1) * sizeof *s.ready);
+    if (!s.slots || !s.free_stack || !s.ready || !alloc_slots(&s)) {
+        free_slots(&s);
+        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu output buffers of %zu cells",
+                       s.n_slots, s.batch_cells);
+    }
+    for (size_t i = 0; i < s.n_slots; i++) s.free_stack[s.n_free++] = i;
+    /* per-thread optimizer state and work buffers, sized for the largest cell */
+    cell_sizes_t max = {0, 0};
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
+        if (cs.state_bytes > max.state_bytes) max.state_bytes = cs.state_bytes;
+        if (cs.work_bytes > max.work_bytes) max.work_bytes = cs.work_bytes;
+    }
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.slot_freed, NULL);
+    pthread_cond_init(&s.slot_filled, NULL);
+    pthread_t writer;
+    bool oom = false;
+    if (pthread_create(&writer, NULL, writer_main, &s) != 0) {
+        free_slots(&s);
+        return err_set(err, ERR_RUNTIME, (mark_t){0}, "cannot start the writer thread");
+    }
+
+#pragma omp parallel num_threads(threads)
+    {
+        /* Allocated once per thread, before the first step; reused by every cell. */
+        void *state = aligned_alloc(64, max.state_bytes + 64);
+        void *work = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
+        if (!state || !work) {
+#pragma omp atomic write
+            oom = true;
+        }
+        /* Parallel over batches of cells: the outer loop, where the work is independent. */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < s.n_batches; b++) {
+            size_t i = take_free_slot(&s);
+            slot_t *sl = &s.slots[i];
+            sl->c0 = b * s.batch_cells;
+            sl->c1 = sl->c0 + s.batch_cells < exp->n_cells ? sl->c0 + s.batch_cells : exp->n_cells;
+            bool skip;
+#pragma omp atomic read
+            skip = oom;
+            /* after a failure the remaining batches go to the writer empty */
+            if (skip || __atomic_load_n(&s.write_failed, __ATOMIC_RELAXED)) sl->c1 = sl->c0;
+            else compute_batch(&s, sl, state, work);
+            hand_to_writer(&s, i);
+        }
+        free(state);
+        free(work);
+    }
+    pthread_join(writer, NULL);
+    pthread_mutex_destroy(&s.lock);
+    pthread_cond_destroy(&s.slot_freed);
+    pthread_cond_destroy(&s.slot_filled);
+    free_slots(&s);
+    sum->seconds = now_seconds() - s.t0;
+    if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
+    if (s.write_failed) {
+        *err = s.write_err;
+        return ERR_RUNTIME;
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages runner needs, only those missing.
+# Used by `make` (build, run, test); safe to run again.
+set -euo pipefail
+
+# build and run
+pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g-dev)
+# tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
+# results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
+pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
+if [ "${RUNNER_DEPS:-}" = "bench" ] || [ "${RUNNER_DEPS:-}" = "all" ]; then
+  pkgs+=(python3-torch hyperfine)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "error: need root (or sudo) to apt-get install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
