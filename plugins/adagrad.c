@@ -3,6 +3,8 @@
  *   g = grad (negated when maximize) + weight_decay * w
  *   clr = lr / (1 + (t - 1) * lr_decay)          (double, as torch)
  *   sum += g * g;  w -= clr * g / (sqrt(sum) + eps)
+ * Rounding as torch: add(alpha=) and addcmul are fused (fmaf), addcdiv is
+ * (value * t1) / t2 then an add.
  */
 #include <math.h>
 #include <runner/plugin.h>
@@ -52,8 +54,8 @@ static int adagrad_step(void *state, size_t n, float *w, const float *g, runner_
     const float neg_clr = (float)-(s->lr / (1.0 + (double)(s->t - 1) * s->lr_decay));
     for (size_t i = 0; i < n; i++) {
         float gi = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) gi = gi + s->weight_decay * w[i];
-        sum[i] = sum[i] + 1.0f * gi * gi;
+        if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
+        sum[i] = fmaf(gi, gi, sum[i]);
         const float std = sqrtf(sum[i]) + s->eps;
         w[i] = w[i] + neg_clr * gi / std;
     }

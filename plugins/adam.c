@@ -8,6 +8,8 @@
  *   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
  *   vmax = max(vmax, v)                            (amsgrad)
  *   w -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+ * Rounding as torch: add(alpha=) and addcmul are fused (fmaf), addcdiv is
+ * (value * t1) / t2 then an add.
  */
 #include <math.h>
 #include <runner/plugin.h>
@@ -78,12 +80,13 @@ static int adam_step(void *state, size_t n, float *w, const float *g, runner_err
     for (size_t i = 0; i < n; i++) {
         float gi = s->maximize ? -g[i] : g[i];
         if (s->decoupled) w[i] = w[i] * decay;
-        else if (s->weight_decay != 0.0f) gi = gi + s->weight_decay * w[i];
-        m[i] = m[i] * s->beta1_f + s->one_minus_beta1 * gi;
-        v[i] = v[i] * s->beta2_f + s->one_minus_beta2 * gi * gi;
+        else if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
+        m[i] = fmaf(s->one_minus_beta1, gi, m[i] * s->beta1_f);
+        v[i] = fmaf(s->one_minus_beta2 * gi, gi, v[i] * s->beta2_f);
         float denom_sq = v[i];
         if (s->amsgrad) {
-            vmax[i] = fmaxf(vmax[i], v[i]);
+            /* torch.maximum propagates NaN; fmaxf would drop it */
+            vmax[i] = (v[i] > vmax[i] || isnan(v[i])) ? v[i] : vmax[i];
             denom_sq = vmax[i];
         }
         const float denom = sqrtf(denom_sq) / bc2s + s->eps;

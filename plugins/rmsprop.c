@@ -6,6 +6,8 @@
  *       | sqrt(sq) + eps
  *   buf = momentum * buf + g / avg; w -= lr * buf     (momentum > 0)
  *   w -= lr * g / avg                                 (otherwise)
+ * Rounding as torch: add(alpha=) and addcmul are fused (fmaf), addcdiv is
+ * (value * t1) / t2 then an add.
  */
 #include <math.h>
 #include <runner/plugin.h>
@@ -53,19 +55,19 @@ static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_
     float *sq = (float *)((char *)state + RMSPROP_HEADER), *ga = sq + n, *buf = ga + n;
     for (size_t i = 0; i < n; i++) {
         float gi = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) gi = gi + s->weight_decay * w[i];
-        sq[i] = sq[i] * s->alpha + s->one_minus_alpha * gi * gi;
+        if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
+        sq[i] = fmaf(s->one_minus_alpha * gi, gi, sq[i] * s->alpha);
         float avg;
         if (s->centered) {
-            ga[i] = ga[i] * s->alpha + s->one_minus_alpha * gi;
-            avg = sqrtf(sq[i] + -1.0f * ga[i] * ga[i]);
+            ga[i] = fmaf(s->one_minus_alpha, gi, ga[i] * s->alpha);
+            avg = sqrtf(fmaf(-ga[i], ga[i], sq[i]));
         } else {
             avg = sqrtf(sq[i]);
         }
         avg = avg + s->eps;
         if (s->momentum > 0.0f) {
-            buf[i] = buf[i] * s->momentum + 1.0f * gi / avg;
-            w[i] = w[i] + (-s->lr) * buf[i];
+            buf[i] = buf[i] * s->momentum + gi / avg;
+            w[i] = fmaf(-s->lr, buf[i], w[i]);
         } else {
             w[i] = w[i] + (-s->lr) * gi / avg;
         }

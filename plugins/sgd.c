@@ -9,7 +9,10 @@
  *   buf = d (first step) | momentum * buf + (1 - dampening) * d
  *   d = nesterov ? d + momentum * buf : buf        (when momentum != 0)
  *   w = w - lr * d
+ * Each line rounds as torch's kernel does: x.add(y, alpha=a) is one fused
+ * multiply-add (fmaf, a single rounding), x.mul_(m) is a plain product.
  */
+#include <math.h>
 #include <runner/plugin.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,12 +114,12 @@ static int sgd_step(void *state, size_t n, float *w, const float *g, runner_err_
     const float keep = (float)(1.0 - (double)s->dampening); /* torch computes 1 - dampening in double */
     for (size_t i = 0; i < n; i++) {
         float d = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) d = d + s->weight_decay * w[i];
+        if (s->weight_decay != 0.0f) d = fmaf(s->weight_decay, w[i], d);
         if (s->momentum != 0.0f) {
-            buf[i] = s->have_buf ? buf[i] * s->momentum + keep * d : d;
-            d = s->nesterov ? d + s->momentum * buf[i] : buf[i];
+            buf[i] = s->have_buf ? fmaf(keep, d, buf[i] * s->momentum) : d;
+            d = s->nesterov ? fmaf(s->momentum, buf[i], d) : buf[i];
         }
-        w[i] = w[i] + (-s->lr) * d;
+        w[i] = fmaf(-s->lr, d, w[i]);
     }
     s->have_buf = 1;
     return RUNNER_OK;

@@ -1,0 +1,30 @@
+/* helpers.h: shared by the test files. Test-only. */
+#ifndef RUNNER_TEST_HELPERS_H
+#define RUNNER_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment.h"
+#include "registry.h"
+#include "yaml_load.h"
+
+/* The registry of the build's own plugins (build/plugins). */
+static inline void load_build_plugins(registry_t *reg)
+{
+    registry_init(reg);
+    err_t err = {0};
+    cr_assert_eq(registry_scan_dir(reg, RUNNER_BUILD_DIR "/plugins", &err), ERR_OK);
+    cr_assert_gt(reg->n_plugins, 0, "no plugins in %s/plugins", RUNNER_BUILD_DIR);
+}
+
+/* Load an experiment from text; returns the error code, the message in err. */
+static inline err_code_t load_text(experiment_t *exp, const registry_t *reg, const char *text, err_t *err)
+{
+    memset(err, 0, sizeof *err);
+    return experiment_load(exp, "test.yaml", text, strlen(text), NULL, 0, reg, err);
+}
+
+#endif
