@@ -3,6 +3,8 @@
 #define RUNNER_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,5 +28,16 @@ static inline err_code_t load_text(experiment_t *exp, const registry_t *reg, con
     memset(err, 0, sizeof *err);
     return experiment_load(exp, "test.yaml", text, strlen(text), NULL, 0, reg, err);
 }
+
+/* Criterion runs each parameterized case in its own process, where pointers
+ * inside a parameter struct are not valid: parameterize by index into a
+ * static table instead (the table is the same in every process). */
+#define INDEX_PARAMS(suite, name, table)                                              \
+    ParameterizedTestParameters(suite, name)                                          \
+    {                                                                                 \
+        static size_t idx[sizeof table / sizeof table[0]];                            \
+        for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) idx[i] = i;           \
+        return cr_make_param_array(size_t, idx, sizeof idx / sizeof idx[0]);          \
+    }
 
 #endif
