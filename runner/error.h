@@ -42,7 +42,7 @@ void err_append(err_t *err, const char *fmt, ...) __attribute__((format(printf, 
  * when `source` (the whole text of err->mark.file) is given. */
 void err_print(const err_t *err, const char *source, const char *prog);
 
-/* Levenshtein distance, for "did you mean" suggestions. */
+/* Edit distance with transpositions, for "did you mean" suggestions. */
 size_t edit_distance(const char *a, const char *b);
 
 /* The candidate closest to `word`, or NULL when none is plausibly meant. */

@@ -284,14 +284,15 @@ static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
 
 /* ---- optimizer resolution --------------------------------------------- */
 
-/* A parameter that came from another layer than the optimizer's name, and
- * whether it applied to at least one cell. */
+/* Every optimizer parameter seen, by (layer, key): whether it applied to
+ * some cell, and an optimizer that lacked it (set only when another layer
+ * wrote it, so leaving it out was allowed). */
 typedef struct {
     int origin;
     const char *key;
     mark_t mark;
     bool applied;
-    const char *skipped_for; /* an optimizer that lacked it, for the message */
+    const runner_plugin_t *skipped_for;
 } lenient_t;
 
 typedef struct {
@@ -365,9 +366,11 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
             if (p->value->origin != name_origin) {
                 /* written for another optimizer by another layer: left out here */
                 lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
-                if (!l) rc = nomem(err);
-                else if (!l->skipped_for) l->skipped_for = d->name;
-                if (rc) goto out;
+                if (!l) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                if (!l->skipped_for) l->skipped_for = d;
                 continue;
             }
             const char *names[64];
@@ -382,14 +385,12 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
                              d->name, d->name);
             goto out;
         }
-        if (p->value->origin != name_origin) {
-            lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
-            if (!l) {
-                rc = nomem(err);
-                goto out;
-            }
-            l->applied = true;
+        lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
+        if (!l) {
+            rc = nomem(err);
+            goto out;
         }
+        l->applied = true;
         const runner_param_t *sp = &d->params[i];
         char what[160], why[200];
         snprintf(what, sizeof what, "%s.%s", d->name, sp->name);
@@ -583,11 +584,14 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
     }
     for (size_t i = 0; i < lenient.n; i++) {
         const lenient_t *l = &lenient.items[i];
-        if (l->applied) continue;
+        if (l->applied || !l->skipped_for) continue;
+        const runner_plugin_t *d = l->skipped_for;
+        const char *names[64];
+        for (uint32_t k = 0; k < d->n_params; k++) names[k] = d->params[k].name;
+        const char *near = closest_match(l->key, names, d->n_params);
         rc = err_set(err, ERR_CONFIG, l->mark,
-                     "optimizer parameter '%s' applies to no cell: no optimizer in this sweep has it (e.g. '%s' does "
-                     "not)",
-                     l->key, l->skipped_for ? l->skipped_for : "?");
+                     "optimizer parameter '%s' applies to no cell: no optimizer in this sweep has it ('%s' does not%s%s%s)",
+                     l->key, d->name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
         goto out;
     }
 out:

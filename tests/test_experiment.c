@@ -1,2 +1,190 @@
-#include <criterion/criterion.h>
-Test(placeholder, builds) { cr_assert(1); }
+/* test_experiment.c: expansion of configs into cells, the optimizer-parameter
+ * rule across layers, and every config error with its position. */
+#include <math.h>
+
+#include "helpers.h"
+
+static registry_t reg;
+static void setup(void) { load_build_plugins(&reg); }
+static void teardown(void) { registry_free(&reg); }
+TestSuite(experiment, .init = setup, .fini = teardown);
+
+Test(experiment, momentum_sweep_cells_in_row_major_order)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "steps: 6\nproblem: {objective: parabola, start: [-5.0]}\n"
+                           "optimizer: {name: sgd, lr: 0.1}\n"
+                           "grid:\n  optimizer.lr: [0.01, 0.1, 0.6, 0.9]\n  optimizer.momentum: [0.0, 0.1, 0.5, 0.9]\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_expect_eq(exp.n_cells, 16);
+    cr_assert_eq(exp.n_axes, 2);
+    cr_expect_str_eq(exp.axes[0].name, "optimizer.lr");
+    cr_expect_str_eq(exp.axes[1].name, "optimizer.momentum");
+    cr_expect(exp.axes[0].numeric);
+    cr_expect_str_eq(exp.name, "test");
+    cr_expect_str_eq(exp.output, "results/test.h5");
+    /* cell 6 = lr index 1, momentum index 2 */
+    const cell_t *c = &exp.cells[6];
+    cr_expect_eq(c->opt->hp[0], 0.1);
+    cr_expect_eq(c->opt->hp[1], 0.5);
+    cr_expect_eq(c->steps, 6);
+    cr_expect_eq(c->problem, exp.cells[0].problem, "an untouched problem is compiled once");
+    cr_expect_str_eq(c->opt->text, "sgd(lr=0.1, momentum=0.5, dampening=0, weight_decay=0, nesterov=false, maximize=false)");
+    char label[200];
+    experiment_cell_label(&exp, 6, label, sizeof label);
+    cr_expect_str_eq(label, "optimizer.lr=0.1 optimizer.momentum=0.5");
+    cr_expect(strstr(exp.resolved_text, "optimizer.lr: [0.01, 0.1, 0.6, 0.9]"), "%s", exp.resolved_text);
+    experiment_free(&exp);
+}
+
+Test(experiment, runs_grid_and_seeds)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "name: mix\nseed: 7\nsteps: 10\nproblem: {objective: elliptic, start: [-7, 2]}\n"
+                           "optimizer: {name: sgd, lr: 0.1, momentum: 0.5}\n"
+                           "runs:\n  - {label: SGD}\n  - {label: Adam, optimizer: {name: adam, lr: 0.3}}\n"
+                           "grid: {steps: [5, 20], problem.start: [[1, 1], [2, 2], [3, 3]]}\n"
+                           "repeat: 2\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(exp.n_axes, 4);
+    cr_expect_str_eq(exp.axes[0].name, "run");
+    cr_expect_str_eq(exp.axes[0].labels[1], "Adam");
+    cr_expect_str_eq(exp.axes[3].name, "seed");
+    cr_expect_eq(exp.axes[3].seeds[1], 8, "repeat counts up from the config's seed");
+    cr_expect_not(exp.axes[2].numeric);
+    cr_expect_str_eq(exp.axes[2].labels[1], "[2, 2]");
+    cr_expect_eq(exp.n_cells, 2 * 2 * 3 * 2);
+    cr_expect_eq(exp.max_steps, 20);
+    /* run 1 merges: adam with lr 0.3; base momentum is not adam's and came from the base, so it is left out */
+    const cell_t *c = &exp.cells[12];
+    cr_expect_str_eq(c->opt->plugin->desc->name, "adam");
+    cr_expect_eq(c->opt->hp[0], 0.3);
+    cr_expect_eq(exp.cells[0].opt->hp[1], 0.5, "sgd keeps the base momentum");
+    cr_expect_eq(exp.cells[3].problem->start[0], 2.0);
+    /* seeds: distinct per cell, and a function of (seed value, cell index) only */
+    cr_expect_neq(exp.cells[0].seed, exp.cells[1].seed);
+    cr_expect_eq(exp.cells[1].seed, derive_cell_seed(8, 0));
+    experiment_free(&exp);
+}
+
+Test(experiment, linspace_and_logspace)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "steps: 1\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {optimizer.lr: {logspace: [-3, 0, 4]}, optimizer.momentum: {linspace: [0, 0.9, 10]}}\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_expect_eq(exp.axes[0].n, 4);
+    cr_expect_float_eq(exp.axes[0].numbers[0], 1e-3, 1e-18);
+    cr_expect_eq(exp.axes[0].numbers[3], 1.0);
+    cr_expect_str_eq(exp.axes[0].labels[1], "0.01");
+    cr_expect_eq(exp.axes[1].numbers[9], 0.9, "the stop value is exact");
+    cr_expect_str_eq(exp.axes[1].labels[1], "0.1");
+    experiment_free(&exp);
+}
+
+Test(experiment, parameter_from_another_layer_applies_where_it_exists)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {optimizer.name: [sgd, adam], optimizer.momentum: [0.0, 0.9]}\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_expect_eq(exp.cells[1].opt->hp[1], 0.9, "sgd gets the momentum axis");
+    cr_expect_str_eq(exp.cells[3].opt->plugin->desc->name, "adam");
+    cr_expect(strstr(exp.cells[3].opt->text, "momentum") == NULL, "adam's cells leave momentum out");
+    experiment_free(&exp);
+}
+
+typedef struct {
+    const char *text;
+    int line, col;
+    const char *expect;
+} bad_config_t;
+
+#define BASE "steps: 5\nproblem: {objective: parabola, start: [-5.0]}\n"
+static const bad_config_t bad_configs[] = {
+    {BASE "optimizer: {name: sgd, lerning_rate: 0.1}\n", 3, 24, "unknown key 'lerning_rate' in optimizer 'sgd' (did you mean 'lr'?)"},
+    {BASE "optimizer: {name: sdg, lr: 0.1}\n", 3, 19, "unknown optimizer 'sdg' (did you mean 'sgd'?)"},
+    {BASE "optimizer: {name: sgd}\n", 3, 12, "optimizer 'sgd' needs 'lr'"},
+    {BASE "optimizer: {name: sgd, lr: -1}\n", 3, 28, "sgd.lr: -1 is out of bounds: must be in [0, 1e+06]"},
+    {BASE "optimizer: {name: sgd, lr: fast}\n", 3, 28, "expected a number for sgd.lr, got a string 'fast'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1, nesterov: 1}\n", 3, 43, "expected true or false"},
+    {BASE "optimizer: {name: sgd, lr: 0.1, nesterov: true}\n", 3, 12, "Nesterov momentum requires momentum > 0"},
+    {BASE "optimizer: {name: adam, beta1: 1.0}\n", 3, 32, "must be in [0, 1)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nstesp: 4\n", 4, 1, "unknown key 'stesp' (did you mean 'steps'?)"},
+    {"problem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n", 1, 1, "missing 'steps'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nsteps: 0\n", 0, 0, "duplicate key 'steps'"},
+    {"steps: 0\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n", 1, 8, "steps must be between 1 and"},
+    {"steps: -3\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n", 1, 8, "steps must be between 1 and"},
+    {"steps: 5\nproblem: {objective: elliptic, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n", 2, 39, "start has 1 value but objective 'elliptic' has 2"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: []}\n", 4, 22, "grid axis 'optimizer.lr' has no values"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: 0.5}\n", 4, 22, "needs a list of values"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lerning_rate: [0.1]}\n", 4, 8, "applies to no cell: no optimizer in this sweep has it ('sgd' does not; did you mean 'lr'?)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimzer.lr: [0.1]}\n", 4, 8, "did you mean 'optimizer'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: [0.1, x]}\n", 4, 28, "expected a number for sgd.lr, got a string 'x'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: {linspace: [0, 1]}}\n", 4, 33, "linspace takes [start, stop, count]"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: {range: [0, 1, 3]}}\n", 4, 23, "a grid axis is a list of values"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {output: [a, b]}\n", 4, 8, "'output' cannot be a grid axis"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: [1, 2]\n", 4, 7, "grid must be a mapping"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: {logspace: [-3, 0, 1000]}, optimizer.momentum: {linspace: [0, 1, 1000]}, steps: {linspace: [1, 100, 100]}}\n",
+     4, 95, "more than 10000000 cells"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{label: a}, {label: a}]\n", 4, 20, "two runs are labelled 'a'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{optimiser: {name: adam}}]\n", 4, 9, "unknown key 'optimiser' in a run (did you mean 'optimizer'?)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{grid: {}}]\n", 4, 9, "sweep-wide setting"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: []\n", 4, 7, "runs is an empty list"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{label: A, optimizer: {name: adam, momentum: 0.9}}]\n", 4, 43, "unknown key 'momentum' in optimizer 'adam'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.name: [adam, rmsprop], optimizer.dampening: [0.1]}\n", 4, 41,
+     "optimizer parameter 'dampening' applies to no cell"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nrepeat: 0\n", 4, 9, "repeat must be between 1 and"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nseeds: [1, 1]\n", 4, 12, "seed 1 is listed twice"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nrepeat: 2\nseeds: [1]\n", 5, 1, "either repeat: or seeds:"},
+    {BASE "optimizer: sgd\n", 3, 12, "expected a mapping for optimizer"},
+    {"- 1\n- 2\n", 1, 1, "expected a mapping of settings"},
+    {BASE "optimizer: {name: sgd, lr: 1e999}\n", 3, 28, "out of range"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nseed: lots\n", 4, 7, "expected an integer for seed"},
+    {BASE "optimizer: {lr: 0.1}\n", 3, 12, "optimizer needs a name"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nname: \"a/b\"\n", 4, 7, "name must be non-empty and contain no '/'"},
+};
+INDEX_PARAMS(experiment, config_errors, bad_configs)
+
+ParameterizedTest(size_t *i, experiment, config_errors)
+{
+    const bad_config_t *c = &bad_configs[*i];
+    experiment_t exp;
+    err_t err;
+    cr_expect_eq(load_text(&exp, &reg, c->text, &err), ERR_CONFIG, "accepted:\n%s", c->text);
+    cr_expect(strstr(err.msg, c->expect), "message '%s' lacks '%s'", err.msg, c->expect);
+    if (c->line) {
+        cr_expect_eq(err.mark.line, c->line, "line %d, expected %d: %s", err.mark.line, c->line, err.msg);
+        cr_expect_eq(err.mark.col, c->col, "col %d, expected %d: %s", err.mark.col, c->col, err.msg);
+    }
+    experiment_free(&exp);
+}
+
+Test(experiment, set_overrides)
+{
+    experiment_t exp;
+    err_t err = {0};
+    const char *text = "steps: 5\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n";
+    override_t ov[] = {{"optimizer.lr", "0.3"}, {"steps", "7"}, {"grid.optimizer.momentum", "[0.1, 0.2]"}};
+    cr_assert_eq(experiment_load(&exp, "t.yaml", text, strlen(text), ov, 3, &reg, &err), ERR_OK, "%s", err.msg);
+    cr_expect_eq(exp.cells[0].opt->hp[0], 0.3);
+    cr_expect_eq(exp.cells[1].opt->hp[1], 0.2);
+    cr_expect_eq(exp.cells[0].steps, 7);
+    experiment_free(&exp);
+    override_t bad[] = {{"optimizer.lr", "[oops"}};
+    cr_expect_eq(experiment_load(&exp, "t.yaml", text, strlen(text), bad, 1, &reg, &err), ERR_CONFIG);
+    cr_expect_str_eq(err.mark.file, "--set optimizer.lr");
+    experiment_free(&exp);
+}

@@ -1,2 +1,93 @@
-#include <criterion/criterion.h>
-Test(placeholder, builds) { cr_assert(1); }
+/* test_registry.c: plugin discovery, and every kind of broken plugin refused with its own message. */
+#include "helpers.h"
+
+TestSuite(registry);
+
+Test(registry, bundled_optimizers)
+{
+    registry_t reg;
+    load_build_plugins(&reg);
+    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"};
+    for (size_t i = 0; i < 7; i++) {
+        const plugin_entry_t *p = registry_find(&reg, RUNNER_KIND_OPTIMIZER, names[i]);
+        cr_assert(p, "optimizer %s not found", names[i]);
+        char msg[256];
+        cr_expect(plugin_descriptor_valid(p->desc, msg, sizeof msg), "%s: %s", names[i], msg);
+    }
+    cr_expect_eq(reg.n_failures, 0);
+    cr_expect_null(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "lion"));
+    registry_free(&reg);
+}
+
+typedef struct {
+    const char *file, *expect;
+} broken_t;
+
+static const broken_t broken_cases[] = {
+    {"bad_magic.so", "bad magic 0xdeadbeef"},
+    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.0"},
+    {"short_size.so", "descriptor is 16 bytes, smaller than"},
+    {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
+    {"no_entry.so", "no symbol 'runner_plugin_get'"},
+    {"no_descriptors.so", "exports no descriptors"},
+    {"not_elf.so", "not_elf.so"}, /* dlopen's own message names the file */
+};
+INDEX_PARAMS(registry, broken_plugins_refused, broken_cases)
+
+ParameterizedTest(size_t *i, registry, broken_plugins_refused)
+{
+    const broken_t *c = &broken_cases[*i];
+    registry_t reg;
+    registry_init(&reg);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", RUNNER_BROKEN_DIR, c->file);
+    err_t err = {0};
+    cr_expect_eq(registry_load_file(&reg, path, &err), ERR_CONFIG, "%s was accepted", c->file);
+    cr_expect(strstr(err.msg, c->expect), "%s: '%s' lacks '%s'", c->file, err.msg, c->expect);
+    cr_expect_eq(reg.n_plugins, 0);
+    cr_assert_eq(reg.n_failures, 1);
+    cr_expect(strstr(reg.failures[0].reason, c->expect));
+    registry_free(&reg);
+}
+
+Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
+{
+    registry_t reg;
+    registry_init(&reg);
+    err_t err = {0};
+    cr_assert_eq(registry_scan_dir(&reg, RUNNER_BROKEN_DIR, &err), ERR_OK);
+    cr_expect_eq(reg.n_failures, 7);
+    cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_init"));
+    cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
+    cr_expect_eq(registry_scan_dir(&reg, "/nonexistent", &err), ERR_OK, "a missing directory is not an error");
+    registry_free(&reg);
+}
+
+Test(registry, first_of_a_name_wins)
+{
+    registry_t reg;
+    registry_init(&reg);
+    err_t err = {0};
+    registry_scan_dir(&reg, RUNNER_BUILD_DIR "/plugins", &err);
+    registry_load_file(&reg, RUNNER_BUILD_DIR "/plugins/sgd.so", &err);
+    const plugin_entry_t *p = registry_find(&reg, RUNNER_KIND_OPTIMIZER, "sgd");
+    cr_assert(p);
+    cr_expect_not(p->shadowed);
+    size_t shadowed = 0;
+    for (size_t i = 0; i < reg.n_plugins; i++) shadowed += reg.plugins[i].shadowed;
+    cr_expect_eq(shadowed, 3, "sgd.so's second load shadows sgd, momentum and nesterov");
+    registry_free(&reg);
+}
+
+Test(registry, parameter_bounds)
+{
+    runner_param_t p = {"beta1", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MAX_EXCLUSIVE, 0.9, 0.0, 1.0, "d"};
+    char msg[200];
+    cr_expect(param_value_valid(&p, 0.0, msg, sizeof msg));
+    cr_expect_not(param_value_valid(&p, 1.0, msg, sizeof msg));
+    cr_expect(strstr(msg, "[0, 1)"), "%s", msg);
+    cr_expect_not(param_value_valid(&p, -0.1, msg, sizeof msg));
+    runner_param_t q = {"n", RUNNER_PARAM_INT, 0, 1, 0, 10, "d"};
+    cr_expect_not(param_value_valid(&q, 2.5, msg, sizeof msg));
+    cr_expect(strstr(msg, "integer"), "%s", msg);
+}
