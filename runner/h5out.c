@@ -71,10 +71,16 @@ static hid_t coordinate(hid_t file, const char *name, hid_t file_type, hid_t mem
     return ds;
 }
 
+/* Attach a scale to every axis (what names dimensions for netCDF and
+ * xarray) and label the axis too (what h5py shows as dims[i].label). */
 static herr_t attach(hid_t var, const hid_t *scales, int rank)
 {
-    for (int i = 0; i < rank; i++)
+    for (int i = 0; i < rank; i++) {
+        char name[256];
         if (H5DSattach_scale(var, scales[i], (unsigned)i) < 0) return -1;
+        if (H5DSget_scale_name(scales[i], name, sizeof name) < 0 || H5DSset_label(var, (unsigned)i, name) < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -56,7 +56,7 @@ static node_t *map_copy(arena_t *a, const node_t *map, size_t extra)
     if (!m) return NULL;
     m->pairs = arena_alloc(a, (map->n + extra) * sizeof *m->pairs);
     if (!m->pairs && map->n + extra) return NULL;
-    memcpy(m->pairs, map->pairs, map->n * sizeof *m->pairs);
+    if (map->n) memcpy(m->pairs, map->pairs, map->n * sizeof *m->pairs);
     m->n = map->n;
     return m;
 }

@@ -26,8 +26,9 @@ static err_code_t next_event(loader_t *L, yaml_event_t *ev)
     const yaml_parser_t *p = &L->parser;
     yaml_mark_t m = p->problem_mark;
     const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (strstr(problem, "cannot start any token") && p->problem_mark.index < (size_t)(p->input.string.end - p->input.string.start) &&
-        p->input.string.start[p->problem_mark.index] == '\t')
+    bool at_tab = p->problem_mark.index < (size_t)(p->input.string.end - p->input.string.start) &&
+                  p->input.string.start[p->problem_mark.index] == '\t';
+    if (strstr(problem, "tab character") || (at_tab && strstr(problem, "cannot start any token")))
         return err_set(L->err, ERR_CONFIG, to_mark(L, m), "tab character used for indentation (YAML needs spaces)");
     if (p->context)
         return err_set(L->err, ERR_CONFIG, to_mark(L, m), "malformed YAML: %s %s (line %d)", problem, p->context,

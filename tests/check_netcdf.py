@@ -1,1 +1,84 @@
+#!/usr/bin/env python3
+"""The results file as other tools see it: ncdump, h5py and xarray (h5netcdf).
+
+Run by CTest with Debian's Python (/usr/bin/python3 sees python3-h5py,
+python3-xarray, python3-h5netcdf):
+    check_netcdf.py BUILD/runner OUTDIR
+Prints one line per check and ends with 'N passed, M failed'.
+"""
+import os
+import shutil
+import subprocess
 import sys
+
+import h5py
+import numpy as np
+import xarray as xr
+
+runner, out = sys.argv[1], sys.argv[2]
+shutil.rmtree(out, ignore_errors=True)
+os.makedirs(out)
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   %s" % name)
+    else:
+        failed += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+def run(config, path):
+    r = subprocess.run([runner, config, "-o", path, "--quiet"], capture_output=True, text=True)
+    check("runner %s" % config, r.returncode == 0, r.stderr)
+
+
+m = os.path.join(out, "momentum_sweep.h5")
+o = os.path.join(out, "optimizers_2d.h5")
+run("configs/momentum_sweep.yaml", m)
+run("configs/optimizers_2d.yaml", o)
+
+# ncdump reads the header with named dimensions (no phony_dim_N)
+r = subprocess.run(["ncdump", "-h", m], capture_output=True, text=True)
+check("ncdump -h exits 0", r.returncode == 0, r.stderr)
+check("ncdump shows named dimensions", "optimizer.lr = 4" in r.stdout and "step = 7" in r.stdout
+      and "phony_dim" not in r.stdout, r.stdout[:400])
+check("ncdump shows params(optimizer.lr, optimizer.momentum, step, param)",
+      "params(optimizer.lr, optimizer.momentum, step, param)" in r.stdout)
+
+# xarray with the h5netcdf engine: labelled dimensions, coordinates, selection by value
+ds = xr.open_dataset(m, engine="h5netcdf")
+check("xarray dims", dict(ds.sizes) == {"optimizer.lr": 4, "optimizer.momentum": 4, "step": 7, "param": 1},
+      str(dict(ds.sizes)))
+check("xarray params dims", ds.params.dims == ("optimizer.lr", "optimizer.momentum", "step", "param"))
+check("coordinate values", list(ds["optimizer.lr"].values) == [0.01, 0.1, 0.6, 0.9])
+traj = ds.params.sel({"optimizer.lr": 0.1, "optimizer.momentum": 0.9}).values.ravel()
+check("select a cell by its values", np.allclose(traj[:5], [-5, -4, -2.3, -0.31, 1.543], atol=1e-5), str(traj))
+check("status all ok", int((ds.status == 1).sum()) == 16)
+check("status codes documented", ds.status.attrs.get("flag_meanings") == "pending ok diverged failed")
+check("config recorded", "optimizer.lr: [0.01, 0.1, 0.6, 0.9]" in ds.attrs["config_text"])
+check("resolved config recorded", "dampening: 0" in ds.attrs["resolved_config"])
+check("plugins recorded", ds.attrs["plugins"].startswith("sgd 1.0.0"))
+check("strings are str", isinstance(ds.attrs["runner_version"], str) and isinstance(ds.param.values[0], str))
+ds.close()
+
+ds = xr.open_dataset(o, engine="h5netcdf")
+check("run axis labelled by strings", list(ds.run.values) == ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"],
+      str(ds.run.values))
+check("param names", list(ds.param.values) == ["x", "y"])
+final = ds.loss.isel(step=-1)
+check("every optimizer descends", bool((final < ds.loss.isel(step=0)).all()))
+check("optimizer_config per run", ds.optimizer_config.sel(run="Adam").item().startswith("adam(lr=0.3"))
+ds.close()
+
+# h5py sees dimension scales
+with h5py.File(m, "r") as f:
+    check("h5py dimension scale on params",
+          [d.label for d in f["params"].dims] == ["optimizer.lr", "optimizer.momentum", "step", "param"],
+          str([d.label for d in f["params"].dims]))
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

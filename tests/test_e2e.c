@@ -1,2 +1,261 @@
-#include <criterion/criterion.h>
-Test(placeholder, builds) { cr_assert(1); }
+/*
+ * test_e2e.c: the binary on real configs. Runs build/runner as a user would,
+ * checks exit codes and messages, and reads the HDF5 back.
+ */
+#include <hdf5.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/runner_e2e_%d", (int)getpid());
+    mkdir(dir, 0777);
+}
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run `build/runner ARGS`, stdout and stderr into files; returns the exit code. */
+static int run(const char *args, char *out, size_t out_len, char *errtxt, size_t err_len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/runner %s >%s/stdout 2>%s/stderr", RUNNER_BUILD_DIR, args, dir, dir);
+    int st = system(cmd);
+    char path[300];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    if (out && (f = fopen(path, "r"))) out[fread(out, 1, out_len - 1, f)] = 0, fclose(f);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    if (errtxt && (f = fopen(path, "r"))) errtxt[fread(errtxt, 1, err_len - 1, f)] = 0, fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool exists(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* Read a whole float/int dataset. */
+static void *read_all(const char *file, const char *name, hid_t type, size_t elem, size_t *n)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "cannot open %s", path);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "no dataset %s", name);
+    hid_t s = H5Dget_space(d);
+    *n = (size_t)H5Sget_simple_extent_npoints(s);
+    void *buf = malloc(*n * elem);
+    cr_assert_geq(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
+    H5Sclose(s), H5Dclose(d), H5Fclose(f);
+    return buf;
+}
+
+Test(e2e, momentum_sweep_values)
+{
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "configs/momentum_sweep.yaml -o %s/m.h5", dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "16 cells"), "%s", out);
+    cr_expect(strstr(out, "16 ok, 0 diverged, 0 failed"), "%s", out);
+    cr_expect(strstr(out, "best: cell"), "%s", out);
+    size_t n;
+    float *p = read_all("m.h5", "params", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 16 * 7);
+    /* lr 0.1, momentum 0.9 is cell 7: x = -5, -4, -2.3, -0.31, 1.543 (by hand: g = 2x, buf = 0.9 buf + g) */
+    const float *c = p + 7 * 7;
+    float expect[] = {-5.0f, -4.0f, -2.3f, -0.31f, 1.543f};
+    for (int t = 0; t < 5; t++) cr_expect_float_eq(c[t], expect[t], 1e-5, "step %d: %g", t, c[t]);
+    /* lr 0.01, momentum 0: plain descent x *= 0.98 */
+    for (int t = 0; t < 7; t++) cr_expect_float_eq(p[t], -5.0 * pow(0.98, t), 1e-5);
+    free(p);
+    int8_t *st = read_all("m.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    for (size_t i = 0; i < n; i++) cr_expect_eq(st[i], 1);
+    free(st);
+}
+
+Test(e2e, every_shipped_config_runs)
+{
+    const char *configs[] = {"momentum_sweep", "optimizers_2d", "gradient_descent", "linear_regression"};
+    for (size_t i = 0; i < 4; i++) {
+        char out[4096], err[4096], args[1024];
+        snprintf(args, sizeof args, "configs/%s.yaml -o %s/%s.h5 --quiet", configs[i], dir, configs[i]);
+        cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s: %s", configs[i], err);
+        cr_expect_str_empty(out, "--quiet printed: %s", out);
+    }
+    size_t n;
+    float *loss = read_all("optimizers_2d.h5", "loss", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 6 * 31);
+    for (size_t r = 0; r < 6; r++) cr_expect_lt(loss[r * 31 + 30], loss[r * 31], "run %zu does not descend", r);
+    free(loss);
+    /* 20-step cell padded with NaN after its last step */
+    float *gl = read_all("gradient_descent.h5", "loss", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 2 * 101);
+    cr_expect(!isnan(gl[20]) && isnan(gl[21]));
+    cr_expect(!isnan(gl[101 + 100]));
+    free(gl);
+}
+
+/* The numbers do not depend on the thread count. */
+Test(e2e, bitwise_identical_for_any_thread_count)
+{
+    write_file("grid.yaml", "steps: 200\nproblem: {objective: rosenbrock, start: [-1.2, 1.0]}\n"
+                            "optimizer: {name: adam, lr: 0.01}\n"
+                            "grid: {optimizer.lr: {logspace: [-3, -0.5, 9]}, optimizer.beta1: [0.5, 0.8, 0.9, 0.95]}\n"
+                            "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n");
+    char err[4096], args[1024];
+    const char *vars[] = {"params", "loss", "grad_norm"};
+    snprintf(args, sizeof args, "%s/grid.yaml -o %s/j1.h5 -j 1 --quiet", dir, dir);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "%s/grid.yaml -o %s/j2.h5 -j 2 --quiet", dir, dir);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "%s/grid.yaml -o %s/j3.h5 -j 3 --quiet", dir, dir);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    for (size_t v = 0; v < 3; v++) {
+        size_t n1, n2, n3;
+        float *a = read_all("j1.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n1);
+        float *b = read_all("j2.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n2);
+        float *c = read_all("j3.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n3);
+        cr_assert_eq(n1, n2);
+        cr_assert_eq(n1, n3);
+        cr_expect_eq(memcmp(a, b, n1 * 4), 0, "%s differs between -j 1 and -j 2", vars[v]);
+        cr_expect_eq(memcmp(a, c, n1 * 4), 0, "%s differs between -j 1 and -j 3", vars[v]);
+        free(a), free(b), free(c);
+    }
+}
+
+Test(e2e, divergence_is_a_result)
+{
+    write_file("div.yaml", "steps: 300\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {optimizer.lr: [0.1, 5.0]}\n");
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "%s/div.yaml -o %s/div.h5", dir, dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "diverged cells are results: %s", err);
+    cr_expect(strstr(out, "1 ok, 1 diverged"), "%s", out);
+    size_t n;
+    int8_t *st = read_all("div.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    cr_expect_eq(st[0], 1);
+    cr_expect_eq(st[1], 2);
+    float *loss = read_all("div.h5", "loss", H5T_NATIVE_FLOAT, 4, &n);
+    const float *l = loss + 301;
+    size_t t = 0;
+    while (t < 301 && isfinite(l[t])) t++;
+    cr_assert_lt(t, 301, "lr 5 should overflow float32");
+    cr_expect(isinf(l[t]), "the diverging step is recorded");
+    for (size_t k = t + 1; k < 301; k++) cr_expect(isnan(l[k]), "step %zu after divergence is %g", k, l[k]);
+    free(st), free(loss);
+}
+
+Test(e2e, failing_plugin_cells_are_contained)
+{
+    write_file("fail.yaml", "steps: 5\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: failing_init, lr: 0.1}\n"
+                            "grid: {optimizer.lr: [0.5, 2.0]}\nruns: [{label: init}, {label: step, optimizer: {name: failing_step}}]\n");
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "%s/fail.yaml -o %s/fail.h5 --plugin-path %s", dir, dir, RUNNER_BROKEN_DIR);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "a failed cell is a runtime failure: %s %s", out, err);
+    cr_expect(strstr(out, "1 ok, 0 diverged, 3 failed"), "%s", out);
+    cr_expect(strstr(out, "refusing lr 2 in init"), "%s", out);
+    size_t n;
+    int8_t *st = read_all("fail.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    int8_t expect[] = {1, 3, 3, 3};
+    for (size_t i = 0; i < 4; i++) cr_expect_eq(st[i], expect[i], "cell %zu", i);
+    free(st);
+}
+
+typedef struct {
+    const char *config, *args, *expect;
+} cli_error_t;
+
+static const cli_error_t cli_errors[] = {
+    {"steps: 5\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lerning_rate: 0.1}\n", "",
+     "bad.yaml:3:24: error: unknown key 'lerning_rate' in optimizer 'sgd' (did you mean 'lr'?)\n"
+     "  optimizer: {name: sgd, lerning_rate: 0.1}\n"
+     "                         ^"},
+    {"steps: 5\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lr: 0.1}\n", "--set optimizer.lr=abc",
+     "--set optimizer.lr:1:1: error: expected a number for sgd.lr, got a string 'abc'\n  abc\n  ^"},
+    {"steps: 5\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lr: 0.1}\n", "-j 0",
+     "runner: error: -j needs a thread count from 1 to 4096, got '0'"},
+    {"steps: 5\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lr: 0.1}\n", "--frobnicate",
+     "unknown option '--frobnicate'"},
+    {"steps: 5\nproblem: {objective: parabola, start: [1]}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "-o /proc/forbidden/x.h5", "/proc/forbidden/x.h5: error: cannot create directory /proc/forbidden"},
+    {"steps: 5\n\tproblem: 1\n", "", "bad.yaml:2:1: error: tab character used for indentation"},
+    {"", "", "bad.yaml:1:1: error: the config is empty"},
+};
+INDEX_PARAMS(e2e, config_errors_exit_2_and_write_nothing, cli_errors)
+
+ParameterizedTest(size_t *i, e2e, config_errors_exit_2_and_write_nothing)
+{
+    const cli_error_t *c = &cli_errors[*i];
+    write_file("bad.yaml", c->config);
+    char err[4096], args[1024];
+    /* run from dir so the file name in messages is bad.yaml */
+    snprintf(args, sizeof args, "bad.yaml %s", c->args);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd %s && %s/runner %s >stdout 2>stderr", dir, RUNNER_BUILD_DIR, args);
+    int st = system(cmd);
+    char path[300];
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    FILE *f = fopen(path, "r");
+    err[fread(err, 1, sizeof err - 1, f)] = 0;
+    fclose(f);
+    cr_expect_eq(WEXITSTATUS(st), 2, "exit %d: %s", WEXITSTATUS(st), err);
+    cr_expect(strstr(err, c->expect), "stderr:\n%s\nlacks:\n%s", err, c->expect);
+    cr_expect_not(exists("results"), "output written despite the error");
+}
+
+Test(e2e, existing_output_needs_force)
+{
+    char err[4096], args[1024];
+    snprintf(args, sizeof args, "configs/momentum_sweep.yaml -o %s/o.h5 --quiet", dir);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2);
+    cr_expect(strstr(err, "output file exists; use --force"), "%s", err);
+    snprintf(args, sizeof args, "configs/momentum_sweep.yaml -o %s/o.h5 --quiet --force", dir);
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+}
+
+Test(e2e, plugins_describe_dry_run_help)
+{
+    char out[8192], err[4096];
+    cr_assert_eq(run("plugins", out, sizeof out, err, sizeof err), 0, "%s", err);
+    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"};
+    for (size_t i = 0; i < 7; i++) cr_expect(strstr(out, names[i]), "plugins lacks %s:\n%s", names[i], out);
+    cr_expect(strstr(out, "/plugins/sgd.so"), "%s", out);
+    cr_assert_eq(run("describe adam", out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "beta2"), "%s", out);
+    cr_expect(strstr(out, "0.999"), "%s", out);
+    cr_expect(strstr(out, "[0, 1)"), "%s", out);
+    cr_expect_eq(run("describe adma", out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "did you mean 'adam'"), "%s", err);
+    cr_assert_eq(run("configs/momentum_sweep.yaml --dry-run", out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "16 cells"), "%s", out);
+    cr_expect(strstr(out, "sgd(lr=0.9, momentum=0.9"), "%s", out);
+    cr_expect_eq(run("--help", out, sizeof out, err, sizeof err), 0);
+    cr_expect(strstr(out, "--dry-run"), "%s", out);
+    cr_expect_eq(run("--version", out, sizeof out, err, sizeof err), 0);
+    cr_expect(strstr(out, "runner 0."), "%s", out);
+}
