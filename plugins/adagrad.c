@@ -45,7 +45,7 @@ static int adagrad_init(void *state, size_t n, const double *hp, uint64_t seed, 
     return RUNNER_OK;
 }
 
-static int adagrad_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+RUNNER_FMA_CLONES static int adagrad_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
 {
     (void)err;
     adagrad_state_t *s = state;

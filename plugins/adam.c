@@ -67,7 +67,7 @@ static int adamw_init(void *state, size_t n, const double *hp, uint64_t seed, ru
     return init_common(state, n, hp, 1);
 }
 
-static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
 {
     (void)err;
     adam_state_t *s = state;

@@ -48,7 +48,7 @@ static int rmsprop_init(void *state, size_t n, const double *hp, uint64_t seed, 
     return RUNNER_OK;
 }
 
-static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+RUNNER_FMA_CLONES static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
 {
     (void)err;
     const rmsprop_state_t *s = state;

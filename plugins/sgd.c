@@ -106,7 +106,7 @@ static int nesterov_init(void *state, size_t n, const double *hp, uint64_t seed,
     return init_common(state, hp, 1, err);
 }
 
-static int sgd_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+RUNNER_FMA_CLONES static int sgd_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
 {
     (void)err;
     sgd_state_t *s = state;

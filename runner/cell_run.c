@@ -1,7 +1,8 @@
-/* cell_run.c: the step loop of one cell. */
+/* cell_run.c: the step loop, over a few cells at once. */
 #include "cell_run.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "h5out.h"
@@ -23,52 +24,77 @@ static void fill_nan(float *p, size_t n)
     for (size_t i = 0; i < n; i++) p[i] = NAN;
 }
 
-int cell_run(const cell_t *cell, size_t S, size_t P, void *state, void *work, float *params, float *loss,
-             float *grad_norm, runner_err_t *perr)
-{
-    const problem_t *pb = cell->problem;
-    const runner_optimizer_ops_t *ops = cell->opt->plugin->desc->optimizer;
-    const size_t n = pb->dim;
-    double *x = work, *g = x + n, *scratch = g + n;
-    float *w = (float *)(scratch + n), *gf = w + n;
-    int status = STATUS_OK;
-    size_t t = 0;
+/* Work buffer layout: x[n], g[n], scratch[n] (double), then w[n], gf[n] (float). */
+static inline float *lane_w(const cell_lane_t *l) { return (float *)((double *)l->work + 3 * l->cell->problem->dim); }
 
-    perr->msg[0] = 0;
-    if (ops->init(state, n, cell->opt->hp, cell->seed, perr) != RUNNER_OK) {
-        status = STATUS_FAILED;
-        goto pad;
+/* Evaluate at the lane's w, record row t; false when the loss is not finite. */
+static inline bool record(cell_lane_t *l, size_t t, size_t P)
+{
+    const problem_t *pb = l->cell->problem;
+    const size_t n = pb->dim;
+    double *x = l->work, *g = x + n, *scratch = g + n;
+    float *w = lane_w(l), *gf = w + n;
+    float *row = l->params + t * P;
+    for (size_t i = 0; i < n; i++) x[i] = row[i] = w[i];
+    if (P > n) fill_nan(row + n, P - n);
+    double f = problem_eval(pb, x, g, scratch), g2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        gf[i] = (float)g[i];
+        g2 += g[i] * g[i];
     }
-    for (size_t i = 0; i < n; i++) w[i] = (float)pb->start[i];
-    for (t = 0; t <= cell->steps; t++) {
-        if (t > 0 && ops->step(state, n, w, gf, perr) != RUNNER_OK) {
-            status = STATUS_FAILED;
-            break;
+    l->loss[t] = (float)f;
+    l->grad_norm[t] = (float)sqrt(g2);
+    l->rows = t + 1;
+    return isfinite(l->loss[t]);
+}
+
+void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
+{
+    size_t active = 0, max_steps = 0;
+    /* reset and record the start point */
+    for (size_t j = 0; j < k; j++) {
+        cell_lane_t *l = &lanes[j];
+        const cell_t *c = l->cell;
+        l->err.msg[0] = 0;
+        l->rows = 0;
+        l->status = STATUS_OK;
+        if (c->opt->plugin->desc->optimizer->init(l->state, c->problem->dim, c->opt->hp, c->seed, &l->err) != RUNNER_OK) {
+            l->status = STATUS_FAILED;
+            continue;
         }
-        for (size_t i = 0; i < n; i++) x[i] = w[i];
-        double f = problem_eval(pb, x, g, scratch), g2 = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            gf[i] = (float)g[i];
-            g2 += g[i] * g[i];
-        }
-        float *row = params + t * P;
-        memcpy(row, w, n * sizeof *w);
-        if (P > n) fill_nan(row + n, P - n);
-        loss[t] = (float)f;
-        grad_norm[t] = (float)sqrt(g2);
-        if (!isfinite(loss[t])) {
-            status = STATUS_DIVERGED;
-            t++;
-            break;
+        float *w = lane_w(l);
+        for (size_t i = 0; i < c->problem->dim; i++) w[i] = (float)c->problem->start[i];
+        if (!record(l, 0, P)) l->status = STATUS_DIVERGED;
+        else if (c->steps > max_steps) max_steps = c->steps;
+        active += l->status == STATUS_OK;
+    }
+    /* one step of each running cell in turn */
+    for (size_t t = 1; t <= max_steps && active; t++) {
+        for (size_t j = 0; j < k; j++) {
+            cell_lane_t *l = &lanes[j];
+            if (l->status != STATUS_OK || t > l->cell->steps) continue;
+            const runner_optimizer_ops_t *ops = l->cell->opt->plugin->desc->optimizer;
+            const size_t n = l->cell->problem->dim;
+            float *w = lane_w(l);
+            if (ops->step(l->state, n, w, w + n, &l->err) != RUNNER_OK) {
+                l->status = STATUS_FAILED;
+                active--;
+            } else if (!record(l, t, P)) {
+                l->status = STATUS_DIVERGED;
+                active--;
+            } else if (t == l->cell->steps) {
+                active--;
+            }
         }
     }
-pad:
-    /* t rows were recorded; the rest of the cell's rows stay NaN */
-    if (t < S) {
-        fill_nan(params + t * P, (S - t) * P);
-        fill_nan(loss + t, S - t);
-        fill_nan(grad_norm + t, S - t);
+    /* rows not recorded stay NaN */
+    for (size_t j = 0; j < k; j++) {
+        cell_lane_t *l = &lanes[j];
+        if (l->rows < S) {
+            fill_nan(l->params + l->rows * P, (S - l->rows) * P);
+            fill_nan(l->loss + l->rows, S - l->rows);
+            fill_nan(l->grad_norm + l->rows, S - l->rows);
+        }
+        l->err.msg[RUNNER_ERR_MAX - 1] = 0;
     }
-    perr->msg[RUNNER_ERR_MAX - 1] = 0;
-    return status;
 }

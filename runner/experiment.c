@@ -295,10 +295,36 @@ typedef struct {
     const runner_plugin_t *skipped_for;
 } lenient_t;
 
+/* What resolving optimizers across all cells remembers: the parameters seen
+ * (for the cross-layer rule) and each plugin's defaults as text, formatted
+ * once (records are built for every cell; formatting numbers dominated). */
+typedef struct {
+    const runner_plugin_t *desc;
+    const char **texts;
+} default_texts_t;
+
 typedef struct {
     lenient_t *items;
     size_t n, cap;
+    default_texts_t defaults[64];
+    size_t n_defaults;
 } lenient_set_t;
+
+static const char **default_texts(arena_t *a, lenient_set_t *s, const runner_plugin_t *d)
+{
+    for (size_t i = 0; i < s->n_defaults; i++)
+        if (s->defaults[i].desc == d) return s->defaults[i].texts;
+    const char **t = arena_alloc(a, (d->n_params + 1) * sizeof *t);
+    if (!t) return NULL;
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        char buf[40];
+        if (d->params[i].type == RUNNER_PARAM_BOOL) snprintf(buf, sizeof buf, "%s", d->params[i].default_value != 0 ? "true" : "false");
+        else format_double(buf, sizeof buf, d->params[i].default_value);
+        if (!(t[i] = arena_strdup(a, buf))) return NULL;
+    }
+    if (s->n_defaults < sizeof s->defaults / sizeof s->defaults[0]) s->defaults[s->n_defaults++] = (default_texts_t){d, t};
+    return t;
+}
 
 static lenient_t *lenient_note(lenient_set_t *s, int origin, const char *key, mark_t mark)
 {
@@ -355,6 +381,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
         free(given);
         return nomem(err);
     }
+    const char *texts[64] = {0}; /* the value as written, for the record */
     for (uint32_t i = 0; i < d->n_params; i++) hp[i] = d->params[i].default_value;
     int name_origin = name_pair->value->origin;
     for (size_t j = 0; j < node->n; j++) {
@@ -398,6 +425,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
             bool b;
             if ((rc = node_to_bool(p->value, what, &b, err))) goto out;
             hp[i] = b;
+            texts[i] = b ? "true" : "false";
         } else if (sp->type == RUNNER_PARAM_INT) {
             int64_t v;
             if ((rc = node_to_int64(p->value, what, INT64_MIN / 2, INT64_MAX / 2, &v, err))) goto out;
@@ -410,6 +438,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
             goto out;
         }
         given[i] = true;
+        if (!texts[i]) texts[i] = p->value->text;
     }
     for (uint32_t i = 0; i < d->n_params; i++)
         if ((d->params[i].flags & RUNNER_PARAM_REQUIRED) && !given[i]) {
@@ -426,18 +455,33 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
             goto out;
         }
     }
-    /* the record: sgd(lr=0.1, momentum=0.9, ...) with every value, defaults included */
-    char text[1024];
-    int len = snprintf(text, sizeof text, "%s(", d->name);
-    for (uint32_t i = 0; i < d->n_params && len < (int)sizeof text; i++) {
-        const runner_param_t *sp = &d->params[i];
-        if (sp->type == RUNNER_PARAM_BOOL)
-            len += snprintf(text + len, sizeof text - (size_t)len, "%s%s=%s", i ? ", " : "", sp->name,
-                            hp[i] != 0.0 ? "true" : "false");
-        else
-            len += snprintf(text + len, sizeof text - (size_t)len, "%s%s=%.9g", i ? ", " : "", sp->name, hp[i]);
+    /* the record: sgd(lr=0.1, momentum=0.9, ...) with every value, defaults
+     * included; given values as written (they parse to exactly hp[i]) */
+    const char **defaults = default_texts(a, lenient, d);
+    if (!defaults) {
+        rc = nomem(err);
+        goto out;
     }
-    if (len < (int)sizeof text) snprintf(text + len, sizeof text - (size_t)len, ")");
+    char text[1024];
+    size_t len = 0;
+    const char *parts[3 + 4 * 64];
+    size_t np = 0;
+    parts[np++] = d->name;
+    parts[np++] = "(";
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        parts[np++] = i ? ", " : "";
+        parts[np++] = d->params[i].name;
+        parts[np++] = "=";
+        parts[np++] = texts[i] ? texts[i] : defaults[i];
+    }
+    parts[np++] = ")";
+    for (size_t k = 0; k < np; k++) {
+        size_t l = strlen(parts[k]);
+        if (len + l >= sizeof text) l = sizeof text - 1 - len;
+        memcpy(text + len, parts[k], l);
+        len += l;
+    }
+    text[len] = 0;
     oc->plugin = pe;
     oc->hp = hp;
     oc->text = arena_strdup(a, text);

@@ -186,9 +186,8 @@ err_code_t problem_compile(arena_t *a, const node_t *node, problem_t **out, err_
     return ERR_OK;
 }
 
-double problem_eval(const problem_t *p, const double *x, double *grad, double *scratch)
+double problem_eval_numerical(const problem_t *p, const double *x, double *grad, double *scratch)
 {
-    if (!p->numerical) return p->fn(p->ctx, p->dim, x, grad);
     /* Central difference: (f(x + h e_i) - f(x - h e_i)) / 2h. */
     const double h = NUMERICAL_GRADIENT_STEP;
     double *xp = scratch;

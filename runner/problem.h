@@ -30,8 +30,13 @@ typedef struct {
 
 err_code_t problem_compile(arena_t *a, const node_t *node, problem_t **out, err_t *err);
 
+double problem_eval_numerical(const problem_t *p, const double *x, double *grad, double *scratch);
+
 /* Loss at x; gradient into grad (exact or numerical as configured).
- * scratch needs 2*dim doubles when numerical. */
-double problem_eval(const problem_t *p, const double *x, double *grad, double *scratch);
+ * scratch needs dim doubles when numerical. Inline: it is in the step loop. */
+static inline double problem_eval(const problem_t *p, const double *x, double *grad, double *scratch)
+{
+    return p->numerical ? problem_eval_numerical(p, x, grad, scratch) : p->fn(p->ctx, p->dim, x, grad);
+}
 
 #endif

@@ -65,18 +65,33 @@ static void hand_to_writer(sweep_t *s, size_t i)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void compute_batch(sweep_t *s, slot_t *sl, void *state, void *work)
+/* Per-thread buffers: one optimizer state and work block per lane. */
+typedef struct {
+    void *state[CELL_LANES], *work[CELL_LANES];
+} thread_buffers_t;
+
+static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
 {
     const experiment_t *exp = s->exp;
-    for (size_t c = sl->c0; c < sl->c1; c++) {
-        size_t k = c - sl->c0;
-        const cell_t *cell = &exp->cells[c];
-        runner_err_t perr;
+    for (size_t c0 = sl->c0; c0 < sl->c1; c0 += CELL_LANES) {
+        size_t k = sl->c1 - c0 < CELL_LANES ? sl->c1 - c0 : CELL_LANES;
+        cell_lane_t lanes[CELL_LANES];
+        for (size_t j = 0; j < k; j++) {
+            size_t r = c0 + j - sl->c0;
+            lanes[j] = (cell_lane_t){.cell = &exp->cells[c0 + j], .state = tb->state[j], .work = tb->work[j],
+                                     .params = sl->params + r * s->S * s->P, .loss = sl->loss + r * s->S,
+                                     .grad_norm = sl->grad_norm + r * s->S};
+        }
         double t0 = now_seconds();
-        sl->status[k] = (int8_t)cell_run(cell, s->S, s->P, state, work, sl->params + k * s->S * s->P,
-                                         sl->loss + k * s->S, sl->grad_norm + k * s->S, &perr);
-        sl->wall[k] = now_seconds() - t0;
-        memcpy(sl->failure[k], perr.msg, RUNNER_ERR_MAX);
+        cell_run_lanes(lanes, k, s->S, s->P);
+        /* interleaved cells share their wall time */
+        double each = (now_seconds() - t0) / (double)k;
+        for (size_t j = 0; j < k; j++) {
+            size_t r = c0 + j - sl->c0;
+            sl->status[r] = (int8_t)lanes[j].status;
+            sl->wall[r] = each;
+            memcpy(sl->failure[r], lanes[j].err.msg, RUNNER_ERR_MAX);
+        }
     }
 }
 
@@ -230,11 +245,14 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
 #pragma omp parallel num_threads(threads)
     {
         /* Allocated once per thread, before the first step; reused by every cell. */
-        void *state = aligned_alloc(64, max.state_bytes + 64);
-        void *work = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
-        if (!state || !work) {
+        thread_buffers_t tb;
+        for (size_t j = 0; j < CELL_LANES; j++) {
+            tb.state[j] = aligned_alloc(64, max.state_bytes + 64);
+            tb.work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
+            if (!tb.state[j] || !tb.work[j]) {
 #pragma omp atomic write
-            oom = true;
+                oom = true;
+            }
         }
         /* Parallel over batches of cells: the outer loop, where the work is independent. */
 #pragma omp for schedule(dynamic, 1)
@@ -248,11 +266,10 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
             skip = oom;
             /* after a failure the remaining batches go to the writer empty */
             if (skip || __atomic_load_n(&s.write_failed, __ATOMIC_RELAXED)) sl->c1 = sl->c0;
-            else compute_batch(&s, sl, state, work);
+            else compute_batch(&s, sl, &tb);
             hand_to_writer(&s, i);
         }
-        free(state);
-        free(work);
+        for (size_t j = 0; j < CELL_LANES; j++) free(tb.state[j]), free(tb.work[j]);
     }
     pthread_join(writer, NULL);
     pthread_mutex_destroy(&s.lock);

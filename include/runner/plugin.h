@@ -36,6 +36,16 @@ extern "C" {
 #define RUNNER_ABI_MAJOR 1
 #define RUNNER_ABI_MINOR 0
 
+/* Optional, for speed: compile a function twice, with and without the FMA
+ * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
+ * instruction where the CPU has it. The results are the same bits either
+ * way, because fmaf is exactly rounded by definition. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define RUNNER_FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define RUNNER_FMA_CLONES
+#endif
+
 /* Name of the one symbol a plugin exports. */
 #define RUNNER_PLUGIN_ENTRY "runner_plugin_get"
 
