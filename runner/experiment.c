@@ -26,17 +26,6 @@ static bool in_list(const char *key, const char *const *list, size_t n)
     return false;
 }
 
-static err_code_t unknown_key(const node_pair_t *p, const char *where, const char *const *keys, size_t n, err_t *err)
-{
-    const char *near = closest_match(p->key, keys, n);
-    if (near) return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s'%s (did you mean '%s'?)", p->key, where, near);
-    char list[400] = "";
-    for (size_t i = 0; i < n; i++) {
-        strncat(list, keys[i], sizeof list - strlen(list) - 1);
-        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
-    }
-    return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s'%s (expected one of: %s)", p->key, where, list);
-}
 
 static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
 
@@ -160,7 +149,7 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
             return err_set(err, ERR_CONFIG, p->key_mark, "'%s' cannot be a grid axis", head);
         if (!in_list(head, cell_keys, N_OF(cell_keys))) {
             node_pair_t probe = {head, p->key_mark, NULL};
-            return unknown_key(&probe, " at the start of grid axis", cell_keys + 3, N_OF(cell_keys) - 3, err);
+            return node_unknown_key(&probe, " at the start of grid axis", cell_keys + 3, N_OF(cell_keys) - 3, err);
         }
         for (size_t j = 0; j < k; j++)
             if (!strcmp(grid->pairs[j].key, p->key))
@@ -226,7 +215,7 @@ static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *
                                p->key);
             if (!in_list(p->key, cell_keys, N_OF(cell_keys))) {
                 const char *run_keys[] = {"label", "description", "seed", "steps", "problem", "optimizer"};
-                return unknown_key(p, " in a run", run_keys, N_OF(run_keys), err);
+                return node_unknown_key(p, " in a run", run_keys, N_OF(run_keys), err);
             }
             overlay->pairs[kept++] = *p;
         }
@@ -570,7 +559,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         }
         for (size_t i = 0; i < tree->n; i++)
             if (!in_list(tree->pairs[i].key, cell_keys, N_OF(cell_keys))) {
-                unknown_key(&tree->pairs[i], "", all_keys, N_OF(all_keys), err);
+                node_unknown_key(&tree->pairs[i], "", all_keys, N_OF(all_keys), err);
                 goto fail_cell;
             }
         cell_t *cell = &exp->cells[c];
@@ -711,7 +700,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
         if (!in_list(root->pairs[i].key, all_keys, N_OF(all_keys)))
-            return unknown_key(&root->pairs[i], "", all_keys, N_OF(all_keys), err);
+            return node_unknown_key(&root->pairs[i], "", all_keys, N_OF(all_keys), err);
 
     /* sweep-wide settings */
     const node_t *n;

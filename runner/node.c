@@ -157,6 +157,19 @@ node_t *node_with_origin(arena_t *a, const node_t *n, int origin)
     return c;
 }
 
+err_code_t node_unknown_key(const node_pair_t *p, const char *where, const char *const *keys, size_t n, err_t *err)
+{
+    const char *near = closest_match(p->key, keys, n);
+    if (near)
+        return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s'%s (did you mean '%s'?)", p->key, where, near);
+    char list[400] = "";
+    for (size_t i = 0; i < n; i++) {
+        strncat(list, keys[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s'%s (expected one of: %s)", p->key, where, list);
+}
+
 /* ---- scalars --------------------------------------------------------- */
 
 static bool is_one_of(const char *s, const char *const *words)

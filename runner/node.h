@@ -70,6 +70,10 @@ err_code_t node_set_path(arena_t *a, node_t *root, const char *path, node_t *val
 /* The same tree with every node's origin set to `origin` (copying). */
 node_t *node_with_origin(arena_t *a, const node_t *n, int origin);
 
+/* "unknown key 'k' WHERE (did you mean 'x'?)" or "... (expected one of: a, b)",
+ * at the key's mark. */
+err_code_t node_unknown_key(const node_pair_t *p, const char *where, const char *const *keys, size_t n, err_t *err);
+
 /* Scalar typing and strict conversion. */
 scalar_type_t scalar_type(const node_t *n);
 const char *scalar_type_name(scalar_type_t t);

@@ -9,18 +9,6 @@
 static const char *const problem_keys[] = {"objective", "expression", "start", "gradient", "data", "normalize"};
 #define N_PROBLEM_KEYS (sizeof problem_keys / sizeof problem_keys[0])
 
-static err_code_t unknown_key(const node_pair_t *p, const char *where, const char *const *keys, size_t n, err_t *err)
-{
-    const char *near = closest_match(p->key, keys, n);
-    if (near)
-        return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s' in %s (did you mean '%s'?)", p->key, where, near);
-    char list[256] = "";
-    for (size_t i = 0; i < n; i++) {
-        strncat(list, keys[i], sizeof list - strlen(list) - 1);
-        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
-    }
-    return err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s' in %s (expected one of: %s)", p->key, where, list);
-}
 
 /* A list of numbers -> doubles in the arena. */
 static err_code_t number_list(arena_t *a, const node_t *n, const char *what, size_t min_len, double **out,
@@ -64,7 +52,7 @@ static err_code_t compile_linreg(arena_t *a, const node_t *node, problem_t *p, e
     static const char *const data_keys[] = {"x", "y"};
     for (size_t i = 0; i < data->n; i++)
         if (strcmp(data->pairs[i].key, "x") && strcmp(data->pairs[i].key, "y"))
-            return unknown_key(&data->pairs[i], "problem.data", data_keys, 2, err);
+            return node_unknown_key(&data->pairs[i], " in problem.data", data_keys, 2, err);
     const node_t *xs = node_get(data, "x"), *ys = node_get(data, "y");
     if (!xs || !ys) return err_set(err, ERR_CONFIG, data->mark, "problem.data needs both x and y lists");
     linreg_data_t *d = arena_alloc(a, sizeof *d);
@@ -97,7 +85,7 @@ err_code_t problem_compile(arena_t *a, const node_t *node, problem_t **out, err_
     for (size_t i = 0; i < node->n; i++) {
         bool known = false;
         for (size_t k = 0; k < N_PROBLEM_KEYS; k++) known |= strcmp(node->pairs[i].key, problem_keys[k]) == 0;
-        if (!known) return unknown_key(&node->pairs[i], "problem", problem_keys, N_PROBLEM_KEYS, err);
+        if (!known) return node_unknown_key(&node->pairs[i], " in problem", problem_keys, N_PROBLEM_KEYS, err);
     }
     problem_t *p = arena_alloc(a, sizeof *p);
     if (!p) return err_set(err, ERR_NOMEM, node->mark, "out of memory");
