@@ -259,3 +259,24 @@ Test(e2e, plugins_describe_dry_run_help)
     cr_expect_eq(run("--version", out, sizeof out, err, sizeof err), 0);
     cr_expect(strstr(out, "runner 0."), "%s", out);
 }
+
+/* The progress line appears on a terminal (script(1) provides one) and not in a pipe. */
+Test(e2e, progress_line_only_on_a_terminal)
+{
+    char cmd[2048], path[300], buf[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && script -qec '%s/runner %s/bench/sweep_10k.yaml -o p.h5 --force' /dev/null >tty.txt 2>&1",
+             dir, RUNNER_BUILD_DIR, RUNNER_SOURCE_DIR);
+    int st = system(cmd);
+    cr_assert_eq(WEXITSTATUS(st), 0);
+    snprintf(path, sizeof path, "%s/tty.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    buf[fread(buf, 1, sizeof buf - 1, f)] = 0;
+    fclose(f);
+    cr_expect(strstr(buf, "/10000 cells") && strstr(buf, "ETA"), "no progress line on a terminal:\n%s", buf);
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "bench/sweep_10k.yaml -o %s/q.h5", dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0);
+    cr_expect_str_empty(err, "progress written to a pipe: %s", err);
+}
