@@ -51,6 +51,8 @@ static bool is_option(const char *a, const char *longname, const char *shortname
 err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
 {
     memset(cli, 0, sizeof *cli);
+    cli->argc = argc;
+    cli->argv = argv;
     cli->overrides = calloc((size_t)argc + 1, sizeof *cli->overrides);
     cli->plugin_dirs = calloc((size_t)argc + 1, sizeof *cli->plugin_dirs);
     if (!cli->overrides || !cli->plugin_dirs) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");

@@ -28,6 +28,8 @@ typedef struct {
     size_t n_overrides;
     const char **plugin_dirs;
     size_t n_plugin_dirs;
+    int argc; /* the command line as given, for the results file */
+    char **argv;
 } cli_t;
 
 /* argv strings are borrowed; free with cli_free. */

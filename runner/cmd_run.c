@@ -71,9 +71,6 @@ static char *join_command_line(int argc, char **argv)
     return s;
 }
 
-extern int runner_argc;
-extern char **runner_argv;
-
 static void print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads)
 {
     printf("%s: %zu cell%s in %.3f s on %d thread%s: %zu ok, %zu diverged, %zu failed\n", exp->name, exp->n_cells,
@@ -133,7 +130,7 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
         return err_set(err, ERR_CONFIG, (mark_t){output, 0, 0},
                        "output file exists; use --force to overwrite it, or -o to write elsewhere");
     if ((rc = make_parent_dirs(output, err))) return rc;
-    char *cmdline = join_command_line(runner_argc, runner_argv);
+    char *cmdline = join_command_line(cli->argc, cli->argv);
     h5out_t *out;
     rc = h5out_create(exp, output, cmdline ? cmdline : "", &out, err);
     free(cmdline);

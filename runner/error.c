@@ -107,15 +107,13 @@ const char *closest_match(const char *word, const char *const *candidates, size_
     if (best && best_d <= limit) return best;
     /* Not close by spelling: try initials, so 'learning_rate' (or the typo
      * 'lerning_rate') suggests 'lr'. */
-    for (size_t i = 0; i < n; i++) {
-        const char *c = candidates[i];
-        size_t k = 0;
-        char initials[16];
-        initials[k++] = word[0];
-        for (const char *p = word; *p && k < sizeof initials - 1; p++)
-            if (*p == '_' && p[1]) initials[k++] = p[1];
-        initials[k] = 0;
-        if (k >= 2 && strcmp(initials, c) == 0) return c;
-    }
+    char initials[16];
+    size_t k = 0;
+    initials[k++] = word[0];
+    for (const char *p = word; *p && k < sizeof initials - 1; p++)
+        if (*p == '_' && p[1]) initials[k++] = p[1];
+    initials[k] = 0;
+    for (size_t i = 0; k >= 2 && i < n; i++)
+        if (strcmp(initials, candidates[i]) == 0) return candidates[i];
     return NULL;
 }

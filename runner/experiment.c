@@ -15,6 +15,8 @@
 /* Keys a cell may have, and the meta keys that only the top level may have. */
 static const char *const cell_keys[] = {"name", "output", "description", "seed", "steps", "problem", "optimizer"};
 static const char *const meta_keys[] = {"grid", "runs", "repeat", "seeds"};
+/* What a grid axis path may start with: the per-cell settings. */
+static const char *const axis_heads[] = {"seed", "steps", "problem", "optimizer"};
 static const char *const all_keys[] = {"name",    "output",    "description", "seed", "steps", "problem",
                                        "optimizer", "grid", "runs", "repeat", "seeds"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -147,9 +149,9 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
         if (in_list(head, meta_keys, N_OF(meta_keys)) || !strcmp(head, "name") || !strcmp(head, "output") ||
             !strcmp(head, "description"))
             return err_set(err, ERR_CONFIG, p->key_mark, "'%s' cannot be a grid axis", head);
-        if (!in_list(head, cell_keys, N_OF(cell_keys))) {
+        if (!in_list(head, axis_heads, N_OF(axis_heads))) {
             node_pair_t probe = {head, p->key_mark, NULL};
-            return node_unknown_key(&probe, " at the start of grid axis", cell_keys + 3, N_OF(cell_keys) - 3, err);
+            return node_unknown_key(&probe, " at the start of grid axis", axis_heads, N_OF(axis_heads), err);
         }
         for (size_t j = 0; j < k; j++)
             if (!strcmp(grid->pairs[j].key, p->key))

@@ -10,10 +10,6 @@
 #include "registry.h"
 #include "version.h"
 
-/* The command line as given, recorded in the results file. */
-int runner_argc;
-char **runner_argv;
-
 static int exit_status_for(err_code_t code, int run_status)
 {
     if (code == ERR_USAGE || code == ERR_CONFIG) return 2;
@@ -23,8 +19,6 @@ static int exit_status_for(err_code_t code, int run_status)
 
 int main(int argc, char **argv)
 {
-    runner_argc = argc;
-    runner_argv = argv;
     err_t err = {0};
     cli_t cli;
     if (cli_parse(argc, argv, &cli, &err)) {

@@ -208,6 +208,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 err_code_t registry_scan_dir(registry_t *r, const char *dir, err_t *err)
 {
+    err->code = ERR_OK;
     if (!grow((void **)&r->dirs, &r->cap_dirs, r->n_dirs, sizeof *r->dirs))
         return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     r->dirs[r->n_dirs++] = strdup(dir);
