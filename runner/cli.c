@@ -15,14 +15,19 @@ const char cli_usage[] =
     "  -o, --output FILE  write results to FILE instead of the config's output\n"
     "  -j, --jobs N       threads (default: OMP_NUM_THREADS, else all cores)\n"
     "  --dry-run          print the cells and exit without running\n"
-    "  --force            overwrite an existing output file\n"
+    "  --force            overwrite an existing output file (with --resume: start over\n"
+    "                     when the file cannot be resumed)\n"
+    "  --resume           finish an interrupted run: compute only the cells the output\n"
+    "                     file does not hold yet (refused if it was made from another config)\n"
+    "  --fail-fast        stop at the first failed cell (default: record it and go on)\n"
     "  --quiet            no progress line and no summary\n"
     "  --plugin-path DIR  also search DIR for plugins (repeatable; after RUNNER_PLUGIN_PATH)\n"
     "  -h, --help         this help\n"
     "  --version          print the version\n"
     "\n"
     "exit status: 0 success (diverged cells are results), 1 runtime failure or a failed cell,\n"
-    "             2 usage or config error (nothing is written)\n";
+    "             2 usage or config error (nothing is written), 130/143 interrupted by\n"
+    "             SIGINT/SIGTERM (finished cells are kept: run again with --resume)\n";
 
 static err_code_t usage_error(err_t *err, const char *fmt, const char *arg)
 {
@@ -70,6 +75,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         }
         if (!strcmp(a, "--dry-run")) cli->dry_run = true;
         else if (!strcmp(a, "--force")) cli->force = true;
+        else if (!strcmp(a, "--resume")) cli->resume = true;
+        else if (!strcmp(a, "--fail-fast")) cli->fail_fast = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = true;
         else if (is_option(a, "--set", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--set", NULL))) return usage_error(err, "%s needs PATH=VALUE", a);

@@ -1,7 +1,8 @@
 /*
  * cli.h: the command line, parsed into a struct; nothing here prints.
  *
- *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--quiet]
+ *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--resume]
+ *                 [--fail-fast] [--quiet]
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
@@ -23,7 +24,7 @@ typedef struct {
     const char *name;     /* CMD_DESCRIBE */
     const char *output;   /* -o */
     int threads;          /* -j; 0 = OMP_NUM_THREADS or all cores */
-    bool dry_run, force, quiet;
+    bool dry_run, force, resume, fail_fast, quiet;
     override_t *overrides;
     size_t n_overrides;
     const char **plugin_dirs;

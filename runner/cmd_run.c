@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,11 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fingerprint.h"
 #include "h5out.h"
+#include "interrupt.h"
 #include "sweep.h"
+#include "version.h"
 #include "yaml_load.h"
 
 /* mkdir -p of the directory part of path. */
@@ -47,15 +51,19 @@ static void print_cell_table(const experiment_t *exp)
     }
 }
 
-static char *join_command_line(int argc, char **argv)
+/* argv as one shell-quoted line. For the resume hint: without `drop`
+ * (an option to leave out), with `add` appended when not there already. */
+static char *join_command_line(int argc, char **argv, const char *drop, const char *add)
 {
-    size_t len = 1;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) * 4 + 3;
+    size_t len = 1 + (add ? strlen(add) + 1 : 0);
+    bool have_add = false;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) * 4 + 3, have_add |= add && !strcmp(argv[i], add);
     char *s = malloc(len), *p = s;
     if (!s) return NULL;
     for (int i = 0; i < argc; i++) {
+        if (drop && !strcmp(argv[i], drop)) continue;
         bool quote = strpbrk(argv[i], " \t'\"$*?[]{}()<>|&;\\") != NULL || !*argv[i];
-        if (i) *p++ = ' ';
+        if (p > s) *p++ = ' ';
         if (quote) *p++ = '\'';
         for (const char *q = argv[i]; *q; q++) {
             if (*q == '\'' && quote) {
@@ -67,15 +75,20 @@ static char *join_command_line(int argc, char **argv)
         }
         if (quote) *p++ = '\'';
     }
+    if (add && !have_add) p += sprintf(p, " %s", add);
     *p = 0;
     return s;
 }
 
 static void print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads)
 {
-    printf("%s: %zu cell%s in %.3f s on %d thread%s: %zu ok, %zu diverged, %zu failed\n", exp->name, exp->n_cells,
-           exp->n_cells == 1 ? "" : "s", sum->seconds, threads, threads == 1 ? "" : "s", sum->ok, sum->diverged,
+    size_t done = summary_done(sum), computed = done - sum->resumed;
+    printf("%s: %zu cell%s in %.3f s on %d thread%s: %zu ok, %zu diverged, %zu failed", exp->name, computed,
+           computed == 1 ? "" : "s", sum->seconds, threads, threads == 1 ? "" : "s", sum->ok, sum->diverged,
            sum->failed);
+    if (sum->resumed) printf(" (%zu kept from the file)", sum->resumed);
+    if (done < exp->n_cells) printf(", %zu pending", exp->n_cells - done);
+    printf("\n");
     if (sum->have_best) {
         char label[512];
         experiment_cell_label(exp, sum->best_cell, label, sizeof label);
@@ -108,6 +121,85 @@ const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const
     return NULL;
 }
 
+/* The output file: a new one, or the existing one when resuming it. With
+ * --resume, the cells the file holds (ok or diverged) are counted into sum
+ * and left out of todo; failed and pending cells are computed again. */
+static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, h5out_t **out,
+                              unsigned char **todo, sweep_summary_t *sum, err_t *err)
+{
+    char fp[FINGERPRINT_LEN];
+    experiment_fingerprint(exp, RUNNER_VERSION, fp);
+    summary_init(sum);
+    *todo = NULL;
+    struct stat st;
+    bool exists = stat(output, &st) == 0;
+    if (exists && cli->resume) {
+        char have[256];
+        err_t probe = {0};
+        err_code_t rc = h5out_read_fingerprint(output, have, sizeof have, &probe);
+        if (rc == ERR_OK && strcmp(have, fp) != 0) {
+            rc = err_set(&probe, ERR_CONFIG, (mark_t){output, 0, 0},
+                         "was made from a different config (or plugins, or runner version): file %s, this run %s; "
+                         "resuming would mix their numbers. Use -o to write elsewhere, or --force to start over",
+                         have, fp);
+        } else if (rc) {
+            err_append(&probe, "; use --force to start over");
+        }
+        if (rc == ERR_OK) {
+            size_t n = exp->n_cells;
+            int8_t *status = malloc(n * sizeof *status);
+            float *final = malloc(n * sizeof *final);
+            *todo = malloc(n);
+            if (!status || !final || !*todo) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+            else rc = h5out_open(exp, output, out, status, final, err);
+            for (size_t c = 0; rc == ERR_OK && c < n; c++) {
+                bool kept = status[c] == STATUS_OK || status[c] == STATUS_DIVERGED;
+                (*todo)[c] = !kept;
+                if (kept) summary_add(sum, c, status[c], final[c], NULL), sum->resumed++;
+            }
+            free(status), free(final);
+            if (rc) free(*todo), *todo = NULL;
+            return rc;
+        }
+        if (!cli->force) {
+            *err = probe;
+            return rc;
+        }
+    } else if (exists && !cli->force) {
+        return err_set(err, ERR_CONFIG, (mark_t){output, 0, 0},
+                       "output file exists; use --resume to finish it, --force to overwrite it, or -o to write elsewhere");
+    }
+    err_code_t rc = make_parent_dirs(output, err);
+    if (rc) return rc;
+    char *cmdline = join_command_line(cli->argc, cli->argv, NULL, NULL);
+    rc = h5out_create(exp, output, cmdline ? cmdline : "", fp, out, err);
+    free(cmdline);
+    return rc;
+}
+
+/* The error main reports when the sweep stopped early, with how to go on. */
+static err_code_t stopped_error(const cli_t *cli, const experiment_t *exp, const sweep_summary_t *sum,
+                                const sweep_stop_t *stop, const char *output, err_t *err)
+{
+    char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
+    size_t done = summary_done(sum);
+    if (stop->signal) {
+        err_set(err, ERR_STOPPED, (mark_t){0}, "interrupted by %s: %zu of %zu cells done and kept in %s; resume with: %s",
+                stop->signal == SIGINT ? "SIGINT" : stop->signal == SIGTERM ? "SIGTERM" : "a signal", done,
+                exp->n_cells, output, again ? again : "the same command and --resume");
+    } else {
+        char label[512];
+        experiment_cell_label(exp, sum->first_failed, label, sizeof label);
+        err_set(err, ERR_STOPPED, (mark_t){0},
+                "stopped at the first failed cell (--fail-fast): cell %zu %s: %s; %zu of %zu cells done and kept in "
+                "%s; resume with: %s",
+                sum->first_failed, label, sum->first_failure, done, exp->n_cells, output,
+                again ? again : "the same command and --resume");
+    }
+    free(again);
+    return ERR_STOPPED;
+}
+
 err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
 {
     size_t len = 0;
@@ -125,30 +217,40 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
         *exit_status = 0;
         return ERR_OK;
     }
-    struct stat st;
-    if (stat(output, &st) == 0 && !cli->force)
-        return err_set(err, ERR_CONFIG, (mark_t){output, 0, 0},
-                       "output file exists; use --force to overwrite it, or -o to write elsewhere");
-    if ((rc = make_parent_dirs(output, err))) return rc;
-    char *cmdline = join_command_line(cli->argc, cli->argv);
     h5out_t *out;
-    rc = h5out_create(exp, output, cmdline ? cmdline : "", &out, err);
-    free(cmdline);
-    if (rc) return rc;
+    unsigned char *todo;
+    sweep_summary_t sum;
+    if ((rc = open_output(cli, exp, output, &out, &todo, &sum, err))) return rc;
 
     *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
     int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
-    sweep_opts_t opts = {.threads = threads, .progress = !cli->quiet && isatty(STDERR_FILENO)};
-    sweep_summary_t sum;
-    rc = sweep_run(exp, out, &opts, &sum, err);
+    sweep_opts_t opts = {.threads = threads,
+                         .progress = !cli->quiet && isatty(STDERR_FILENO),
+                         .fail_fast = cli->fail_fast,
+                         .todo = todo,
+                         .stop_signal = interrupt_signal};
+    sweep_stop_t stop;
+    interrupt_install();
+    rc = sweep_run(exp, out, &opts, &sum, &stop, err);
+    interrupt_restore();
+    free(todo);
+    run_state_t state = rc ? RUN_STOPPED
+                        : stop.signal ? RUN_INTERRUPTED
+                        : stop.on_failure || summary_done(&sum) < exp->n_cells ? RUN_STOPPED
+                                                                              : RUN_COMPLETE;
     err_t close_err;
-    err_code_t crc = h5out_close(out, &close_err);
+    err_code_t crc = h5out_set_state(out, state, &close_err);
+    err_code_t crc2 = h5out_close(out, crc ? &(err_t){0} : &close_err);
     if (rc) return rc == ERR_NOMEM ? rc : ERR_RUNTIME;
-    if (crc) {
+    if (crc || crc2) {
         *err = close_err;
         return ERR_RUNTIME;
     }
     if (!cli->quiet) print_summary(exp, &sum, output, threads);
+    if (stop.signal || stop.on_failure) {
+        *exit_status = stop.signal ? 128 + stop.signal : 1;
+        return stopped_error(cli, exp, &sum, &stop, output, err);
+    }
     *exit_status = sum.failed ? 1 : 0;
     return ERR_OK;
 }

@@ -16,6 +16,7 @@ typedef enum {
     ERR_IO,      /* a file could not be read or written -> exit 2 before work, 1 after */
     ERR_RUNTIME, /* anything failing after work started -> exit 1 */
     ERR_NOMEM,
+    ERR_STOPPED, /* the sweep stopped early (signal, --fail-fast); the file is consistent and resumable */
 } err_code_t;
 
 /* A position in a source text (a config file, or a --set argument). */

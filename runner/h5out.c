@@ -1,13 +1,16 @@
 /* h5out.c: create the results file and write cells into it. */
 #include "h5out.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 #include <hdf5_hl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "version.h"
@@ -16,7 +19,9 @@
 
 struct h5out {
     hid_t file;
-    hid_t params, loss, grad_norm, status, wall;
+    hid_t params, loss, grad_norm, status, wall, failure, run_state;
+    hid_t failure_type;
+    bool resumed; /* recomputed cells may hold an old failure message: always write them */
     size_t n_axes;
     hsize_t axis_dims[MAX_RANK];
     hsize_t steps, dim;
@@ -32,6 +37,16 @@ static hid_t string_type(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+/* Failure messages: fixed length, so writing one changes no metadata. */
+static hid_t failure_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, RUNNER_ERR_MAX);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
     H5Tset_cset(t, H5T_CSET_UTF8);
     return t;
 }
@@ -177,7 +192,8 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
     return rc;
 }
 
-static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const char *command_line, err_t *err)
+static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const char *command_line,
+                                  const char *fingerprint, err_t *err)
 {
     hid_t f = o->file;
     int na = (int)exp->n_axes;
@@ -216,7 +232,12 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         o->grad_norm = create_dataset(f, "grad_norm", H5T_IEEE_F32LE, na + 1, dims, false);
         o->status = create_dataset(f, "status", H5T_STD_I8LE, na, dims, true);
         o->wall = create_dataset(f, "wall_seconds", H5T_IEEE_F64LE, na, dims, true);
-        if (o->params < 0 || o->loss < 0 || o->grad_norm < 0 || o->status < 0 || o->wall < 0) rc = -1;
+        /* no fill: unwritten bytes of a new file read as zeros, the empty string */
+        o->failure = create_dataset(f, "failure", o->failure_type, na, dims, false);
+        o->run_state = create_dataset(f, "run_state", H5T_STD_I8LE, 0, dims, true);
+        if (o->params < 0 || o->loss < 0 || o->grad_norm < 0 || o->status < 0 || o->wall < 0 || o->failure < 0 ||
+            o->run_state < 0)
+            rc = -1;
     }
     /* every axis of every variable gets its scale: that is what names the dimensions */
     hid_t axis_scales[MAX_RANK];
@@ -227,6 +248,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
     if (rc >= 0) rc = attach(o->grad_norm, axis_scales, na + 1);
     if (rc >= 0) rc = attach(o->status, axis_scales, na);
     if (rc >= 0) rc = attach(o->wall, axis_scales, na);
+    if (rc >= 0) rc = attach(o->failure, axis_scales, na);
     if (rc >= 0) {
         attr_string(o->params, "long_name", "parameters at each step (step 0 is the start point)");
         attr_string(o->loss, "long_name", "objective value at each step");
@@ -242,6 +264,9 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         H5Sclose(s);
         attr_string(o->wall, "long_name", "wall-clock time of the cell");
         attr_string(o->wall, "units", "s");
+        attr_string(o->failure, "long_name", "why the cell failed (empty unless status is failed)");
+        attr_string(o->run_state, "long_name", "how the run ended");
+        attr_string(o->run_state, "flag_meanings", "running complete interrupted stopped");
     }
     if (rc >= 0) rc = write_cell_records(o, exp, scales);
     /* the record of the run */
@@ -266,6 +291,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
             {"plugin_abi", abi},
             {"created", now},
             {"plugins", plugins},
+            {"config_fingerprint", fingerprint},
         };
         for (size_t i = 0; i < sizeof attrs / sizeof attrs[0] && rc >= 0; i++)
             rc = attr_string(f, attrs[i][0], attrs[i][1]);
@@ -279,41 +305,80 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
 
 static void close_all(h5out_t *o)
 {
-    hid_t ids[] = {o->params, o->loss, o->grad_norm, o->status, o->wall};
+    hid_t ids[] = {o->params, o->loss, o->grad_norm, o->status, o->wall, o->failure, o->run_state};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] > 0) H5Dclose(ids[i]);
+    if (o->failure_type > 0) H5Tclose(o->failure_type);
     if (o->file > 0) H5Fclose(o->file);
     free(o->path);
     free(o);
 }
 
-err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, h5out_t **out,
-                        err_t *err)
+/* Temporary files of creations killed before their rename: "NAME.tmp-PID"
+ * beside path, whose process is gone. */
+static void remove_stale_temporaries(const char *path)
 {
-    if (exp->n_axes + 2 > MAX_RANK) return err_set(err, ERR_CONFIG, (mark_t){0}, "too many axes");
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[4096];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, base, blen) || strncmp(e->d_name + blen, ".tmp-", 5)) continue;
+        char *end;
+        long pid = strtol(e->d_name + blen + 5, &end, 10);
+        if (*end || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its runner is alive (or not ours) */
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    closedir(d);
+}
+
+static h5out_t *h5out_new(const experiment_t *exp, const char *path)
+{
     h5out_t *o = calloc(1, sizeof *o);
-    if (!o) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    if (!o) return NULL;
     o->n_axes = exp->n_axes;
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
     o->steps = exp->max_steps + 1;
     o->dim = exp->max_dim;
+    o->path = strdup(path);
+    o->failure_type = failure_type();
+    if (!o->path || o->failure_type < 0) {
+        close_all(o);
+        return NULL;
+    }
+    return o;
+}
+
+err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, const char *fingerprint,
+                        h5out_t **out, err_t *err)
+{
+    if (exp->n_axes + 2 > MAX_RANK) return err_set(err, ERR_CONFIG, (mark_t){0}, "too many axes");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as values, reported by main */
+    h5out_t *o = h5out_new(exp, path);
     size_t plen = strlen(path) + 64;
     char *tmp = malloc(plen);
-    o->path = strdup(path);
-    if (!tmp || !o->path) {
+    if (!tmp || !o) {
         free(tmp);
-        close_all(o);
+        if (o) close_all(o);
         return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     }
+    remove_stale_temporaries(path);
     /* A kill during creation must not leave a half-made file at `path`. */
     snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as values, reported by main */
     o->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     err_code_t rc;
     if (o->file < 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create the output file (%s): check the directory is writable",
                      tmp);
-    } else if ((rc = create_contents(o, exp, command_line, err)) == ERR_OK && rename(tmp, path) != 0) {
+    } else if ((rc = create_contents(o, exp, command_line, fingerprint, err)) == ERR_OK && rename(tmp, path) != 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot move %s into place: %s", tmp, strerror(errno));
     }
     if (rc) {
@@ -326,13 +391,139 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
     return rc;
 }
 
+static herr_t read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
+{
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), st = string_type();
+    char *value = NULL;
+    herr_t rc = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 ? H5Aread(a, st, &value) : -1;
+    if (rc >= 0) snprintf(buf, len, "%s", value ? value : "");
+    if (value) H5free_memory(value);
+    H5Tclose(st), H5Tclose(ft), H5Aclose(a);
+    return rc;
+}
+
+err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0)
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file (or unreadable), so it cannot be resumed");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 cannot open the file to resume it");
+    herr_t rc = read_attr_string(f, "config_fingerprint", buf, len);
+    H5Fclose(f);
+    if (rc < 0)
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0},
+                       "not a runner results file that can be resumed (no config_fingerprint attribute)");
+    return ERR_OK;
+}
+
+/* The dataset's extent equals the first `rank` of dims. */
+static bool extent_is(hid_t ds, const hsize_t *dims, int rank)
+{
+    hid_t sp = H5Dget_space(ds);
+    hsize_t got[MAX_RANK];
+    int r = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    bool same = r == rank && H5Sget_simple_extent_dims(sp, got, NULL) == r;
+    for (int k = 0; same && k < rank; k++) same = got[k] == dims[k];
+    if (sp >= 0) H5Sclose(sp);
+    return same;
+}
+
+/* Each ok cell's loss at its last step, by element selection. */
+static herr_t read_final_losses(const h5out_t *o, const experiment_t *exp, const int8_t *status, float *final)
+{
+    size_t n = exp->n_cells, rank = o->n_axes + 1, n_ok = 0;
+    for (size_t c = 0; c < n; c++) final[c] = NAN, n_ok += status[c] == STATUS_OK;
+    if (n_ok == 0) return 0;
+    hsize_t *coords = malloc(n_ok * rank * sizeof *coords);
+    float *vals = malloc(n_ok * sizeof *vals);
+    herr_t rc = coords && vals ? 0 : -1;
+    size_t idx[MAX_RANK], j = 0;
+    for (size_t c = 0; c < n && rc >= 0; c++) {
+        if (status[c] != STATUS_OK) continue;
+        experiment_cell_coords(exp, c, idx);
+        for (size_t k = 0; k < o->n_axes; k++) coords[j * rank + k] = idx[k];
+        coords[j * rank + o->n_axes] = exp->cells[c].steps;
+        j++;
+    }
+    hid_t fs = rc < 0 ? -1 : H5Dget_space(o->loss);
+    hsize_t m = n_ok;
+    hid_t ms = H5Screate_simple(1, &m, NULL);
+    if (fs < 0 || H5Sselect_elements(fs, H5S_SELECT_SET, n_ok, coords) < 0 ||
+        H5Dread(o->loss, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, vals) < 0)
+        rc = -1;
+    for (size_t c = 0, i = 0; c < n && rc >= 0; c++)
+        if (status[c] == STATUS_OK) final[c] = vals[i++];
+    if (fs >= 0) H5Sclose(fs);
+    H5Sclose(ms);
+    free(coords), free(vals);
+    return rc;
+}
+
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_loss,
+                      err_t *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5out_t *o = h5out_new(exp, path);
+    if (!o) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    o->resumed = true;
+    o->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (o->file < 0) {
+        close_all(o);
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0},
+                       "HDF5 cannot open the file for writing (read-only, or another runner is writing it?)");
+    }
+    struct {
+        hid_t *id;
+        const char *name;
+        int rank;
+    } sets[] = {
+        {&o->params, "params", (int)o->n_axes + 2}, {&o->loss, "loss", (int)o->n_axes + 1},
+        {&o->grad_norm, "grad_norm", (int)o->n_axes + 1}, {&o->status, "status", (int)o->n_axes},
+        {&o->wall, "wall_seconds", (int)o->n_axes}, {&o->failure, "failure", (int)o->n_axes},
+        {&o->run_state, "run_state", 0},
+    };
+    hsize_t dims[MAX_RANK];
+    memcpy(dims, o->axis_dims, o->n_axes * sizeof *dims);
+    dims[o->n_axes] = o->steps, dims[o->n_axes + 1] = o->dim;
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        *sets[i].id = H5Dopen2(o->file, sets[i].name, H5P_DEFAULT);
+        if (*sets[i].id < 0 || !extent_is(*sets[i].id, dims, sets[i].rank)) {
+            close_all(o);
+            return err_set(err, ERR_IO, (mark_t){path, 0, 0},
+                           "dataset '%s' is missing or not shaped for this config, so the file cannot be resumed",
+                           sets[i].name);
+        }
+    }
+    if (H5Dread(o->status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
+        read_final_losses(o, exp, status, final_loss) < 0) {
+        close_all(o);
+        return h5fail(err, path, "read the status of the cells to resume");
+    }
+    err_code_t rc = h5out_set_state(o, RUN_RUNNING, err);
+    if (rc) {
+        close_all(o);
+        return rc;
+    }
+    *out = o;
+    return ERR_OK;
+}
+
 err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *params, const float *loss,
-                             const float *grad_norm, const int8_t *status, const double *wall, err_t *err)
+                             const float *grad_norm, const int8_t *status, const double *wall,
+                             const char (*failure)[RUNNER_ERR_MAX], err_t *err)
 {
     hsize_t sp[2] = {o->steps, o->dim};
+    /* a new file reads "" where nothing was written; a resumed one may hold
+     * the message of an earlier attempt at a recomputed cell */
+    bool any_failed = o->resumed;
+    for (size_t c = c0; c < c1 && !any_failed; c++) any_failed = status[c - c0] == STATUS_FAILED;
     if (write_cells(o, o->params, H5T_NATIVE_FLOAT, c0, c1, sp, 2, params) < 0 ||
         write_cells(o, o->loss, H5T_NATIVE_FLOAT, c0, c1, sp, 1, loss) < 0 ||
-        write_cells(o, o->grad_norm, H5T_NATIVE_FLOAT, c0, c1, sp, 1, grad_norm) < 0)
+        write_cells(o, o->grad_norm, H5T_NATIVE_FLOAT, c0, c1, sp, 1, grad_norm) < 0 ||
+        (any_failed && write_cells(o, o->failure, o->failure_type, c0, c1, NULL, 0, failure) < 0))
         return h5fail(err, o->path, "write cell data");
     /* the data must be in the file before a status says they are */
     if (H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0) return h5fail(err, o->path, "flush");
@@ -340,6 +531,15 @@ err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *para
         write_cells(o, o->status, H5T_NATIVE_INT8, c0, c1, NULL, 0, status) < 0)
         return h5fail(err, o->path, "write cell status");
     if (H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0) return h5fail(err, o->path, "flush");
+    return ERR_OK;
+}
+
+err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err)
+{
+    int8_t v = (int8_t)state;
+    if (H5Dwrite(o->run_state, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0 ||
+        H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0)
+        return h5fail(err, o->path, "record the run state");
     return ERR_OK;
 }
 

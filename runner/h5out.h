@@ -10,10 +10,12 @@
  *     params [axes..., step, param] float32    the iterates
  *     loss, grad_norm [axes..., step] float32
  *     status [axes...] int8 (0 pending, 1 ok, 2 diverged, 3 failed)
+ *     failure [axes...] fixed-length UTF-8 string: a failed cell's message
  *     wall_seconds [axes...] float64, cell_seed [axes...] uint64,
  *     cell_steps [axes...] int32, optimizer_config / problem_config [axes...] string
+ *     run_state (scalar) int8 (0 running, 1 complete, 2 interrupted, 3 stopped)
  *   root attributes: config_text, config_file, resolved_config, command_line,
- *     runner_version, plugin_abi, created, plugins, title.
+ *     runner_version, plugin_abi, created, plugins, title, config_fingerprint.
  *
  * Why this shape (../shared/hdf5-notes.md has the measurements): every
  * dataset is created at full size, contiguous and allocated up front, so
@@ -22,7 +24,10 @@
  * a file that opens and whose `ok` cells are complete. The file is created
  * under a temporary name and renamed into place once complete and flushed.
  * Float data get no fill value (writing one costs a pass over the file);
- * status is what says whether a cell's numbers are valid.
+ * status is what says whether a cell's numbers are valid. Everything
+ * written after creation is raw data of these datasets (run_state and the
+ * failure messages too, hence fixed-length strings: variable-length ones
+ * would grow the global heap, metadata a kill could tear).
  */
 #ifndef RUNNER_H5OUT_H
 #define RUNNER_H5OUT_H
@@ -33,17 +38,35 @@
 
 enum { STATUS_PENDING = 0, STATUS_OK = 1, STATUS_DIVERGED = 2, STATUS_FAILED = 3 };
 
+typedef enum { RUN_RUNNING = 0, RUN_COMPLETE = 1, RUN_INTERRUPTED = 2, RUN_STOPPED = 3 } run_state_t;
+
 typedef struct h5out h5out_t;
 
 /* Create the file at `path` (replacing an existing one), all datasets,
- * coordinates, attributes and per-cell records. */
-err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, h5out_t **out,
-                        err_t *err);
+ * coordinates, attributes and per-cell records. Stale temporary files of
+ * earlier runs killed during creation are removed. */
+err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, const char *fingerprint,
+                        h5out_t **out, err_t *err);
+
+/* The config_fingerprint attribute of an existing results file, into buf.
+ * ERR_IO when the file is not a results file this runner can resume. */
+err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err);
+
+/* Open an existing file of the same experiment to finish it: checks its
+ * layout against exp, sets run_state back to running, and fills, per cell,
+ * status and (for ok cells) the final loss. */
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_loss,
+                      err_t *err);
 
 /* Cells [c0, c1): params is (c1-c0, step, param), loss and grad_norm are
- * (c1-c0, step), status and wall per cell. Data first, status after. */
+ * (c1-c0, step), status, wall and failure message per cell. Data first,
+ * status after. */
 err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *params, const float *loss,
-                             const float *grad_norm, const int8_t *status, const double *wall, err_t *err);
+                             const float *grad_norm, const int8_t *status, const double *wall,
+                             const char (*failure)[RUNNER_ERR_MAX], err_t *err);
+
+/* Record how the run ended (or that it runs again), and flush. */
+err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err);
 
 /* Flush and close; frees o. */
 err_code_t h5out_close(h5out_t *o, err_t *err);

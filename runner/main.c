@@ -14,6 +14,7 @@ static int exit_status_for(err_code_t code, int run_status)
 {
     if (code == ERR_USAGE || code == ERR_CONFIG) return 2;
     if (code == ERR_IO) return run_status == 1 ? 1 : 2;
+    if (code == ERR_STOPPED) return run_status; /* 130/143 after a signal, 1 after --fail-fast */
     return 1;
 }
 

@@ -22,9 +22,16 @@ typedef struct {
 } slot_t;
 
 typedef struct {
+    size_t c0, c1;
+} range_t;
+
+typedef struct {
     const experiment_t *exp;
     h5out_t *out;
-    size_t S, P, batch_cells, n_batches;
+    const sweep_opts_t *opts;
+    size_t S, P;
+    range_t *batches;
+    size_t n_batches;
     slot_t *slots;
     size_t n_slots;
     /* free slots (a stack) and filled slots (a FIFO), under one lock */
@@ -36,8 +43,10 @@ typedef struct {
     bool write_failed;
     err_t write_err;
     sweep_summary_t *sum;
-    bool progress;
     double t0;
+    /* a stop request: set once, read by every worker between cell groups */
+    bool stop;
+    sweep_stop_t why;
 } sweep_t;
 
 static double now_seconds(void)
@@ -70,10 +79,32 @@ typedef struct {
     void *state[CELL_LANES], *work[CELL_LANES];
 } thread_buffers_t;
 
+static void request_stop(sweep_t *s, int sig, bool on_failure)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->stop) s->why = (sweep_stop_t){.signal = sig, .on_failure = on_failure};
+    __atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool should_stop(sweep_t *s)
+{
+    if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) return true;
+    int sig = s->opts->stop_signal ? s->opts->stop_signal() : 0;
+    if (sig) request_stop(s, sig, false);
+    return sig != 0;
+}
+
+/* Compute the batch's cells; on a stop request, end the batch at the last
+ * finished cell (the writer writes only those). */
 static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
 {
     const experiment_t *exp = s->exp;
     for (size_t c0 = sl->c0; c0 < sl->c1; c0 += CELL_LANES) {
+        if (should_stop(s)) {
+            sl->c1 = c0;
+            break;
+        }
         size_t k = sl->c1 - c0 < CELL_LANES ? sl->c1 - c0 : CELL_LANES;
         cell_lane_t lanes[CELL_LANES];
         for (size_t j = 0; j < k; j++) {
@@ -86,51 +117,37 @@ static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
         cell_run_lanes(lanes, k, s->S, s->P);
         /* interleaved cells share their wall time */
         double each = (now_seconds() - t0) / (double)k;
+        bool failed = false;
         for (size_t j = 0; j < k; j++) {
             size_t r = c0 + j - sl->c0;
             sl->status[r] = (int8_t)lanes[j].status;
             sl->wall[r] = each;
             memcpy(sl->failure[r], lanes[j].err.msg, RUNNER_ERR_MAX);
+            failed |= lanes[j].status == STATUS_FAILED;
         }
+        if (failed && s->opts->fail_fast) request_stop(s, 0, true);
     }
 }
 
 /* The summary is computed from what is written, in cell order per batch. */
 static void summarise(sweep_t *s, const slot_t *sl)
 {
-    sweep_summary_t *sum = s->sum;
     for (size_t c = sl->c0; c < sl->c1; c++) {
         size_t k = c - sl->c0;
-        switch (sl->status[k]) {
-        case STATUS_OK: {
-            sum->ok++;
-            double final = sl->loss[k * s->S + s->exp->cells[c].steps];
-            if (!sum->have_best || final < sum->best_loss || (final == sum->best_loss && c < sum->best_cell)) {
-                sum->have_best = true;
-                sum->best_loss = final;
-                sum->best_cell = c;
-            }
-            break;
-        }
-        case STATUS_DIVERGED: sum->diverged++; break;
-        default:
-            if (sum->failed++ == 0 || c < sum->first_failed) {
-                sum->first_failed = c;
-                memcpy(sum->first_failure, sl->failure[k], RUNNER_ERR_MAX);
-            }
-        }
+        summary_add(s->sum, c, sl->status[k], sl->loss[k * s->S + s->exp->cells[c].steps], sl->failure[k]);
     }
 }
 
 static void draw_progress(sweep_t *s, bool final)
 {
-    size_t done = s->sum->ok + s->sum->diverged + s->sum->failed, total = s->exp->n_cells;
+    size_t done = summary_done(s->sum), total = s->exp->n_cells;
+    size_t computed = done - s->sum->resumed;
     double el = now_seconds() - s->t0;
     if (final) {
         fprintf(stderr, "\r\033[K");
         return;
     }
-    double eta = done ? el * (double)(total - done) / (double)done : 0.0;
+    double eta = computed ? el * (double)(total - done) / (double)computed : 0.0;
     fprintf(stderr, "\r\033[K  %zu/%zu cells  %3.0f%%  %.1fs elapsed  ETA %.1fs", done, total,
             100.0 * (double)done / (double)total, el, eta);
     fflush(stderr);
@@ -152,14 +169,14 @@ static void *writer_main(void *arg)
         if (!failed && sl->c1 > sl->c0) {
             err_t e = {0};
             if (h5out_write_cells(s->out, sl->c0, sl->c1, sl->params, sl->loss, sl->grad_norm, sl->status, sl->wall,
-                                  &e)) {
+                                  sl->failure, &e)) {
                 s->write_err = e;
                 __atomic_store_n(&s->write_failed, true, __ATOMIC_RELAXED);
             } else {
                 summarise(s, sl);
             }
         }
-        if (s->progress && now_seconds() - last_draw > 0.2) {
+        if (s->opts->progress && now_seconds() - last_draw > 0.2) {
             draw_progress(s, false);
             last_draw = now_seconds();
         }
@@ -168,13 +185,15 @@ static void *writer_main(void *arg)
         pthread_cond_signal(&s->slot_freed);
         pthread_mutex_unlock(&s->lock);
     }
-    if (s->progress) draw_progress(s, true);
+    if (s->opts->progress) draw_progress(s, true);
     return NULL;
 }
 
 static bool alloc_slots(sweep_t *s)
 {
-    size_t bc = s->batch_cells, S = s->S, P = s->P;
+    size_t bc = 0, S = s->S, P = s->P;
+    for (size_t b = 0; b < s->n_batches; b++)
+        if (s->batches[b].c1 - s->batches[b].c0 > bc) bc = s->batches[b].c1 - s->batches[b].c0;
     for (size_t i = 0; i < s->n_slots; i++) {
         slot_t *sl = &s->slots[i];
         sl->params = malloc(bc * S * P * sizeof *sl->params);
@@ -197,23 +216,54 @@ static void free_slots(sweep_t *s)
     free(s->slots);
     free(s->free_stack);
     free(s->ready);
+    free(s->batches);
+}
+
+/* Batches: runs of consecutive cells to compute, about 8 per thread for
+ * load balance, each at most BATCH_BYTES of output. */
+static bool plan_batches(sweep_t *s, int threads)
+{
+    const experiment_t *exp = s->exp;
+    const unsigned char *todo = s->opts->todo;
+    size_t n_todo = 0;
+    for (size_t c = 0; c < exp->n_cells; c++) n_todo += !todo || todo[c];
+    size_t cell_bytes = s->S * (s->P + 2) * sizeof(float);
+    size_t by_bytes = BATCH_BYTES / cell_bytes ? BATCH_BYTES / cell_bytes : 1;
+    size_t by_balance = (n_todo + (size_t)threads * 8 - 1) / ((size_t)threads * 8);
+    size_t per = by_balance < by_bytes ? by_balance : by_bytes;
+    if (per == 0) per = 1;
+    /* at most one more batch per run of cells than cells/per */
+    size_t cap = n_todo / per + 1;
+    for (size_t c = 0; c < exp->n_cells; c++) cap += todo && todo[c] && (c == 0 || !todo[c - 1]);
+    s->batches = malloc(cap * sizeof *s->batches);
+    if (!s->batches) return false;
+    s->n_batches = 0;
+    for (size_t c = 0; c < exp->n_cells;) {
+        if (todo && !todo[c]) {
+            c++;
+            continue;
+        }
+        size_t e = c;
+        while (e < exp->n_cells && e - c < per && (!todo || todo[e])) e++;
+        s->batches[s->n_batches++] = (range_t){c, e};
+        c = e;
+    }
+    return true;
 }
 
 err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
-                     err_t *err)
+                     sweep_stop_t *stop, err_t *err)
 {
-    memset(sum, 0, sizeof *sum);
-    sweep_t s = {.exp = exp, .out = out, .sum = sum, .progress = opts->progress, .t0 = now_seconds()};
+    sweep_t s = {.exp = exp, .out = out, .opts = opts, .sum = sum, .t0 = now_seconds()};
+    *stop = (sweep_stop_t){0};
     s.S = exp->max_steps + 1;
     s.P = exp->max_dim;
     int threads = opts->threads > 0 ? opts->threads : 1;
-    /* Batches: about 8 per thread for load balance, each at most BATCH_BYTES of output. */
-    size_t cell_bytes = s.S * (s.P + 2) * sizeof(float);
-    size_t by_bytes = BATCH_BYTES / cell_bytes ? BATCH_BYTES / cell_bytes : 1;
-    size_t by_balance = (exp->n_cells + (size_t)threads * 8 - 1) / ((size_t)threads * 8);
-    s.batch_cells = by_balance < by_bytes ? by_balance : by_bytes;
-    if (s.batch_cells == 0) s.batch_cells = 1;
-    s.n_batches = (exp->n_cells + s.batch_cells - 1) / s.batch_cells;
+    if (!plan_batches(&s, threads)) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    if (s.n_batches == 0) {
+        free_slots(&s);
+        return ERR_OK;
+    }
     if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
     s.n_slots = 2 * (size_t)threads + 1;
     s.slots = calloc(s.n_slots, sizeof *s.slots);
@@ -221,8 +271,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
     s.ready = malloc((s.n_slots + 1) * sizeof *s.ready);
     if (!s.slots || !s.free_stack || !s.ready || !alloc_slots(&s)) {
         free_slots(&s);
-        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu output buffers of %zu cells",
-                       s.n_slots, s.batch_cells);
+        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu output buffers", s.n_slots);
     }
     for (size_t i = 0; i < s.n_slots; i++) s.free_stack[s.n_free++] = i;
     /* per-thread optimizer state and work buffers, sized for the largest cell */
@@ -259,13 +308,13 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
         for (size_t b = 0; b < s.n_batches; b++) {
             size_t i = take_free_slot(&s);
             slot_t *sl = &s.slots[i];
-            sl->c0 = b * s.batch_cells;
-            sl->c1 = sl->c0 + s.batch_cells < exp->n_cells ? sl->c0 + s.batch_cells : exp->n_cells;
+            sl->c0 = s.batches[b].c0;
+            sl->c1 = s.batches[b].c1;
             bool skip;
 #pragma omp atomic read
             skip = oom;
-            /* after a failure the remaining batches go to the writer empty */
-            if (skip || __atomic_load_n(&s.write_failed, __ATOMIC_RELAXED)) sl->c1 = sl->c0;
+            /* after a failure or a stop the remaining batches go to the writer empty */
+            if (skip || __atomic_load_n(&s.write_failed, __ATOMIC_RELAXED) || should_stop(&s)) sl->c1 = sl->c0;
             else compute_batch(&s, sl, &tb);
             hand_to_writer(&s, i);
         }
@@ -277,6 +326,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
     pthread_cond_destroy(&s.slot_filled);
     free_slots(&s);
     sum->seconds = now_seconds() - s.t0;
+    *stop = s.why;
     if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
     if (s.write_failed) {
         *err = s.write_err;

@@ -15,23 +15,26 @@
 
 #include "experiment.h"
 #include "h5out.h"
+#include "summary.h"
 
 typedef struct {
-    int threads;   /* >= 1 */
-    bool progress; /* draw a progress line on stderr */
+    int threads;                /* >= 1 */
+    bool progress;              /* draw a progress line on stderr */
+    bool fail_fast;             /* stop taking new cells after the first failed one */
+    const unsigned char *todo;  /* n_cells flags: which cells to compute; NULL: all */
+    int (*stop_signal)(void);   /* polled between cells: nonzero asks to stop; may be NULL */
 } sweep_opts_t;
 
 typedef struct {
-    size_t ok, diverged, failed;
-    bool have_best;
-    size_t best_cell; /* lowest final loss among ok cells */
-    double best_loss;
-    size_t first_failed;
-    char first_failure[RUNNER_ERR_MAX];
-    double seconds;
-} sweep_summary_t;
+    int signal;       /* the signal that stopped it, or 0 */
+    bool on_failure;  /* stopped by --fail-fast */
+} sweep_stop_t;
 
+/* Compute the cells and write them. sum is added to (it may already hold a
+ * resumed file's cells). On a stop request the cells in flight are
+ * finished and written, the rest stay pending, *stop says why, and the
+ * return is still ERR_OK: the file is consistent. */
 err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
-                     err_t *err);
+                     sweep_stop_t *stop, err_t *err);
 
 #endif

@@ -2,77 +2,19 @@
  * test_e2e.c: the binary on real configs. Runs build/runner as a user would,
  * checks exit codes and messages, and reads the HDF5 back.
  */
-#include <hdf5.h>
 #include <math.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "helpers.h"
-
-static char dir[256];
+#include "e2e_helpers.h"
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/runner_e2e_%d", (int)getpid());
-    mkdir(dir, 0777);
+    e2e_make_dir("e2e");
 }
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_expect_eq(system(cmd), 0);
+    e2e_remove_dir();
 }
 TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
-
-/* Run `build/runner ARGS`, stdout and stderr into files; returns the exit code. */
-static int run(const char *args, char *out, size_t out_len, char *errtxt, size_t err_len)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/runner %s >%s/stdout 2>%s/stderr", RUNNER_BUILD_DIR, args, dir, dir);
-    int st = system(cmd);
-    char path[300];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/stdout", dir);
-    if (out && (f = fopen(path, "r"))) out[fread(out, 1, out_len - 1, f)] = 0, fclose(f);
-    snprintf(path, sizeof path, "%s/stderr", dir);
-    if (errtxt && (f = fopen(path, "r"))) errtxt[fread(errtxt, 1, err_len - 1, f)] = 0, fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static bool exists(const char *name)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return access(path, F_OK) == 0;
-}
-
-/* Read a whole float/int dataset. */
-static void *read_all(const char *file, const char *name, hid_t type, size_t elem, size_t *n)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    cr_assert_geq(f, 0, "cannot open %s", path);
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    cr_assert_geq(d, 0, "no dataset %s", name);
-    hid_t s = H5Dget_space(d);
-    *n = (size_t)H5Sget_simple_extent_npoints(s);
-    void *buf = malloc(*n * elem);
-    cr_assert_geq(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
-    H5Sclose(s), H5Dclose(d), H5Fclose(f);
-    return buf;
-}
 
 Test(e2e, momentum_sweep_values)
 {
@@ -233,7 +175,7 @@ Test(e2e, existing_output_needs_force)
     snprintf(args, sizeof args, "configs/momentum_sweep.yaml -o %s/o.h5 --quiet", dir);
     cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
     cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2);
-    cr_expect(strstr(err, "output file exists; use --force"), "%s", err);
+    cr_expect(strstr(err, "output file exists; use --resume to finish it, --force to overwrite it"), "%s", err);
     snprintf(args, sizeof args, "configs/momentum_sweep.yaml -o %s/o.h5 --quiet --force", dir);
     cr_expect_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
 }

@@ -34,12 +34,15 @@ TestSuite(h5out, .init = setup, .fini = teardown);
 #define S 3 /* steps + 1 */
 #define P 2
 
-static void write_range(h5out_t *o, size_t c0, size_t c1)
+/* Cell c gets params c*100 + t*10 + i and loss c*10 + t; cells divisible
+ * by `fail_every` (when nonzero) fail with a message naming them. */
+static void write_range_failing(h5out_t *o, size_t c0, size_t c1, size_t fail_every)
 {
     size_t n = c1 - c0;
     float *params = malloc(n * S * P * sizeof *params), *loss = malloc(n * S * sizeof *loss);
     int8_t *status = malloc(n);
     double *wall = malloc(n * sizeof *wall);
+    char(*failure)[RUNNER_ERR_MAX] = calloc(n, sizeof *failure);
     for (size_t k = 0; k < n; k++) {
         size_t c = c0 + k;
         for (size_t t = 0; t < S; t++) {
@@ -47,11 +50,21 @@ static void write_range(h5out_t *o, size_t c0, size_t c1)
             for (size_t i = 0; i < P; i++) params[(k * S + t) * P + i] = (float)(c * 100 + t * 10 + i);
         }
         status[k] = STATUS_OK;
+        if (fail_every && c % fail_every == 0) {
+            status[k] = STATUS_FAILED;
+            snprintf(failure[k], RUNNER_ERR_MAX, "cell %zu failed", c);
+        }
         wall[k] = (double)c;
     }
     err_t err;
-    cr_assert_eq(h5out_write_cells(o, c0, c1, params, loss, loss, status, wall, &err), ERR_OK, "%s", err.msg);
-    free(params), free(loss), free(status), free(wall);
+    cr_assert_eq(h5out_write_cells(o, c0, c1, params, loss, loss, status, wall, failure, &err), ERR_OK, "%s",
+                 err.msg);
+    free(params), free(loss), free(status), free(wall), free(failure);
+}
+
+static void write_range(h5out_t *o, size_t c0, size_t c1)
+{
+    write_range_failing(o, c0, c1, 0);
 }
 
 Test(h5out, irregular_batches_land_in_place)
@@ -59,7 +72,7 @@ Test(h5out, irregular_batches_land_in_place)
     h5out_t *o;
     err_t err;
     cr_assert_eq(ex.n_cells, 60);
-    cr_assert_eq(h5out_create(&ex, path, "test", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
     /* boundaries that cut through every axis; cells 41..44 never written */
     size_t cuts[][2] = {{0, 7}, {7, 8}, {8, 29}, {29, 41}, {45, 60}};
     for (size_t i = 0; i < 5; i++) write_range(o, cuts[i][0], cuts[i][1]);
@@ -99,6 +112,114 @@ Test(h5out, unwritable_directory_is_an_error_and_leaves_nothing)
 {
     h5out_t *o;
     err_t err;
-    cr_expect_eq(h5out_create(&ex, "/nonexistent-dir/x.h5", "test", &o, &err), ERR_IO);
+    cr_expect_eq(h5out_create(&ex, "/nonexistent-dir/x.h5", "test", "fp-1", &o, &err), ERR_IO);
     cr_expect(strstr(err.msg, "cannot create the output file"), "%s", err.msg);
+}
+
+/* A file left half written is reopened: the status of every cell and the
+ * final loss of the ok ones come back, and writing the rest completes it. */
+Test(h5out, reopen_reports_cells_and_completes)
+{
+    h5out_t *o;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    write_range_failing(o, 0, 20, 7); /* cells 0, 7, 14 fail */
+    write_range(o, 50, 60);
+    cr_assert_eq(h5out_set_state(o, RUN_INTERRUPTED, &err), ERR_OK);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+
+    char fp[64];
+    cr_assert_eq(h5out_read_fingerprint(path, fp, sizeof fp, &err), ERR_OK, "%s", err.msg);
+    cr_expect_str_eq(fp, "fp-1");
+    int8_t status[60];
+    float final[60];
+    cr_assert_eq(h5out_open(&ex, path, &o, status, final, &err), ERR_OK, "%s", err.msg);
+    for (size_t c = 0; c < 60; c++) {
+        int want = c < 20 ? (c % 7 == 0 ? STATUS_FAILED : STATUS_OK) : c >= 50 ? STATUS_OK : STATUS_PENDING;
+        cr_expect_eq(status[c], want, "cell %zu", c);
+        if (want == STATUS_OK) cr_expect_eq(final[c], (float)(c * 10 + 2), "cell %zu final %g", c, final[c]);
+        else cr_expect(isnan(final[c]));
+    }
+    write_range(o, 0, 50); /* the failed cells succeed this time: their messages must go */
+    cr_assert_eq(h5out_set_state(o, RUN_COMPLETE, &err), ERR_OK);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    char msgs[60][RUNNER_ERR_MAX];
+    hid_t d = H5Dopen2(f, "failure", H5P_DEFAULT), t = H5Dget_type(d);
+    cr_assert_eq(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, msgs), 0);
+    for (size_t c = 0; c < 60; c++) cr_expect_str_empty(msgs[c], "cell %zu: %s", c, msgs[c]);
+    H5Tclose(t), H5Dclose(d);
+    int8_t state;
+    d = H5Dopen2(f, "run_state", H5P_DEFAULT);
+    H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &state);
+    cr_expect_eq(state, RUN_COMPLETE);
+    H5Dclose(d), H5Fclose(f);
+}
+
+Test(h5out, failure_messages_are_stored)
+{
+    h5out_t *o;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    write_range_failing(o, 0, 60, 25);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    char msgs[60][RUNNER_ERR_MAX];
+    hid_t d = H5Dopen2(f, "failure", H5P_DEFAULT), t = H5Dget_type(d);
+    cr_assert_eq(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, msgs), 0);
+    cr_expect_str_eq(msgs[25], "cell 25 failed");
+    cr_expect_str_eq(msgs[50], "cell 50 failed");
+    cr_expect_str_empty(msgs[26]);
+    H5Tclose(t), H5Dclose(d), H5Fclose(f);
+}
+
+Test(h5out, files_that_cannot_be_resumed)
+{
+    err_t err;
+    char fp[64];
+    FILE *f = fopen(path, "w");
+    fputs("not hdf5", f);
+    fclose(f);
+    cr_expect_eq(h5out_read_fingerprint(path, fp, sizeof fp, &err), ERR_IO);
+    cr_expect(strstr(err.msg, "not an HDF5 file"), "%s", err.msg);
+    hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(h);
+    cr_expect_eq(h5out_read_fingerprint(path, fp, sizeof fp, &err), ERR_IO);
+    cr_expect(strstr(err.msg, "no config_fingerprint"), "%s", err.msg);
+}
+
+/* Same fingerprint is not enough: the layout must fit the experiment. */
+Test(h5out, reopen_refuses_a_differently_shaped_file)
+{
+    h5out_t *o;
+    err_t err;
+    experiment_t other;
+    cr_assert_eq(load_text(&other, &reg,
+                           "steps: 5\nproblem: {objective: elliptic, start: [1, 2]}\noptimizer: {name: sgd, lr: 0.1}\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&other, path, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+    int8_t status[60];
+    float final[60];
+    cr_expect_eq(h5out_open(&ex, path, &o, status, final, &err), ERR_IO);
+    cr_expect(strstr(err.msg, "not shaped for this config"), "%s", err.msg);
+    experiment_free(&other);
+}
+
+Test(h5out, stale_temporaries_are_removed)
+{
+    char stale[300], live[300];
+    snprintf(stale, sizeof stale, "%s.tmp-999999999", path); /* no such process */
+    snprintf(live, sizeof live, "%s.tmp-%d", path, (int)getppid());
+    fclose(fopen(stale, "w"));
+    fclose(fopen(live, "w"));
+    h5out_t *o;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+    cr_expect_neq(access(stale, F_OK), 0, "stale temporary kept");
+    cr_expect_eq(access(live, F_OK), 0, "a live runner's temporary was removed");
+    unlink(live);
 }

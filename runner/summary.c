@@ -1,0 +1,37 @@
+/* summary.c: counts and the best cell of a sweep. */
+#include "summary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "h5out.h"
+
+void summary_init(sweep_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+}
+
+void summary_add(sweep_summary_t *sum, size_t cell, int status, double final_loss, const char *failure)
+{
+    switch (status) {
+    case STATUS_OK:
+        sum->ok++;
+        if (!sum->have_best || final_loss < sum->best_loss || (final_loss == sum->best_loss && cell < sum->best_cell)) {
+            sum->have_best = true;
+            sum->best_loss = final_loss;
+            sum->best_cell = cell;
+        }
+        break;
+    case STATUS_DIVERGED: sum->diverged++; break;
+    default:
+        if (sum->failed++ == 0 || cell < sum->first_failed) {
+            sum->first_failed = cell;
+            snprintf(sum->first_failure, sizeof sum->first_failure, "%s", failure ? failure : "");
+        }
+    }
+}
+
+size_t summary_done(const sweep_summary_t *sum)
+{
+    return sum->ok + sum->diverged + sum->failed;
+}

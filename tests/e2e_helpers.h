@@ -1,0 +1,90 @@
+/*
+ * e2e_helpers.h: for tests that run build/runner as a user would. Each test
+ * process works in its own directory under /tmp (dir), removed afterwards.
+ * Test-only.
+ */
+#ifndef RUNNER_TEST_E2E_HELPERS_H
+#define RUNNER_TEST_E2E_HELPERS_H
+
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char dir[256];
+
+static inline void e2e_make_dir(const char *suite)
+{
+    snprintf(dir, sizeof dir, "/tmp/runner_%s_%d", suite, (int)getpid());
+    mkdir(dir, 0777);
+}
+
+static inline void e2e_remove_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* The path of `name` inside dir. */
+static inline const char *in_dir(const char *name)
+{
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", dir, name);
+    return p;
+}
+
+static inline void slurp(const char *name, char *buf, size_t len)
+{
+    FILE *f = fopen(in_dir(name), "r");
+    if (buf && len) buf[0] = 0;
+    if (buf && f) buf[fread(buf, 1, len - 1, f)] = 0;
+    if (f) fclose(f);
+}
+
+/* Run `build/runner ARGS`, stdout and stderr into files; returns the exit
+ * code, or -1 when it did not exit (a crash). */
+static inline int run(const char *args, char *out, size_t out_len, char *errtxt, size_t err_len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/runner %s >%s/stdout 2>%s/stderr", RUNNER_BUILD_DIR, args, dir, dir);
+    int st = system(cmd);
+    slurp("stdout", out, out_len);
+    slurp("stderr", errtxt, err_len);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static inline void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(in_dir(name), "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static inline bool exists(const char *name)
+{
+    return access(in_dir(name), F_OK) == 0;
+}
+
+/* Read a whole dataset of `file` (in dir) as `type` (elem bytes each). */
+static inline void *read_all(const char *file, const char *name, hid_t type, size_t elem, size_t *n)
+{
+    const char *path = in_dir(file);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "cannot open %s", path);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "no dataset %s", name);
+    hid_t s = H5Dget_space(d);
+    *n = (size_t)H5Sget_simple_extent_npoints(s);
+    void *buf = malloc(*n * elem + 1);
+    cr_assert_geq(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
+    H5Sclose(s), H5Dclose(d), H5Fclose(f);
+    return buf;
+}
+
+#endif
