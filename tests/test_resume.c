@@ -1,0 +1,332 @@
+/*
+ * test_resume.c: nothing finished is lost. The runner is killed with
+ * SIGKILL at random moments; each time the file must open, every cell it
+ * marks done must hold exactly the numbers of an uninterrupted run, and
+ * --resume must end with data bitwise identical to that run. Also: SIGINT
+ * and SIGTERM, the fingerprint check, --fail-fast, failed cells recomputed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <time.h>
+
+#include "e2e_helpers.h"
+#include "h5out.h"
+
+static void setup(void)
+{
+    e2e_make_dir("resume");
+}
+static void teardown(void)
+{
+    e2e_remove_dir();
+}
+TestSuite(resume, .init = setup, .fini = teardown, .timeout = 600);
+
+/* 1000 cells, 2 runs x 25 lr x 20 beta1, 2000 steps: about 0.2 s and 32 MB
+ * in a release build, long enough for kills to land in every phase. */
+static const char sweep_yaml[] = "name: killme\n"
+                                 "steps: 2000\n"
+                                 "problem: {expression: \"sin(x)*cos(y) + x^2/20 + y^2\", start: [-3, 2]}\n"
+                                 "optimizer: {name: adam, lr: 0.01}\n"
+                                 "grid:\n"
+                                 "  optimizer.lr: {logspace: [-3, 0, 25]}\n"
+                                 "  optimizer.beta1: {linspace: [0.5, 0.95, 20]}\n"
+                                 "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Start build/runner with args (split on spaces), output to dir/log. */
+static pid_t spawn(const char *args)
+{
+    char buf[2048], *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "%s", args);
+    argv[argc++] = RUNNER_BUILD_DIR "/runner";
+    for (char *save, *t = strtok_r(buf, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(in_dir("log"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : -1000;
+}
+
+static void sleep_seconds(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+typedef struct {
+    size_t n_cells, S, P;
+    float *params, *loss, *grad_norm;
+    int8_t *status;
+    int8_t run_state;
+} results_t;
+
+static bool read_results(const char *file, results_t *r)
+{
+    hid_t f = H5Fopen(in_dir(file), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return false;
+    H5Fclose(f);
+    size_t n, n_loss, n_params;
+    r->status = read_all(file, "status", H5T_NATIVE_INT8, 1, &r->n_cells);
+    r->loss = read_all(file, "loss", H5T_NATIVE_FLOAT, 4, &n_loss);
+    r->grad_norm = read_all(file, "grad_norm", H5T_NATIVE_FLOAT, 4, &n_loss);
+    r->params = read_all(file, "params", H5T_NATIVE_FLOAT, 4, &n_params);
+    int8_t *state = read_all(file, "run_state", H5T_NATIVE_INT8, 1, &n);
+    r->run_state = *state;
+    free(state);
+    r->S = n_loss / r->n_cells;
+    r->P = n_params / n_loss;
+    return true;
+}
+
+static void free_results(results_t *r)
+{
+    free(r->params), free(r->loss), free(r->grad_norm), free(r->status);
+}
+
+/* Every cell `got` marks done holds the reference's numbers, bit for bit. */
+static size_t check_done_cells(const results_t *got, const results_t *ref, const char *when)
+{
+    cr_assert_eq(got->n_cells, ref->n_cells);
+    size_t done = 0, S = ref->S, P = ref->P;
+    for (size_t c = 0; c < ref->n_cells; c++) {
+        if (got->status[c] == STATUS_PENDING) continue;
+        done++;
+        cr_assert_eq(got->status[c], ref->status[c], "%s: cell %zu status %d, uninterrupted %d", when, c,
+                     got->status[c], ref->status[c]);
+        cr_assert_eq(memcmp(got->loss + c * S, ref->loss + c * S, S * 4), 0, "%s: cell %zu loss differs", when, c);
+        cr_assert_eq(memcmp(got->grad_norm + c * S, ref->grad_norm + c * S, S * 4), 0, "%s: cell %zu grad_norm", when, c);
+        cr_assert_eq(memcmp(got->params + c * S * P, ref->params + c * S * P, S * P * 4), 0, "%s: cell %zu params",
+                     when, c);
+    }
+    return done;
+}
+
+static void expect_identical(const results_t *got, const results_t *ref, const char *when)
+{
+    cr_assert_eq(check_done_cells(got, ref, when), ref->n_cells, "%s: not every cell is done", when);
+    cr_expect_eq(got->run_state, RUN_COMPLETE, "%s: run_state %d", when, got->run_state);
+}
+
+Test(resume, kill_9_at_random_moments_loses_nothing)
+{
+    write_file("sweep.yaml", sweep_yaml);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet", in_dir("sweep.yaml"), in_dir("ref.h5"));
+    double t0 = now();
+    cr_assert_eq(wait_exit(spawn(cmd)), 0, "the uninterrupted run failed");
+    double t_ref = now() - t0;
+    results_t ref;
+    cr_assert(read_results("ref.h5", &ref));
+
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    srand(seed);
+    enum { KILLS = 24 };
+    size_t no_file = 0, partial = 0, complete = 0;
+    for (int k = 0; k < KILLS; k++) {
+        char when[128];
+        double delay = t_ref * 1.1 * rand() / RAND_MAX;
+        snprintf(when, sizeof when, "kill %d after %.4f s (seed %u, -j %d)", k, delay, seed, 1 + k % 2);
+        snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet", in_dir("sweep.yaml"), in_dir("k.h5"), 1 + k % 2);
+        unlink(in_dir("k.h5"));
+        pid_t pid = spawn(cmd);
+        sleep_seconds(delay);
+        kill(pid, SIGKILL);
+        int st = wait_exit(pid);
+        cr_assert(st == -SIGKILL || st == 0, "%s: exit %d", when, st);
+
+        if (!exists("k.h5")) {
+            no_file++; /* killed while creating: nothing was promised yet */
+        } else {
+            results_t got;
+            cr_assert(read_results("k.h5", &got), "%s: the file does not open", when);
+            size_t done = check_done_cells(&got, &ref, when);
+            partial += done < ref.n_cells, complete += done == ref.n_cells;
+            free_results(&got);
+        }
+        /* resume with the other thread count */
+        snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet --resume", in_dir("sweep.yaml"), in_dir("k.h5"), 2 - k % 2);
+        cr_assert_eq(wait_exit(spawn(cmd)), 0, "%s: --resume failed", when);
+        results_t got;
+        cr_assert(read_results("k.h5", &got), "%s: resumed file does not open", when);
+        expect_identical(&got, &ref, when);
+        free_results(&got);
+    }
+    cr_log_info("%d kills (seed %u): %zu before the file existed, %zu mid-run, %zu after the last cell", KILLS, seed,
+                no_file, partial, complete);
+    cr_expect_geq(partial, 3, "too few kills landed mid-run (%zu of %d): the sweep is too short to test anything",
+                  partial, KILLS);
+    free_results(&ref);
+}
+
+/* Start a long sweep, signal it once its file exists, and check it stops
+ * cleanly: exit 128+sig, a resume hint, run_state interrupted. */
+static void interrupt_with(int sig, int expect_exit)
+{
+    /* 1000 cells x 9999 steps: a second or more of work, so the signal lands mid-run */
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%s", sweep_yaml);
+    memcpy(strstr(yaml, "steps: 2000"), "steps: 9999", 11);
+    write_file("long.yaml", yaml);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -o %s -j 2", in_dir("long.yaml"), in_dir("long.h5"));
+    pid_t pid = spawn(cmd);
+    for (int i = 0; i < 2000 && !exists("long.h5"); i++) sleep_seconds(0.005);
+    sleep_seconds(0.05);
+    kill(pid, sig);
+    cr_assert_eq(wait_exit(pid), expect_exit);
+    char log[8192];
+    slurp("log", log, sizeof log);
+    cr_expect(strstr(log, sig == SIGINT ? "interrupted by SIGINT" : "interrupted by SIGTERM"), "%s", log);
+    cr_expect(strstr(log, "--resume"), "no resume hint: %s", log);
+    results_t got;
+    cr_assert(read_results("long.h5", &got));
+    cr_expect_eq(got.run_state, RUN_INTERRUPTED);
+    size_t pending = 0;
+    for (size_t c = 0; c < got.n_cells; c++) pending += got.status[c] == STATUS_PENDING;
+    cr_expect_gt(pending, 0, "the run finished before the signal");
+    free_results(&got);
+
+    snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --resume", in_dir("long.yaml"), in_dir("long.h5"));
+    cr_assert_eq(wait_exit(spawn(cmd)), 0);
+    slurp("log", log, sizeof log);
+    cr_expect(strstr(log, "kept from the file"), "%s", log);
+    cr_assert(read_results("long.h5", &got));
+    cr_expect_eq(got.run_state, RUN_COMPLETE);
+    for (size_t c = 0; c < got.n_cells; c++) cr_expect_eq(got.status[c], STATUS_OK, "cell %zu", c);
+    free_results(&got);
+}
+
+Test(resume, sigint_stops_cleanly_with_130)
+{
+    interrupt_with(SIGINT, 130);
+}
+
+Test(resume, sigterm_stops_cleanly_with_143)
+{
+    interrupt_with(SIGTERM, 143);
+}
+
+Test(resume, refuses_a_file_from_another_config)
+{
+    write_file("sweep.yaml", sweep_yaml);
+    char args[1024], err[4096], out[4096];
+    snprintf(args, sizeof args, "%s -o %s --quiet --set steps=10", in_dir("sweep.yaml"), in_dir("a.h5"));
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "%s -o %s --quiet --set steps=11 --resume", in_dir("sweep.yaml"), in_dir("a.h5"));
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2);
+    cr_expect(strstr(err, "a.h5: error: was made from a different config"), "%s", err);
+    cr_expect(strstr(err, "--force to start over"), "%s", err);
+    size_t n;
+    int32_t *steps = read_all("a.h5", "cell_steps", H5T_NATIVE_INT32, 4, &n);
+    cr_expect_eq(steps[0], 10, "the refused resume changed the file");
+    free(steps);
+    /* --force: start over with the new config */
+    snprintf(args, sizeof args, "%s -o %s --set steps=11 --resume --force", in_dir("sweep.yaml"), in_dir("a.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "1000 cells in"), "%s", out);
+    steps = read_all("a.h5", "cell_steps", H5T_NATIVE_INT32, 4, &n);
+    cr_expect_eq(steps[0], 11);
+    free(steps);
+    /* not a results file at all */
+    write_file("junk.h5", "junk");
+    snprintf(args, sizeof args, "%s -o %s --resume", in_dir("sweep.yaml"), in_dir("junk.h5"));
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2);
+    cr_expect(strstr(err, "not an HDF5 file"), "%s", err);
+}
+
+Test(resume, resume_of_a_complete_file_or_no_file)
+{
+    write_file("sweep.yaml", sweep_yaml);
+    char args[1024], err[4096], out[4096];
+    /* no file yet: --resume simply runs everything */
+    snprintf(args, sizeof args, "%s -o %s --set steps=5 --resume", in_dir("sweep.yaml"), in_dir("c.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "1000 cells in"), "%s", out);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "0 cells in") && strstr(out, "(1000 kept from the file)"), "%s", out);
+    cr_expect(strstr(out, "best: cell"), "the summary covers the kept cells: %s", out);
+}
+
+static const char failing_yaml[] = "steps: 5\n"
+                                   "problem: {objective: parabola, start: [1.0]}\n"
+                                   "optimizer: {name: failing_step, lr: 0.5}\n"
+                                   "grid: {optimizer.lr: {linspace: [0.01, 0.5, 200]}}\n";
+
+Test(resume, fail_fast_stops_and_failures_are_stored)
+{
+    write_file("fail.yaml", failing_yaml);
+    char args[1024], err[4096], out[4096];
+    /* without --fail-fast every cell runs (and fails at its third step) */
+    snprintf(args, sizeof args, "%s -o %s --plugin-path %s -j 1", in_dir("fail.yaml"), in_dir("all.h5"),
+             RUNNER_BROKEN_DIR);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(out, "0 ok, 0 diverged, 200 failed"), "%s", out);
+    size_t n;
+    char(*msg)[RUNNER_ERR_MAX] = NULL;
+    {
+        hid_t f = H5Fopen(in_dir("all.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t d = H5Dopen2(f, "failure", H5P_DEFAULT), t = H5Dget_type(d);
+        cr_assert_eq(H5Tget_size(t), RUNNER_ERR_MAX);
+        msg = malloc(200 * sizeof *msg);
+        cr_assert_geq(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, msg), 0);
+        H5Tclose(t), H5Dclose(d), H5Fclose(f);
+    }
+    for (size_t c = 0; c < 200; c++) cr_expect(strstr(msg[c], "step 3"), "cell %zu message '%s'", c, msg[c]);
+    free(msg);
+
+    snprintf(args, sizeof args, "%s -o %s --plugin-path %s -j 1 --fail-fast", in_dir("fail.yaml"), in_dir("ff.h5"),
+             RUNNER_BROKEN_DIR);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, "stopped at the first failed cell (--fail-fast): cell 0"), "%s", err);
+    cr_expect(strstr(err, "resume with:"), "%s", err);
+    int8_t *st = read_all("ff.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    size_t pending = 0;
+    for (size_t c = 0; c < n; c++) pending += st[c] == STATUS_PENDING;
+    cr_expect_gt(pending, 150, "--fail-fast ran on: %zu pending", pending);
+    cr_expect_eq(st[0], STATUS_FAILED);
+    free(st);
+    int8_t *state = read_all("ff.h5", "run_state", H5T_NATIVE_INT8, 1, &n);
+    cr_expect_eq(*state, RUN_STOPPED);
+    free(state);
+}
+
+/* Failed cells are not "done": --resume computes them again (a failure
+ * may have been transient); ok and diverged cells are kept. */
+Test(resume, resume_recomputes_failed_cells)
+{
+    write_file("mixed.yaml", "steps: 5\nproblem: {objective: parabola, start: [1.0]}\n"
+                             "optimizer: {name: failing_init, lr: 0.5}\n"
+                             "grid: {optimizer.lr: [0.5, 2.0, 0.25, 3.0]}\n");
+    char args[1024], err[4096], out[4096];
+    snprintf(args, sizeof args, "%s -o %s --plugin-path %s", in_dir("mixed.yaml"), in_dir("m.h5"), RUNNER_BROKEN_DIR);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(out, "2 ok, 0 diverged, 2 failed"), "%s", out);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2, "an existing file needs --resume or --force");
+    strcat(args, " --resume");
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(out, "2 cells in") && strstr(out, "(2 kept from the file)"), "%s", out);
+}
