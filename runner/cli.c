@@ -1,8 +1,11 @@
 /* cli.c: argument parsing. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "guards.h"
 
 const char cli_usage[] =
     "usage: runner CONFIG [options]       run an experiment\n"
@@ -20,6 +23,9 @@ const char cli_usage[] =
     "  --resume           finish an interrupted run: compute only the cells the output\n"
     "                     file does not hold yet (refused if it was made from another config)\n"
     "  --fail-fast        stop at the first failed cell (default: record it and go on)\n"
+    "  --max-cells N      refuse sweeps of more than N cells (default 10000000)\n"
+    "  --max-output SIZE  refuse output files larger than SIZE, e.g. 500M, 20G (default:\n"
+    "                     the free space where the file goes)\n"
     "  --quiet            no progress line and no summary\n"
     "  --plugin-path DIR  also search DIR for plugins (repeatable; after RUNNER_PLUGIN_PATH)\n"
     "  -h, --help         this help\n"
@@ -93,6 +99,18 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
             long n = strtol(v, &end, 10);
             if (*end || n < 1 || n > 4096) return usage_error(err, "-j needs a thread count from 1 to 4096, got '%s'", v);
             cli->threads = (int)n;
+        } else if (is_option(a, "--max-cells", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--max-cells", NULL))) return usage_error(err, "%s needs a number", a);
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || errno || n < 1 || *v == '-')
+                return usage_error(err, "--max-cells needs a positive whole number, got '%s'", v);
+            cli->max_cells = n;
+        } else if (is_option(a, "--max-output", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--max-output", NULL))) return usage_error(err, "%s needs a size", a);
+            if (parse_bytes(v, &cli->max_output) != 0 || cli->max_output == 0)
+                return usage_error(err, "--max-output needs a size such as 500M, 20G or 1T, got '%s'", v);
         } else if (is_option(a, "--plugin-path", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--plugin-path", NULL))) return usage_error(err, "%s needs a directory", a);
             cli->plugin_dirs[cli->n_plugin_dirs++] = v;

@@ -2,7 +2,7 @@
  * cli.h: the command line, parsed into a struct; nothing here prints.
  *
  *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--resume]
- *                 [--fail-fast] [--quiet]
+ *                 [--fail-fast] [--max-cells N] [--max-output SIZE] [--quiet]
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
@@ -24,6 +24,8 @@ typedef struct {
     const char *name;     /* CMD_DESCRIBE */
     const char *output;   /* -o */
     int threads;          /* -j; 0 = OMP_NUM_THREADS or all cores */
+    uint64_t max_cells;   /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */
+    uint64_t max_output;  /* --max-output in bytes; 0 = the free disk space */
     bool dry_run, force, resume, fail_fast, quiet;
     override_t *overrides;
     size_t n_overrides;

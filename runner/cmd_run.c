@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "fingerprint.h"
+#include "guards.h"
 #include "h5out.h"
 #include "interrupt.h"
 #include "sweep.h"
@@ -124,8 +125,8 @@ const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const
 /* The output file: a new one, or the existing one when resuming it. With
  * --resume, the cells the file holds (ok or diverged) are counted into sum
  * and left out of todo; failed and pending cells are computed again. */
-static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, h5out_t **out,
-                              unsigned char **todo, sweep_summary_t *sum, err_t *err)
+static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+                              h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
 {
     char fp[FINGERPRINT_LEN];
     experiment_fingerprint(exp, RUNNER_VERSION, fp);
@@ -158,6 +159,9 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
                 if (kept) summary_add(sum, c, status[c], final[c], NULL), sum->resumed++;
             }
             free(status), free(final);
+            if (rc == ERR_OK && (rc = guard_resources(exp, *todo, output, threads, cli->max_output, err)) == ERR_OK)
+                rc = h5out_set_state(*out, RUN_RUNNING, err);
+            if (rc && *out) h5out_close(*out, &(err_t){0}), *out = NULL;
             if (rc) free(*todo), *todo = NULL;
             return rc;
         }
@@ -169,7 +173,8 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
         return err_set(err, ERR_CONFIG, (mark_t){output, 0, 0},
                        "output file exists; use --resume to finish it, --force to overwrite it, or -o to write elsewhere");
     }
-    err_code_t rc = make_parent_dirs(output, err);
+    err_code_t rc = guard_resources(exp, NULL, output, threads, cli->max_output, err);
+    if (rc == ERR_OK) rc = make_parent_dirs(output, err);
     if (rc) return rc;
     char *cmdline = join_command_line(cli->argc, cli->argv, NULL, NULL);
     rc = h5out_create(exp, output, cmdline ? cmdline : "", fp, out, err);
@@ -208,7 +213,7 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
     if ((rc = read_text_file(cli->config, &ctx->config_text, &len, err))) return rc;
     experiment_t *exp = &ctx->exp;
     ctx->have_exp = true;
-    if ((rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg, err)))
+    if ((rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg, cli->max_cells, err)))
         return rc;
     const char *output = cli->output ? cli->output : exp->output;
     if (cli->dry_run) {
@@ -217,13 +222,13 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
         *exit_status = 0;
         return ERR_OK;
     }
-    h5out_t *out;
+    h5out_t *out = NULL;
     unsigned char *todo;
     sweep_summary_t sum;
-    if ((rc = open_output(cli, exp, output, &out, &todo, &sum, err))) return rc;
+    int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
+    if ((rc = open_output(cli, exp, output, threads, &out, &todo, &sum, err))) return rc;
 
     *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
-    int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
     sweep_opts_t opts = {.threads = threads,
                          .progress = !cli->quiet && isatty(STDERR_FILENO),
                          .fail_fast = cli->fail_fast,

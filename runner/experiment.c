@@ -10,7 +10,6 @@
 #include "yaml_load.h"
 
 #define MAX_STEPS 100000000
-#define MAX_AXIS_VALUES 10000000
 
 /* Keys a cell may have, and the meta keys that only the top level may have. */
 static const char *const cell_keys[] = {"name", "output", "description", "seed", "steps", "problem", "optimizer"};
@@ -97,7 +96,7 @@ static err_code_t axis_coordinates(arena_t *a, axis_t *ax, err_t *err)
 }
 
 /* {linspace: [a, b, n]} or {logspace: [a, b, n]} -> generated values. */
-static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, int origin, err_t *err)
+static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, int origin, uint64_t max_n, err_t *err)
 {
     const node_pair_t *p = &spec->pairs[0];
     bool lin = strcmp(p->key, "linspace") == 0;
@@ -113,7 +112,7 @@ static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, i
     err_code_t rc;
     if ((rc = node_to_double(args->items[0], "the start", &lo, err)) ||
         (rc = node_to_double(args->items[1], "the stop", &hi, err)) ||
-        (rc = node_to_int64(args->items[2], "the count", 1, MAX_AXIS_VALUES, &n, err)))
+        (rc = node_to_int64(args->items[2], "the count", 1, (int64_t)max_n, &n, err)))
         return rc;
     ax->n = (size_t)n;
     ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
@@ -169,7 +168,7 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
             for (size_t i = 0; i < ax->n; i++)
                 if (!(ax->values[i] = node_with_origin(a, p->value->items[i], origin))) return nomem(err);
         } else if (p->value->kind == NODE_MAP) {
-            if ((rc = generated_values(a, p->value, ax, origin, err))) return rc;
+            if ((rc = generated_values(a, p->value, ax, origin, exp->max_cells, err))) return rc;
         } else {
             return err_set(err, ERR_CONFIG, p->value->mark,
                            "grid axis '%s' needs a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}; "
@@ -233,6 +232,33 @@ static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *
     return ERR_OK;
 }
 
+typedef struct {
+    int64_t seed;
+    size_t index;
+} seed_at_t;
+
+static int by_seed_then_index(const void *x, const void *y)
+{
+    const seed_at_t *a = x, *b = y;
+    if (a->seed != b->seed) return a->seed < b->seed ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* The index of the first repeat of a seed listed earlier, or n when all
+ * differ. Sorting, not comparing all pairs: a list may be long. */
+static err_code_t find_duplicate_seed(const int64_t *seeds, size_t n, size_t *dup, err_t *err)
+{
+    seed_at_t *v = malloc(n * sizeof *v);
+    if (!v) return nomem(err);
+    for (size_t i = 0; i < n; i++) v[i] = (seed_at_t){seeds[i], i};
+    qsort(v, n, sizeof *v, by_seed_then_index);
+    *dup = n;
+    for (size_t i = 1; i < n; i++)
+        if (v[i].seed == v[i - 1].seed && v[i].index < *dup) *dup = v[i].index;
+    free(v);
+    return ERR_OK;
+}
+
 static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
 {
     arena_t *a = &exp->arena;
@@ -244,7 +270,10 @@ static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
     err_code_t rc;
     if (rep) {
         int64_t n;
-        if ((rc = node_to_int64(rep->value, "repeat", 1, MAX_AXIS_VALUES, &n, err))) return rc;
+        if ((rc = node_to_int64(rep->value, "repeat", 1, (int64_t)exp->max_cells, &n, err))) return rc;
+        if (exp->seed > INT64_MAX - (n - 1))
+            return err_set(err, ERR_CONFIG, rep->value->mark, "seed %" PRId64 " + repeat %" PRId64 " overflows a 64-bit seed",
+                           exp->seed, n);
         ax->n = (size_t)n;
         ax->mark = rep->key_mark;
     } else {
@@ -263,13 +292,14 @@ static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
         } else if ((rc = node_to_int64(seeds->value->items[i], "a seed", INT64_MIN, INT64_MAX, &ax->seeds[i], err))) {
             return rc;
         }
-        for (size_t j = 0; j < i; j++)
-            if (ax->seeds[j] == ax->seeds[i])
-                return err_set(err, ERR_CONFIG, seeds->value->items[i]->mark, "seed %" PRId64 " is listed twice",
-                               ax->seeds[i]);
         ax->numbers[i] = (double)ax->seeds[i];
         ax->labels[i] = arena_printf(a, "%" PRId64, ax->seeds[i]);
     }
+    size_t dup = ax->n;
+    if (!rep && (rc = find_duplicate_seed(ax->seeds, ax->n, &dup, err))) return rc;
+    if (!rep && dup < ax->n)
+        return err_set(err, ERR_CONFIG, seeds->value->items[dup]->mark, "seed %" PRId64 " is listed twice",
+                       ax->seeds[dup]);
     return ERR_OK;
 }
 
@@ -683,10 +713,63 @@ static const char *file_stem(arena_t *a, const char *path)
     return arena_strndup(a, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 }
 
+/* How many values an axis spec asks for, read before anything is built;
+ * 1 when the spec is malformed (building it reports why). */
+static uint64_t planned_values(const node_t *v)
+{
+    if (v->kind == NODE_SEQ) return v->n ? v->n : 1;
+    if (v->kind == NODE_MAP && v->n == 1 && v->pairs[0].value->kind == NODE_SEQ && v->pairs[0].value->n == 3) {
+        int64_t n;
+        err_t ignored;
+        if (node_to_int64(v->pairs[0].value->items[2], "", 1, INT64_MAX, &n, &ignored) == ERR_OK) return (uint64_t)n;
+    }
+    if (v->kind == NODE_SCALAR) {
+        int64_t n;
+        err_t ignored;
+        if (node_to_int64(v, "", 1, INT64_MAX, &n, &ignored) == ERR_OK) return (uint64_t)n; /* repeat: N */
+    }
+    return 1;
+}
+
+/* The resource guard on the sweep's size, before any axis is built: a
+ * 10^9-cell grid is refused in microseconds, with its numbers. */
+static err_code_t check_cell_count(const experiment_t *exp, const node_t *runs, const node_t *grid, bool seeded,
+                                   err_t *err)
+{
+    const node_t *rep = node_get(exp->root, "repeat"), *seeds = node_get(exp->root, "seeds");
+    uint64_t total = 1;
+    char factors[256] = "", names[512] = "";
+    size_t n_factors = 0;
+    const node_t *sizes[34];
+    const char *labels[34];
+    if (runs) sizes[n_factors] = runs, labels[n_factors++] = "run";
+    for (size_t i = 0; grid && i < grid->n && n_factors < 33; i++)
+        sizes[n_factors] = grid->pairs[i].value, labels[n_factors++] = grid->pairs[i].key;
+    if (seeded) sizes[n_factors] = rep ? rep : seeds, labels[n_factors++] = "seed";
+    for (size_t i = 0; i < n_factors; i++) {
+        uint64_t n = planned_values(sizes[i]);
+        if (__builtin_mul_overflow(total, n, &total)) total = UINT64_MAX;
+        size_t fl = strlen(factors), nl = strlen(names);
+        snprintf(factors + fl, sizeof factors - fl, "%s%" PRIu64, i ? " x " : "", n);
+        snprintf(names + nl, sizeof names - nl, "%s%s", i ? " x " : "", labels[i]);
+    }
+    if (total <= exp->max_cells) return ERR_OK;
+    const node_t *at = grid ? grid : runs ? runs : rep ? rep : seeds;
+    char count[32];
+    if (total == UINT64_MAX) snprintf(count, sizeof count, "more than 1.8e19");
+    else snprintf(count, sizeof count, "%" PRIu64, total);
+    return err_set(err, ERR_CONFIG, at->mark,
+                   "the sweep has %s = %s cells (%s), more than the limit of %" PRIu64
+                   " cells; use fewer values or split the sweep, or raise the limit with --max-cells N",
+                   factors, count, names, exp->max_cells);
+}
+
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
-                           const override_t *overrides, size_t n_overrides, const registry_t *reg, err_t *err)
+                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
+                           err_t *err)
 {
     memset(exp, 0, sizeof *exp);
+    exp->max_cells = max_cells ? max_cells : EXPERIMENT_MAX_CELLS;
     arena_init(&exp->arena);
     arena_t *a = &exp->arena;
     exp->path = path;
@@ -733,6 +816,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     size_t n_grid = grid ? grid->n : 0;
     exp->n_axes = (runs != NULL) + n_grid + seeded;
     if (exp->n_axes > 32) return err_set(err, ERR_CONFIG, grid->mark, "too many axes (%zu; at most 32)", exp->n_axes);
+    if ((rc = check_cell_count(exp, runs, grid, seeded, err))) return rc;
     exp->axes = arena_alloc(a, (exp->n_axes + 1) * sizeof *exp->axes);
     if (!exp->axes) return nomem(err);
     size_t k = 0;
@@ -742,12 +826,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     if (seeded && (rc = build_seed_axis(exp, &exp->axes[k++], err))) return rc;
 
     exp->n_cells = 1;
-    for (size_t i = 0; i < exp->n_axes; i++) {
-        if (exp->n_cells > (size_t)MAX_AXIS_VALUES / exp->axes[i].n)
-            return err_set(err, ERR_CONFIG, exp->axes[i].mark,
-                           "the sweep would have more than %d cells; split it or use fewer values", MAX_AXIS_VALUES);
-        exp->n_cells *= exp->axes[i].n;
-    }
+    for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
     if ((rc = build_cells(exp, reg, err))) return rc;
     if ((rc = settle_param_names(exp, err))) return rc;
     if ((rc = collect_optimizers(exp, err))) return rc;

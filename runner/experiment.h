@@ -68,6 +68,7 @@ typedef struct {
     axis_t *axes;
     size_t n_axes;
     size_t n_cells;
+    uint64_t max_cells; /* the guard this experiment was loaded under */
     cell_t *cells;
     size_t max_steps, max_dim;
     const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
@@ -83,9 +84,14 @@ typedef struct {
     const char *value; /* YAML text */
 } override_t;
 
-/* Load, apply overrides, expand and validate. text must outlive exp. */
+/* The default resource guard: more cells are refused unless --max-cells. */
+#define EXPERIMENT_MAX_CELLS 10000000u
+
+/* Load, apply overrides, expand and validate. text must outlive exp.
+ * max_cells: the largest sweep accepted (0: EXPERIMENT_MAX_CELLS). */
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
-                           const override_t *overrides, size_t n_overrides, const registry_t *reg, err_t *err);
+                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
+                           err_t *err);
 void experiment_free(experiment_t *exp);
 
 /* Unravel a cell index into per-axis indices (idx has n_axes entries). */

@@ -502,11 +502,6 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
         close_all(o);
         return h5fail(err, path, "read the status of the cells to resume");
     }
-    err_code_t rc = h5out_set_state(o, RUN_RUNNING, err);
-    if (rc) {
-        close_all(o);
-        return rc;
-    }
     *out = o;
     return ERR_OK;
 }
@@ -532,6 +527,19 @@ err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *para
         return h5fail(err, o->path, "write cell status");
     if (H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0) return h5fail(err, o->path, "flush");
     return ERR_OK;
+}
+
+uint64_t h5out_bytes_needed(const experiment_t *exp, const unsigned char *todo)
+{
+    uint64_t per_cell = (uint64_t)(exp->max_steps + 1) * (exp->max_dim + 2) * sizeof(float) +
+                        sizeof(int8_t) + sizeof(double) + sizeof(uint64_t) + sizeof(int32_t) + RUNNER_ERR_MAX;
+    uint64_t total = todo ? 0 : 1u << 20; /* a new file: coordinates, attributes, metadata */
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        if (todo && !todo[c]) continue;
+        /* the two per-cell strings live in the global heap, ~16 bytes of overhead each */
+        total += per_cell + (todo ? 0 : strlen(exp->cells[c].opt->text) + strlen(exp->cells[c].problem->label) + 32);
+    }
+    return total;
 }
 
 err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err)

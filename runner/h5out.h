@@ -53,8 +53,8 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
 err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err);
 
 /* Open an existing file of the same experiment to finish it: checks its
- * layout against exp, sets run_state back to running, and fills, per cell,
- * status and (for ok cells) the final loss. */
+ * layout against exp and fills, per cell, status and (for ok cells) the
+ * final loss. The caller sets run_state back to running. */
 err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_loss,
                       err_t *err);
 
@@ -64,6 +64,10 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
 err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *params, const float *loss,
                              const float *grad_norm, const int8_t *status, const double *wall,
                              const char (*failure)[RUNNER_ERR_MAX], err_t *err);
+
+/* Disk space the cells flagged in todo will take (all cells and the file's
+ * own overhead when todo is NULL): for the resource guard. */
+uint64_t h5out_bytes_needed(const experiment_t *exp, const unsigned char *todo);
 
 /* Record how the run ended (or that it runs again), and flush. */
 err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err);

@@ -251,6 +251,19 @@ static bool plan_batches(sweep_t *s, int threads)
     return true;
 }
 
+uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
+{
+    uint64_t cell_bytes = (uint64_t)(exp->max_steps + 1) * (exp->max_dim + 2) * sizeof(float);
+    uint64_t slot = cell_bytes > BATCH_BYTES ? cell_bytes : BATCH_BYTES; /* a batch holds >= 1 cell */
+    cell_sizes_t max = {0, 0};
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
+        if (cs.state_bytes > max.state_bytes) max.state_bytes = cs.state_bytes;
+        if (cs.work_bytes > max.work_bytes) max.work_bytes = cs.work_bytes;
+    }
+    return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * CELL_LANES * (max.state_bytes + max.work_bytes + 128);
+}
+
 err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
                      sweep_stop_t *stop, err_t *err)
 {

@@ -30,6 +30,10 @@ typedef struct {
     bool on_failure;  /* stopped by --fail-fast */
 } sweep_stop_t;
 
+/* Memory the sweep's buffers take with `threads` threads, at most: for
+ * the resource guard, checked before any work. */
+uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads);
+
 /* Compute the cells and write them. sum is added to (it may already hold a
  * resumed file's cells). On a stop request the cells in flight are
  * finished and written, the rest stay pending, *stop says why, and the

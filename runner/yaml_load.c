@@ -20,10 +20,31 @@ static mark_t to_mark(const loader_t *L, yaml_mark_t m)
     return (mark_t){L->file, (int)m.line + 1, (int)m.column + 1};
 }
 
+/* Line and column (1-based, in bytes) of a byte offset into text. */
+static mark_t mark_at_offset(const char *file, const char *text, size_t offset)
+{
+    mark_t m = {file, 1, 1};
+    for (size_t i = 0; i < offset; i++) {
+        if (text[i] == '\n') m.line++, m.col = 1;
+        else m.col++;
+    }
+    return m;
+}
+
 static err_code_t next_event(loader_t *L, yaml_event_t *ev)
 {
     if (yaml_parser_parse(&L->parser, ev)) return ERR_OK;
     const yaml_parser_t *p = &L->parser;
+    if (p->error == YAML_READER_ERROR) {
+        /* the reader reports a byte offset, not a mark */
+        const char *text = (const char *)p->input.string.start;
+        size_t len = (size_t)(p->input.string.end - p->input.string.start), at = p->problem_offset;
+        mark_t m = mark_at_offset(L->file, text, at < len ? at : len);
+        if (at < len)
+            return err_set(L->err, ERR_CONFIG, m, "invalid UTF-8 (%s, byte 0x%02X); a config must be UTF-8 text",
+                           p->problem ? p->problem : "bad byte", (unsigned char)text[at]);
+        return err_set(L->err, ERR_CONFIG, m, "invalid text: %s", p->problem ? p->problem : "unreadable");
+    }
     yaml_mark_t m = p->problem_mark;
     const char *problem = p->problem ? p->problem : "malformed YAML";
     bool at_tab = p->problem_mark.index < (size_t)(p->input.string.end - p->input.string.start) &&
@@ -63,7 +84,69 @@ static err_code_t parse_seq(loader_t *L, node_t *n, int depth)
     }
 }
 
+/* Keys seen in one mapping, for the duplicate check: a linear scan while
+ * the mapping is small, an open-addressing hash table of pair indices once
+ * it is not (a 200,000-key mapping took minutes with the scan alone). */
+typedef struct {
+    uint32_t *slots; /* pair index + 1; 0 is empty */
+    size_t cap;      /* a power of two, or 0 before the table is needed */
+} key_index_t;
+
+#define KEY_SCAN_MAX 16
+
+static size_t key_hash(const char *k)
+{
+    size_t h = 1469598103934665603u;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211u;
+    return h;
+}
+
+/* The pair with this key, or NULL. */
+static const node_pair_t *key_find(const key_index_t *ix, const node_t *n, const char *key)
+{
+    if (!ix->cap) {
+        for (size_t i = 0; i < n->n; i++)
+            if (strcmp(n->pairs[i].key, key) == 0) return &n->pairs[i];
+        return NULL;
+    }
+    for (size_t h = key_hash(key) & (ix->cap - 1); ix->slots[h]; h = (h + 1) & (ix->cap - 1))
+        if (strcmp(n->pairs[ix->slots[h] - 1].key, key) == 0) return &n->pairs[ix->slots[h] - 1];
+    return NULL;
+}
+
+/* Record pairs[0..n->n) after a pair was appended; false when out of memory. */
+static bool key_added(key_index_t *ix, const node_t *n)
+{
+    if (n->n <= KEY_SCAN_MAX) return true;
+    if (n->n * 2 > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (!slots) return false;
+        free(ix->slots);
+        ix->slots = slots, ix->cap = cap;
+        for (size_t i = 0; i + 1 < n->n; i++) {
+            size_t h = key_hash(n->pairs[i].key) & (cap - 1);
+            while (slots[h]) h = (h + 1) & (cap - 1);
+            slots[h] = (uint32_t)(i + 1);
+        }
+    }
+    size_t h = key_hash(n->pairs[n->n - 1].key) & (ix->cap - 1);
+    while (ix->slots[h]) h = (h + 1) & (ix->cap - 1);
+    ix->slots[h] = (uint32_t)n->n;
+    return true;
+}
+
+static err_code_t parse_map_pairs(loader_t *L, node_t *n, int depth, key_index_t *ix);
+
 static err_code_t parse_map(loader_t *L, node_t *n, int depth)
+{
+    key_index_t ix = {NULL, 0};
+    err_code_t rc = parse_map_pairs(L, n, depth, &ix);
+    free(ix.slots);
+    return rc;
+}
+
+static err_code_t parse_map_pairs(loader_t *L, node_t *n, int depth, key_index_t *ix)
 {
     size_t cap = 0;
     for (;;) {
@@ -84,10 +167,10 @@ static err_code_t parse_map(loader_t *L, node_t *n, int depth)
         yaml_event_delete(&ev);
         if (!key) return err_set(L->err, ERR_NOMEM, km, "out of memory");
         if (strlen(key) != keylen) return err_set(L->err, ERR_CONFIG, km, "NUL byte in a key");
-        for (size_t i = 0; i < n->n; i++)
-            if (strcmp(n->pairs[i].key, key) == 0)
-                return err_set(L->err, ERR_CONFIG, km, "duplicate key '%s' (first given at line %d)", key,
-                               n->pairs[i].key_mark.line);
+        const node_pair_t *first = key_find(ix, n, key);
+        if (first)
+            return err_set(L->err, ERR_CONFIG, km, "duplicate key '%s' (first given at line %d)", key,
+                           first->key_mark.line);
         if (next_event(L, &ev)) return L->err->code;
         node_t *value;
         err_code_t rc = parse_node(L, &ev, depth + 1, &value);
@@ -101,6 +184,7 @@ static err_code_t parse_map(loader_t *L, node_t *n, int depth)
             n->pairs = pairs;
         }
         n->pairs[n->n++] = (node_pair_t){key, km, value};
+        if (!key_added(ix, n)) return err_set(L->err, ERR_NOMEM, n->mark, "out of memory");
     }
 }
 
@@ -200,9 +284,17 @@ err_code_t read_text_file(const char *path, char **text, size_t *len, err_t *err
         return err_set(err, ERR_IO, m, "read error");
     }
     buf[n] = 0;
-    if (memchr(buf, 0, n)) {
+    if (n >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
+                   ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF))) {
         free(buf);
-        return err_set(err, ERR_CONFIG, m, "contains NUL bytes; expected a YAML text file");
+        return err_set(err, ERR_CONFIG, (mark_t){path, 1, 1},
+                       "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8");
+    }
+    const char *nul = memchr(buf, 0, n);
+    if (nul) {
+        mark_t at = mark_at_offset(path, buf, (size_t)(nul - buf));
+        free(buf);
+        return err_set(err, ERR_CONFIG, at, "NUL byte; a config must be a text file (is this a binary file?)");
     }
     *text = buf;
     *len = n;
