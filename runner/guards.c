@@ -57,6 +57,7 @@ static int free_space(const char *output, uint64_t *bytes, char *where, size_t w
         else *slash = 0;
         struct statvfs st;
         if (statvfs(where, &st) == 0) {
+            if (st.f_blocks == 0) return -1; /* a pseudo filesystem (/proc): no size to check against */
             *bytes = (uint64_t)st.f_bavail * st.f_frsize;
             return 0;
         }
