@@ -28,6 +28,8 @@ const char cli_usage[] =
     "                     the free space where the file goes)\n"
     "  --quiet            no progress line and no summary\n"
     "  --plugin-path DIR  also search DIR for plugins (repeatable; after RUNNER_PLUGIN_PATH)\n"
+    "  --allow-insecure-plugins\n"
+    "                     load plugins even from world-writable files or directories\n"
     "  -h, --help         this help\n"
     "  --version          print the version\n"
     "\n"
@@ -83,6 +85,7 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         else if (!strcmp(a, "--force")) cli->force = true;
         else if (!strcmp(a, "--resume")) cli->resume = true;
         else if (!strcmp(a, "--fail-fast")) cli->fail_fast = true;
+        else if (!strcmp(a, "--allow-insecure-plugins")) cli->allow_insecure_plugins = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = true;
         else if (is_option(a, "--set", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--set", NULL))) return usage_error(err, "%s needs PATH=VALUE", a);

@@ -6,7 +6,7 @@
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
- * --plugin-path DIR (repeatable) works with every command.
+ * --plugin-path DIR (repeatable) and --allow-insecure-plugins work with every command.
  */
 #ifndef RUNNER_CLI_H
 #define RUNNER_CLI_H
@@ -27,6 +27,7 @@ typedef struct {
     uint64_t max_cells;   /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */
     uint64_t max_output;  /* --max-output in bytes; 0 = the free disk space */
     bool dry_run, force, resume, fail_fast, quiet;
+    bool allow_insecure_plugins;
     override_t *overrides;
     size_t n_overrides;
     const char **plugin_dirs;

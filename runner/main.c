@@ -39,6 +39,7 @@ int main(int argc, char **argv)
     }
     registry_t reg;
     registry_init(&reg);
+    reg.allow_insecure = cli.allow_insecure_plugins;
     err_code_t rc = registry_scan_all(&reg, cli.plugin_dirs, cli.n_plugin_dirs, &err);
     int status = 2;
     run_context_t ctx = {0};

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_DESCRIPTORS_PER_FILE 256
@@ -161,8 +162,42 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
     return true;
 }
 
+/* Why a plugin file could have been written by anyone, or NULL. */
+static const char *insecure_reason(const char *path, char *buf, size_t len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return NULL; /* dlopen reports it */
+    if (st.st_mode & S_IWOTH) {
+        snprintf(buf, len, "the file is world-writable");
+        return buf;
+    }
+    /* the directory as named, and the one the file really is in */
+    char dirs[2][PATH_MAX];
+    snprintf(dirs[0], sizeof dirs[0], "%s", path);
+    if (!realpath(path, dirs[1])) snprintf(dirs[1], sizeof dirs[1], "%s", path);
+    for (int i = 0; i < 2; i++) {
+        char *slash = strrchr(dirs[i], '/');
+        if (!slash) snprintf(dirs[i], sizeof dirs[i], ".");
+        else if (slash == dirs[i]) slash[1] = 0;
+        else *slash = 0;
+        if (stat(dirs[i], &st) == 0 && (st.st_mode & S_IWOTH)) {
+            snprintf(buf, len, "it is in a world-writable directory (%.3800s), where anyone could have put it", dirs[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
 {
+    char why_insecure[PATH_MAX + 128];
+    if (!r->allow_insecure && insecure_reason(path, why_insecure, sizeof why_insecure)) {
+        char msg[PATH_MAX + 256];
+        snprintf(msg, sizeof msg,
+                 "not loaded because %.3800s; fix the permissions (chmod o-w), or allow it with --allow-insecure-plugins",
+                 why_insecure);
+        return add_failure(r, path, msg, err);
+    }
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
@@ -252,6 +287,8 @@ static bool exe_dir(char *buf, size_t len)
 err_code_t registry_scan_all(registry_t *r, const char *const *extra_dirs, size_t n_extra, err_t *err)
 {
     err->code = ERR_OK;
+    const char *allow = getenv("RUNNER_ALLOW_INSECURE_PLUGINS");
+    if (allow && !strcmp(allow, "1")) r->allow_insecure = true;
     char dir[PATH_MAX], path[PATH_MAX + 32];
     if (exe_dir(dir, sizeof dir)) {
         /* build tree: build/runner + build/plugins; install: bin/runner + lib/runner/plugins */

@@ -10,6 +10,12 @@
  * A file that fails to load or validate is recorded with its reason, never
  * fatal by itself: it matters only if a config asks for what it would have
  * provided.
+ *
+ * Loading a shared object runs its code, so a plugin that anyone on the
+ * machine could have written is refused before dlopen: a world-writable
+ * file, or one in a world-writable directory (sticky ones like /tmp
+ * included: anyone can put a file there). --allow-insecure-plugins or
+ * RUNNER_ALLOW_INSECURE_PLUGINS=1 lifts this.
  */
 #ifndef RUNNER_REGISTRY_H
 #define RUNNER_REGISTRY_H
@@ -39,6 +45,7 @@ typedef struct {
     size_t n_handles, cap_handles;
     char **dirs; /* directories searched, in order */
     size_t n_dirs, cap_dirs;
+    bool allow_insecure; /* load plugins from world-writable places too */
 } registry_t;
 
 void registry_init(registry_t *r);

@@ -18,7 +18,7 @@ static char dir[256];
 static inline void e2e_make_dir(const char *suite)
 {
     snprintf(dir, sizeof dir, "/tmp/runner_%s_%d", suite, (int)getpid());
-    mkdir(dir, 0777);
+    mkdir(dir, 0755);
 }
 
 static inline void e2e_remove_dir(void)

@@ -1,4 +1,6 @@
 /* test_registry.c: plugin discovery, and every kind of broken plugin refused with its own message. */
+#include <unistd.h>
+
 #include "helpers.h"
 
 TestSuite(registry);
@@ -90,4 +92,40 @@ Test(registry, parameter_bounds)
     runner_param_t q = {"n", RUNNER_PARAM_INT, 0, 1, 0, 10, "d"};
     cr_expect_not(param_value_valid(&q, 2.5, msg, sizeof msg));
     cr_expect(strstr(msg, "integer"), "%s", msg);
+}
+
+/* Loading runs the plugin's code: a file anyone could have written is
+ * refused before dlopen, unless explicitly allowed. */
+Test(registry, world_writable_places_are_refused)
+{
+    char dir[128], file[256], cmd[512];
+    snprintf(dir, sizeof dir, "/tmp/runner_ww_%d", (int)getpid());
+    snprintf(file, sizeof file, "%s/failing_step.so", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/failing_step.so %s && chmod 777 %s", dir, RUNNER_BROKEN_DIR, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    registry_t reg;
+    registry_init(&reg);
+    err_t err = {0};
+    cr_assert_eq(registry_scan_dir(&reg, dir, &err), ERR_OK);
+    cr_expect_null(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
+    cr_assert_eq(reg.n_failures, 1);
+    cr_expect(strstr(reg.failures[0].reason, "world-writable directory"), "%s", reg.failures[0].reason);
+    cr_expect(strstr(reg.failures[0].reason, "--allow-insecure-plugins"), "%s", reg.failures[0].reason);
+    registry_free(&reg);
+
+    /* the directory fixed, but the file itself writable by anyone */
+    snprintf(cmd, sizeof cmd, "chmod 755 %s && chmod 666 %s", dir, file);
+    cr_assert_eq(system(cmd), 0);
+    registry_init(&reg);
+    cr_expect_eq(registry_load_file(&reg, file, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "the file is world-writable"), "%s", err.msg);
+    registry_free(&reg);
+
+    registry_init(&reg);
+    reg.allow_insecure = true;
+    cr_expect_eq(registry_load_file(&reg, file, &err), ERR_OK, "%s", err.msg);
+    cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
+    registry_free(&reg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }
