@@ -3,12 +3,15 @@
 #   make run      build, then run configs/momentum_sweep.yaml into results/
 #   make test     build, then run the whole test suite (Criterion via CTest)
 #   make asan     the test suite again under AddressSanitizer + UBSan (build-asan/)
+#   make valgrind the end-to-end tests with the runner under valgrind memcheck
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (clang; build-fuzz/)
 #   make bench    the benchmarks against numpy / PyTorch (bench/README.md)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test asan bench clean
+.PHONY: all deps build run test asan valgrind fuzz bench clean
 
 all: build
 
@@ -30,9 +33,15 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
+fuzz:
+	@RUNNER_DEPS=fuzz scripts/install-deps.sh
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DRUNNER_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_config fuzz_expr
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	@RUNNER_DEPS=bench scripts/install-deps.sh
 	bench/sweep.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -8,9 +8,12 @@ pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
-if [ "${RUNNER_DEPS:-}" = "bench" ] || [ "${RUNNER_DEPS:-}" = "all" ]; then
-  pkgs+=(python3-torch hyperfine)
-fi
+case "${RUNNER_DEPS:-}" in
+  bench) pkgs+=(python3-torch hyperfine) ;;
+  fuzz) pkgs+=(clang libclang-rt-14-dev) ;; # the fuzzer runtime is only a recommended package
+  valgrind) pkgs+=(valgrind) ;;
+  all) pkgs+=(python3-torch hyperfine clang libclang-rt-14-dev valgrind) ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
