@@ -26,12 +26,17 @@ run: build
 	$(BUILD)/runner configs/momentum_sweep.yaml --force
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE valgrind
 
 asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRUNNER_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+valgrind: build
+	@RUNNER_DEPS=valgrind scripts/install-deps.sh
+	@cmake -S . -B $(BUILD) >/dev/null
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L valgrind
 
 fuzz:
 	@RUNNER_DEPS=fuzz scripts/install-deps.sh

@@ -98,8 +98,8 @@ static err_code_t axis_coordinates(arena_t *a, axis_t *ax, err_t *err)
 /* {linspace: [a, b, n]} or {logspace: [a, b, n]} -> generated values. */
 static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, int origin, uint64_t max_n, err_t *err)
 {
-    const node_pair_t *p = &spec->pairs[0];
-    bool lin = strcmp(p->key, "linspace") == 0;
+    const node_pair_t *p = spec->n ? &spec->pairs[0] : NULL;
+    bool lin = p && strcmp(p->key, "linspace") == 0;
     if (spec->n != 1 || (!lin && strcmp(p->key, "logspace") != 0))
         return err_set(err, ERR_CONFIG, spec->n ? spec->pairs[spec->n > 1].key_mark : spec->mark,
                        "a grid axis is a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}");

@@ -46,12 +46,21 @@ static inline void slurp(const char *name, char *buf, size_t len)
     if (f) fclose(f);
 }
 
+/* What to run the runner under, e.g. valgrind (RUNNER_TEST_WRAPPER, set by
+ * the valgrind tests: a memcheck error there becomes exit status 99). */
+static inline const char *runner_wrapper(void)
+{
+    const char *w = getenv("RUNNER_TEST_WRAPPER");
+    return w ? w : "";
+}
+
 /* Run `build/runner ARGS`, stdout and stderr into files; returns the exit
  * code, or -1 when it did not exit (a crash). */
 static inline int run(const char *args, char *out, size_t out_len, char *errtxt, size_t err_len)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/runner %s >%s/stdout 2>%s/stderr", RUNNER_BUILD_DIR, args, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s %s/runner %s >%s/stdout 2>%s/stderr", runner_wrapper(), RUNNER_BUILD_DIR, args, dir,
+             dir);
     int st = system(cmd);
     slurp("stdout", out, out_len);
     slurp("stderr", errtxt, err_len);

@@ -157,7 +157,7 @@ ParameterizedTest(size_t *i, e2e, config_errors_exit_2_and_write_nothing)
     /* run from dir so the file name in messages is bad.yaml */
     snprintf(args, sizeof args, "bad.yaml %s", c->args);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd %s && %s/runner %s >stdout 2>stderr", dir, RUNNER_BUILD_DIR, args);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s/runner %s >stdout 2>stderr", dir, runner_wrapper(), RUNNER_BUILD_DIR, args);
     int st = system(cmd);
     char path[300];
     snprintf(path, sizeof path, "%s/stderr", dir);

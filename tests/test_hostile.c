@@ -79,6 +79,7 @@ static const bad_config_t corpus[] = {
     {"expression_unknown_function.yaml", "", "2:24", "unknown name 'foo' in expression"},
     /* axes */
     {"grid_empty_list.yaml", "", "4:22", "grid axis 'optimizer.lr' has no values"},
+    {"grid_empty_mapping.yaml", "", "4:22", "a grid axis is a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}"}, /* found by fuzz_config: crashed */
     {"grid_linspace_missing_count.yaml", "", "4:33", "linspace takes [start, stop, count], got a list of another length"},
     {"grid_logspace_zero_count.yaml", "", "4:41", "the count must be between 1 and 10000000, got 0"},
     {"grid_not_a_mapping.yaml", "", "4:7", "grid must be a mapping of dotted paths to value lists"},
@@ -104,8 +105,9 @@ ParameterizedTest(size_t *i, hostile, each_bad_config_has_its_own_message)
     const bad_config_t *c = &corpus[*i];
     char cmd[2048], err[8192];
     /* run from the corpus directory so messages name the file as given */
-    snprintf(cmd, sizeof cmd, "cd %s/tests/hostile && %s/runner %s %s -o %s >%s 2>%s", RUNNER_SOURCE_DIR,
-             RUNNER_BUILD_DIR, c->file, c->args, in_dir("out.h5"), in_dir("stdout"), in_dir("stderr"));
+    snprintf(cmd, sizeof cmd, "cd %s/tests/hostile && %s %s/runner %s %s -o %s >%s 2>%s", RUNNER_SOURCE_DIR,
+             runner_wrapper(), RUNNER_BUILD_DIR, c->file, c->args, in_dir("out.h5"), in_dir("stdout"),
+             in_dir("stderr"));
     int st = system(cmd);
     slurp("stderr", err, sizeof err);
     cr_assert(WIFEXITED(st), "%s: the runner did not exit normally (crash?)", c->file);
