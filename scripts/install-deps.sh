@@ -8,6 +8,8 @@ pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
+# data: Fashion-MNIST in IDX format (/usr/share/datasets/fashion-mnist), read by the IDX tests
+pkgs+=(dataset-fashion-mnist)
 case "${RUNNER_DEPS:-}" in
   bench) pkgs+=(python3-torch hyperfine) ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;; # the fuzzer runtime is only a recommended package
