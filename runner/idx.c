@@ -88,6 +88,27 @@ static const char *type_name(uint8_t t)
     }
 }
 
+/* Up to `count` bytes into a buffer that doubles as they arrive. */
+static err_code_t read_growing(source_t *s, size_t count, uint8_t **data, size_t *got, const char *name, err_t *err)
+{
+    size_t cap = count < ((size_t)1 << 20) ? count : (size_t)1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return err_set(err, ERR_NOMEM, (mark_t){name, 0, 0}, "out of memory");
+    *data = buf;
+    for (;;) {
+        size_t k;
+        err_code_t rc = src_read(s, buf + n, cap - n, &k, name, err);
+        if (rc) return rc;
+        n += k;
+        if (n < cap || cap == count) break; /* the data ended, or all of it is in */
+        size_t next = cap > count / 2 ? count : cap * 2;
+        if (!(buf = realloc(buf, next))) return err_set(err, ERR_NOMEM, (mark_t){name, 0, 0}, "out of memory");
+        *data = buf, cap = next;
+    }
+    *got = n;
+    return ERR_OK;
+}
+
 static err_code_t decode(source_t *s, const char *name, idx_array_t *out, err_t *err)
 {
     mark_t m = {name, 0, 0};
@@ -123,10 +144,12 @@ static err_code_t decode(source_t *s, const char *name, idx_array_t *out, err_t 
                            IDX_MAX_BYTES);
     }
     out->count = count;
-    out->data = malloc(count);
-    if (!out->data) return err_set(err, ERR_NOMEM, m, "out of memory for %zu bytes of data", count);
     size_t header = 4 + 4 * (size_t)nd;
-    if ((rc = src_read(s, out->data, count, &got, name, err))) return rc;
+    /* Memory follows the data actually there, not what a (maybe 20-byte)
+     * header claims: plain input is measured first, gzip grows the buffer. */
+    size_t have = s->gz ? 0 : s->len - s->pos;
+    if (!s->gz && have < count) got = have;
+    else if ((rc = read_growing(s, count, &out->data, &got, name, err))) return rc;
     if (got < count)
         return err_set(err, ERR_IO, m,
                        "truncated: the header declares %zu bytes of data after its %zu, the file has %zu (an incomplete "
