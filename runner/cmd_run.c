@@ -122,9 +122,33 @@ const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const
     return NULL;
 }
 
-/* The output file: a new one, or the existing one when resuming it. With
- * --resume, the cells the file holds (ok or diverged) are counted into sum
- * and left out of todo; failed and pending cells are computed again. */
+/* Reopen a file of the same config: the cells it holds (ok or diverged)
+ * are counted into sum and left out of todo; failed and pending cells are
+ * computed again. */
+static err_code_t reopen_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+                                h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
+{
+    size_t n = exp->n_cells;
+    int8_t *status = malloc(n * sizeof *status);
+    float *final = malloc(n * sizeof *final);
+    *todo = malloc(n);
+    err_code_t rc = !status || !final || !*todo ? err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory")
+                                                 : h5out_open(exp, output, out, status, final, err);
+    for (size_t c = 0; rc == ERR_OK && c < n; c++) {
+        bool kept = status[c] == STATUS_OK || status[c] == STATUS_DIVERGED;
+        (*todo)[c] = !kept;
+        if (kept) summary_add(sum, c, status[c], final[c], NULL), sum->resumed++;
+    }
+    free(status), free(final);
+    if (rc == ERR_OK && (rc = guard_resources(exp, *todo, output, threads, cli->max_output, err)) == ERR_OK)
+        rc = h5out_set_state(*out, RUN_RUNNING, err);
+    if (rc && *out) h5out_close(*out, &(err_t){0}), *out = NULL;
+    if (rc) free(*todo), *todo = NULL;
+    return rc;
+}
+
+/* The output file: a new one, or the existing one when resuming it (the
+ * fingerprints must match, or --force starts over). */
 static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
                               h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
 {
@@ -146,25 +170,7 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
         } else if (rc) {
             err_append(&probe, "; use --force to start over");
         }
-        if (rc == ERR_OK) {
-            size_t n = exp->n_cells;
-            int8_t *status = malloc(n * sizeof *status);
-            float *final = malloc(n * sizeof *final);
-            *todo = malloc(n);
-            if (!status || !final || !*todo) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
-            else rc = h5out_open(exp, output, out, status, final, err);
-            for (size_t c = 0; rc == ERR_OK && c < n; c++) {
-                bool kept = status[c] == STATUS_OK || status[c] == STATUS_DIVERGED;
-                (*todo)[c] = !kept;
-                if (kept) summary_add(sum, c, status[c], final[c], NULL), sum->resumed++;
-            }
-            free(status), free(final);
-            if (rc == ERR_OK && (rc = guard_resources(exp, *todo, output, threads, cli->max_output, err)) == ERR_OK)
-                rc = h5out_set_state(*out, RUN_RUNNING, err);
-            if (rc && *out) h5out_close(*out, &(err_t){0}), *out = NULL;
-            if (rc) free(*todo), *todo = NULL;
-            return rc;
-        }
+        if (rc == ERR_OK) return reopen_output(cli, exp, output, threads, out, todo, sum, err);
         if (!cli->force) {
             *err = probe;
             return rc;
