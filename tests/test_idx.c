@@ -1,10 +1,8 @@
 /* test_idx.c: the IDX reader on small generated sets (plain and gzip), on
  * every kind of damage, and on Fashion-MNIST when Debian's package is there. */
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include "helpers.h"
+#include "e2e_helpers.h"
 #include "idx.h"
 
 /* An IDX image of `nd` dimensions of unsigned bytes, value (i * 7) % 256. */
@@ -119,31 +117,17 @@ ParameterizedTest(size_t *i, idx, every_damage_has_its_message)
     cr_expect_null(a.data, "%s: data left allocated", d->what);
 }
 
-static char dir[128];
-
 static void write_bytes(const char *name, const uint8_t *b, size_t n)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
+    FILE *f = fopen(in_dir(name), "wb");
     cr_assert(f);
     fwrite(b, 1, n, f);
     fclose(f);
 }
 
-static const char *at(const char *name)
-{
-    static char path[2][256];
-    static int k;
-    char *p = path[k++ % 2];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
 static void files_setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/runner_idx_%d", (int)getpid());
-    mkdir(dir, 0755);
+    e2e_make_dir("idx");
     uint32_t n5[] = {5}, n6[] = {6};
     uint8_t buf[256];
     size_t n = make_idx(plain, 3, dims3);
@@ -156,27 +140,25 @@ static void files_setup(void)
 }
 static void files_teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_expect_eq(system(cmd), 0);
+    e2e_remove_dir();
 }
 
 Test(idx, dataset_pairs_are_checked, .init = files_setup, .fini = files_teardown)
 {
     idx_dataset_t d;
     err_t err;
-    cr_assert_eq(idx_read_dataset(at("images.idx.gz"), at("labels.idx"), &d, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(idx_read_dataset(in_dir("images.idx.gz"), in_dir("labels.idx"), &d, &err), ERR_OK, "%s", err.msg);
     cr_expect(d.n == 5 && d.rows == 4 && d.cols == 3);
     cr_expect_eq(d.n_classes, 3);
     idx_dataset_free(&d);
 
-    cr_expect_eq(idx_read_dataset(at("images.idx"), at("labels6.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("images.idx"), in_dir("labels6.idx"), &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "has 6 labels but") && strstr(err.msg, "has 5 images"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(at("labels.idx"), at("images.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("labels.idx"), in_dir("images.idx"), &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "is this the labels file?"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(at("missing.idx"), at("labels.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("missing.idx"), in_dir("labels.idx"), &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "cannot open: No such file"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(dir, at("labels.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(dir, in_dir("labels.idx"), &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "is not a regular file"), "%s", err.msg);
 }
 
