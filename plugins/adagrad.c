@@ -62,9 +62,12 @@ RUNNER_FMA_CLONES static int adagrad_step(void *state, size_t n, float *w, const
     return RUNNER_OK;
 }
 
+/* ABI 1.1: schedules change the learning rate between steps. */
+static void set_lr(void *state, double lr) { ((adagrad_state_t *)state)->lr = lr; }
+
 static const runner_optimizer_ops_t ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .state_bytes = adagrad_state_bytes, .init = adagrad_init, .step = adagrad_step,
+    .state_bytes = adagrad_state_bytes, .init = adagrad_init, .step = adagrad_step, .set_lr = set_lr,
 };
 
 static const runner_plugin_t descriptor = {

@@ -95,13 +95,16 @@ RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const fl
     return RUNNER_OK;
 }
 
+/* ABI 1.1: schedules change the learning rate between steps. */
+static void set_lr(void *state, double lr) { ((adam_state_t *)state)->lr = lr; }
+
 static const runner_optimizer_ops_t adam_ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .state_bytes = adam_state_bytes, .init = adam_init, .step = adam_step,
+    .state_bytes = adam_state_bytes, .init = adam_init, .step = adam_step, .set_lr = set_lr,
 };
 static const runner_optimizer_ops_t adamw_ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .state_bytes = adam_state_bytes, .init = adamw_init, .step = adam_step,
+    .state_bytes = adam_state_bytes, .init = adamw_init, .step = adam_step, .set_lr = set_lr,
 };
 
 #define N_OF(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

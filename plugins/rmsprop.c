@@ -75,9 +75,12 @@ RUNNER_FMA_CLONES static int rmsprop_step(void *state, size_t n, float *w, const
     return RUNNER_OK;
 }
 
+/* ABI 1.1: schedules change the learning rate between steps. */
+static void set_lr(void *state, double lr) { ((rmsprop_state_t *)state)->lr = (float)lr; }
+
 static const runner_optimizer_ops_t ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .state_bytes = rmsprop_state_bytes, .init = rmsprop_init, .step = rmsprop_step,
+    .state_bytes = rmsprop_state_bytes, .init = rmsprop_init, .step = rmsprop_step, .set_lr = set_lr,
 };
 
 static const runner_plugin_t descriptor = {

@@ -125,13 +125,16 @@ RUNNER_FMA_CLONES static int sgd_step(void *state, size_t n, float *w, const flo
     return RUNNER_OK;
 }
 
+/* ABI 1.1: schedules change the learning rate between steps. */
+static void set_lr(void *state, double lr) { ((sgd_state_t *)state)->lr = (float)lr; }
+
 static const runner_optimizer_ops_t sgd_ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .check = sgd_check, .state_bytes = sgd_state_bytes, .init = sgd_init, .step = sgd_step,
+    .check = sgd_check, .state_bytes = sgd_state_bytes, .init = sgd_init, .step = sgd_step, .set_lr = set_lr,
 };
 static const runner_optimizer_ops_t nesterov_ops = {
     .size = sizeof(runner_optimizer_ops_t),
-    .check = nesterov_check, .state_bytes = sgd_state_bytes, .init = nesterov_init, .step = sgd_step,
+    .check = nesterov_check, .state_bytes = sgd_state_bytes, .init = nesterov_init, .step = sgd_step, .set_lr = set_lr,
 };
 
 #define N_OF(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

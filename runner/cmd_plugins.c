@@ -4,18 +4,19 @@
 #include <string.h>
 
 #include "commands.h"
+#include "schema.h"
 
 static const char *kind_name(uint32_t kind) { return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : "layer"; }
 
 err_code_t cmd_plugins(const registry_t *reg, err_t *err)
 {
     (void)err;
-    printf("%-10s %-12s %-8s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION");
+    printf("%-10s %-22s %-8s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION");
     for (size_t i = 0; i < reg->n_plugins; i++) {
         const plugin_entry_t *p = &reg->plugins[i];
         if (p->shadowed) continue;
-        printf("%-10s %-12s %-8s %s\n", kind_name(p->desc->kind), p->desc->name, p->desc->version, p->desc->doc);
-        printf("%-10s %-12s %-8s   from %s\n", "", "", "", p->file);
+        printf("%-10s %-22s %-8s %s\n", kind_name(p->desc->kind), p->desc->name, p->desc->version, p->desc->doc);
+        printf("%-10s %-22s %-8s   from %s\n", "", "", "", p->file);
     }
     for (size_t i = 0; i < reg->n_plugins; i++) {
         const plugin_entry_t *p = &reg->plugins[i];
@@ -31,7 +32,7 @@ err_code_t cmd_plugins(const registry_t *reg, err_t *err)
 
 static const char *type_name(uint32_t t)
 {
-    return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : "bool";
+    return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : t == RUNNER_PARAM_BOOL ? "bool" : "choice";
 }
 
 err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
@@ -56,9 +57,16 @@ err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
         const runner_param_t *sp = &d->params[i];
         char def[32], range[96];
         if (sp->flags & RUNNER_PARAM_REQUIRED) snprintf(def, sizeof def, "(required)");
-        else if (sp->type == RUNNER_PARAM_BOOL) snprintf(def, sizeof def, "%s", sp->default_value != 0 ? "true" : "false");
-        else snprintf(def, sizeof def, "%g", sp->default_value);
-        param_range_text(sp, range, sizeof range);
+        else schema_default_text(d, i, def, sizeof def);
+        if (sp->type == RUNNER_PARAM_CHOICE) {
+            const char *const *names = param_choices(d, i);
+            size_t used = 0;
+            range[0] = 0;
+            for (size_t k = 0; names[k] && used < sizeof range; k++)
+                used += (size_t)snprintf(range + used, sizeof range - used, "%s%s", k ? "|" : "", names[k]);
+        } else {
+            param_range_text(sp, range, sizeof range);
+        }
         printf("  %-28s %-6s %-12s %-22s %s%s\n", sp->name, type_name(sp->type), def, range, sp->doc,
                (sp->flags & RUNNER_PARAM_LOG) ? " [log scale]" : "");
     }

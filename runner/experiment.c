@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "yaml_load.h"
 
 #define MAX_STEPS 100000000
@@ -339,8 +340,7 @@ static const char **default_texts(arena_t *a, lenient_set_t *s, const runner_plu
     if (!t) return NULL;
     for (uint32_t i = 0; i < d->n_params; i++) {
         char buf[40];
-        if (d->params[i].type == RUNNER_PARAM_BOOL) snprintf(buf, sizeof buf, "%s", d->params[i].default_value != 0 ? "true" : "false");
-        else format_double(buf, sizeof buf, d->params[i].default_value);
+        schema_default_text(d, i, buf, sizeof buf);
         if (!(t[i] = arena_strdup(a, buf))) return NULL;
     }
     if (s->n_defaults < sizeof s->defaults / sizeof s->defaults[0]) s->defaults[s->n_defaults++] = (default_texts_t){d, t};
@@ -421,16 +421,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
                 if (!l->skipped_for) l->skipped_for = d;
                 continue;
             }
-            const char *names[64];
-            for (uint32_t k = 0; k < d->n_params; k++) names[k] = d->params[k].name;
-            const char *near = closest_match(p->key, names, d->n_params);
-            if (near)
-                rc = err_set(err, ERR_CONFIG, p->key_mark, "unknown key '%s' in optimizer '%s' (did you mean '%s'?)",
-                             p->key, d->name, near);
-            else
-                rc = err_set(err, ERR_CONFIG, p->key_mark,
-                             "unknown key '%s' in optimizer '%s' (`runner describe %s` lists its parameters)", p->key,
-                             d->name, d->name);
+            rc = schema_unknown_key(d, "optimizer", p, err);
             goto out;
         }
         lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
@@ -439,27 +430,10 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
             goto out;
         }
         l->applied = true;
-        const runner_param_t *sp = &d->params[i];
-        char what[160], why[200];
-        snprintf(what, sizeof what, "%s.%s", d->name, sp->name);
-        if (sp->type == RUNNER_PARAM_BOOL) {
-            bool b;
-            if ((rc = node_to_bool(p->value, what, &b, err))) goto out;
-            hp[i] = b;
-            texts[i] = b ? "true" : "false";
-        } else if (sp->type == RUNNER_PARAM_INT) {
-            int64_t v;
-            if ((rc = node_to_int64(p->value, what, INT64_MIN / 2, INT64_MAX / 2, &v, err))) goto out;
-            hp[i] = (double)v;
-        } else if ((rc = node_to_double(p->value, what, &hp[i], err))) {
-            goto out;
-        }
-        if (!param_value_valid(sp, hp[i], why, sizeof why)) {
-            rc = err_set(err, ERR_CONFIG, p->value->mark, "%s: %s", what, why);
-            goto out;
-        }
+        char what[160];
+        snprintf(what, sizeof what, "%s.%s", d->name, d->params[i].name);
+        if ((rc = schema_value(d, i, p->value, what, &hp[i], &texts[i], err))) goto out;
         given[i] = true;
-        if (!texts[i]) texts[i] = p->value->text;
     }
     for (uint32_t i = 0; i < d->n_params; i++)
         if ((d->params[i].flags & RUNNER_PARAM_REQUIRED) && !given[i]) {
@@ -483,29 +457,11 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
         rc = nomem(err);
         goto out;
     }
-    char text[1024];
-    size_t len = 0;
-    const char *parts[3 + 4 * 64];
-    size_t np = 0;
-    parts[np++] = d->name;
-    parts[np++] = "(";
-    for (uint32_t i = 0; i < d->n_params; i++) {
-        parts[np++] = i ? ", " : "";
-        parts[np++] = d->params[i].name;
-        parts[np++] = "=";
-        parts[np++] = texts[i] ? texts[i] : defaults[i];
-    }
-    parts[np++] = ")";
-    for (size_t k = 0; k < np; k++) {
-        size_t l = strlen(parts[k]);
-        if (len + l >= sizeof text) l = sizeof text - 1 - len;
-        memcpy(text + len, parts[k], l);
-        len += l;
-    }
-    text[len] = 0;
+    for (uint32_t i = 0; i < d->n_params; i++)
+        if (!texts[i]) texts[i] = defaults[i];
     oc->plugin = pe;
     oc->hp = hp;
-    oc->text = arena_strdup(a, text);
+    oc->text = schema_record(a, d, texts);
     *out = oc;
     rc = oc->text ? ERR_OK : nomem(err);
 out:

@@ -92,6 +92,20 @@ bool param_value_valid(const runner_param_t *p, double v, char *msg, size_t len)
     return true;
 }
 
+const char *const *param_choices(const runner_plugin_t *d, uint32_t i)
+{
+    if (d->size < sizeof(runner_plugin_t) || !d->param_choices || d->params[i].type != RUNNER_PARAM_CHOICE) return NULL;
+    return d->param_choices[i];
+}
+
+size_t param_choice_count(const runner_plugin_t *d, uint32_t i)
+{
+    const char *const *names = param_choices(d, i);
+    size_t n = 0;
+    while (names && names[n] && n < MAX_PARAMS) n++;
+    return n;
+}
+
 bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
 {
     if (d->magic != RUNNER_PLUGIN_MAGIC) {
@@ -104,9 +118,9 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
                  d->abi_major, d->abi_minor, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
         return false;
     }
-    if (d->size < sizeof(runner_plugin_t)) {
+    if (d->size < RUNNER_PLUGIN_1_0_SIZE) {
         snprintf(msg, len, "descriptor is %u bytes, smaller than the %zu bytes of ABI %d.0 (plugin ABI %u.%u)", d->size,
-                 sizeof(runner_plugin_t), RUNNER_ABI_MAJOR, d->abi_major, d->abi_minor);
+                 (size_t)RUNNER_PLUGIN_1_0_SIZE, RUNNER_ABI_MAJOR, d->abi_major, d->abi_minor);
         return false;
     }
     if (!valid_name(d->name)) {
@@ -117,14 +131,27 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
         snprintf(msg, len, "plugin '%s' has no %s", d->name, d->version ? "doc" : "version");
         return false;
     }
-    if (d->kind != RUNNER_KIND_OPTIMIZER) {
-        snprintf(msg, len, "plugin '%s' has kind %u, which this runner does not know (optimizer = %d)", d->name,
-                 d->kind, RUNNER_KIND_OPTIMIZER);
-        return false;
-    }
-    const runner_optimizer_ops_t *ops = d->optimizer;
-    if (!ops || ops->size < sizeof(runner_optimizer_ops_t) || !ops->state_bytes || !ops->init || !ops->step) {
-        snprintf(msg, len, "optimizer '%s' lacks its operations (state_bytes, init and step are required)", d->name);
+    if (d->kind == RUNNER_KIND_OPTIMIZER) {
+        const runner_optimizer_ops_t *ops = d->optimizer;
+        if (!ops || ops->size < RUNNER_OPTIMIZER_OPS_1_0_SIZE || !ops->state_bytes || !ops->init || !ops->step) {
+            snprintf(msg, len, "optimizer '%s' lacks its operations (state_bytes, init and step are required)",
+                     d->name);
+            return false;
+        }
+    } else if (d->kind == RUNNER_KIND_LAYER) {
+        /* the layer field exists only in descriptors of ABI 1.1 and later */
+        const runner_layer_ops_t *ops = d->size >= sizeof(runner_plugin_t) ? d->layer : NULL;
+        bool is_loss = ops && (ops->flags & RUNNER_LAYER_LOSS);
+        if (!ops || ops->size < sizeof(runner_layer_ops_t) || !ops->shape ||
+            (is_loss ? !ops->loss : !ops->forward || !ops->backward)) {
+            snprintf(msg, len,
+                     "layer '%s' lacks its operations (shape, and forward and backward, or loss for a loss)",
+                     d->name);
+            return false;
+        }
+    } else {
+        snprintf(msg, len, "plugin '%s' has kind %u, which this runner does not know (optimizer = %d, layer = %d)",
+                 d->name, d->kind, RUNNER_KIND_OPTIMIZER, RUNNER_KIND_LAYER);
         return false;
     }
     if (d->n_params > MAX_PARAMS || (d->n_params && !d->params)) {
@@ -135,7 +162,7 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
     for (uint32_t i = 0; i < d->n_params; i++) {
         const runner_param_t *p = &d->params[i];
         char why[200];
-        if (!valid_name(p->name) || strcmp(p->name, "name") == 0) {
+        if (!valid_name(p->name) || strcmp(p->name, "name") == 0 || strcmp(p->name, "layer") == 0) {
             snprintf(msg, len, "plugin '%s': parameter %u has an invalid name", d->name, i);
             return false;
         }
@@ -144,10 +171,20 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
                 snprintf(msg, len, "plugin '%s': parameter '%s' declared twice", d->name, p->name);
                 return false;
             }
-        if (p->type < RUNNER_PARAM_FLOAT || p->type > RUNNER_PARAM_BOOL || !p->doc) {
+        if (p->type < RUNNER_PARAM_FLOAT || p->type > RUNNER_PARAM_CHOICE || !p->doc) {
             snprintf(msg, len, "plugin '%s': parameter '%s' has an unknown type %u or no doc", d->name, p->name,
                      p->type);
             return false;
+        }
+        if (p->type == RUNNER_PARAM_CHOICE) {
+            size_t n = param_choice_count(d, i);
+            if (n == 0 || p->min != 0.0 || p->max != (double)(n - 1)) {
+                snprintf(msg, len,
+                         "plugin '%s': choice parameter '%s' needs a list of names in param_choices and bounds 0 .. "
+                         "count-1",
+                         d->name, p->name);
+                return false;
+            }
         }
         if (!isfinite(p->min) || !isfinite(p->max) || p->min > p->max) {
             snprintf(msg, len, "plugin '%s': parameter '%s' has invalid bounds [%g, %g]", d->name, p->name, p->min,

@@ -68,6 +68,10 @@ const char **registry_names(const registry_t *r, runner_kind_t kind, size_t *n);
 /* Check a descriptor against the ABI and its schema. Writes why not into msg. */
 bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len);
 
+/* The names of choice parameter i (NULL-terminated), or NULL when it is not a choice. */
+const char *const *param_choices(const runner_plugin_t *d, uint32_t i);
+size_t param_choice_count(const runner_plugin_t *d, uint32_t i);
+
 /* Is v acceptable for parameter p? Writes why not into msg. */
 bool param_value_valid(const runner_param_t *p, double v, char *msg, size_t len);
 /* "0.01 in [0, 1e+06]" style summary of a parameter's range. */

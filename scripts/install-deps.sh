@@ -3,8 +3,8 @@
 # Used by `make` (build, run, test); safe to run again.
 set -euo pipefail
 
-# build and run
-pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g-dev)
+# build and run (OpenBLAS: the OpenMP build, which shares the runner's thread pool)
+pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g-dev libopenblas-openmp-dev)
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)

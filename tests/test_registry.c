@@ -27,12 +27,14 @@ typedef struct {
 
 static const broken_t broken_cases[] = {
     {"bad_magic.so", "bad magic 0xdeadbeef"},
-    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.0"},
+    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.1"},
     {"short_size.so", "descriptor is 16 bytes, smaller than"},
     {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
     {"no_entry.so", "no symbol 'runner_plugin_get'"},
     {"no_descriptors.so", "exports no descriptors"},
     {"not_elf.so", "not_elf.so"}, /* dlopen's own message names the file */
+    {"layer_no_ops.so", "layer 'layer_no_ops' lacks its operations"},
+    {"bad_choice.so", "choice parameter 'mode' needs a list of names"},
 };
 INDEX_PARAMS(registry, broken_plugins_refused, broken_cases)
 
@@ -58,8 +60,9 @@ Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
     registry_init(&reg);
     err_t err = {0};
     cr_assert_eq(registry_scan_dir(&reg, RUNNER_BROKEN_DIR, &err), ERR_OK);
-    cr_expect_eq(reg.n_failures, 7);
+    cr_expect_eq(reg.n_failures, 9);
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_init"));
+    cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "abi_1_0"), "an ABI 1.0 optimizer still loads");
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
     cr_expect_eq(registry_scan_dir(&reg, "/nonexistent", &err), ERR_OK, "a missing directory is not an error");
     registry_free(&reg);

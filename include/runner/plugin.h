@@ -16,6 +16,10 @@
  *  - a minor version only appends fields at the end of a struct; the host
  *    reads an appended field only when `size` says the plugin has it.
  *
+ * ABI history: 1.0 optimizers. 1.1 layers (kind RUNNER_KIND_LAYER, the
+ * `layer` field of the descriptor), the host services table, the random
+ * stream, and the optimizer's optional set_lr (for learning-rate schedules).
+ *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
  * them (once per thread, before the first step) and passes them back. Plugins
@@ -25,6 +29,7 @@
 #ifndef RUNNER_PLUGIN_H
 #define RUNNER_PLUGIN_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +39,7 @@ extern "C" {
 
 #define RUNNER_PLUGIN_MAGIC 0x52554E52u /* "RUNR" */
 #define RUNNER_ABI_MAJOR 1
-#define RUNNER_ABI_MINOR 0
+#define RUNNER_ABI_MINOR 1
 
 /* Optional, for speed: compile a function twice, with and without the FMA
  * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
@@ -57,13 +62,14 @@ extern "C" {
 
 typedef enum {
     RUNNER_KIND_OPTIMIZER = 1,
-    RUNNER_KIND_LAYER = 2, /* reserved for the layer ABI (ABI 1.1) */
+    RUNNER_KIND_LAYER = 2,     /* since ABI 1.1: a network layer or a loss */
 } runner_kind_t;
 
 typedef enum {
     RUNNER_PARAM_FLOAT = 1, /* any finite double within the bounds */
     RUNNER_PARAM_INT = 2,   /* an integer within the bounds */
     RUNNER_PARAM_BOOL = 3,  /* true/false, passed as 1.0/0.0 */
+    RUNNER_PARAM_CHOICE = 4, /* ABI 1.1: one of the names in param_choices, passed as its index */
 } runner_param_type_t;
 
 /* Flags of a parameter (bit set). */
@@ -114,7 +120,126 @@ typedef struct {
 
     /* One update: w[n] -= f(g[n]). Must not allocate. */
     int (*step)(void *state, size_t n, float *w, const float *g, runner_err_t *err);
+
+    /* ABI 1.1, optional: change the learning rate of an initialised state
+     * (schedules call it before a step). NULL: the optimizer cannot follow
+     * a schedule, and a config that asks for one is refused. */
+    void (*set_lr)(void *state, double lr);
 } runner_optimizer_ops_t;
+
+/* Where an ABI 1.0 optimizer's operations end: set_lr is read only past it. */
+#define RUNNER_OPTIMIZER_OPS_1_0_SIZE offsetof(runner_optimizer_ops_t, set_lr)
+
+/* ---- ABI 1.1: layers --------------------------------------------------- */
+
+/* The shape of one sample, outermost first: (features) for flat data,
+ * (channels, height, width) for images. The batch is not part of it. */
+#define RUNNER_MAX_RANK 4
+typedef struct {
+    uint32_t rank;
+    uint32_t dim[RUNNER_MAX_RANK];
+} runner_shape_t;
+
+static inline size_t runner_shape_size(const runner_shape_t *s)
+{
+    size_t n = 1;
+    for (uint32_t i = 0; i < s->rank; i++) n *= s->dim[i];
+    return n;
+}
+
+/* A random stream (splitmix64). The algorithm is part of the ABI: the same
+ * seed gives the same numbers in every build, so a cell's initial weights
+ * and dropout masks depend on its seed only. Plugins use these inline
+ * functions on the stream the host hands them and keep no stream of their own. */
+typedef struct {
+    uint64_t state;
+} runner_rng_t;
+
+static inline uint64_t runner_rng_next(runner_rng_t *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1), 53 random bits. */
+static inline double runner_rng_uniform(runner_rng_t *r) { return (double)(runner_rng_next(r) >> 11) * 0x1.0p-53; }
+
+/* Standard normal, Box-Muller with one of the pair (simple and stateless). */
+static inline double runner_rng_normal(runner_rng_t *r)
+{
+    double u1 = 1.0 - runner_rng_uniform(r); /* (0, 1]: log(u1) is finite */
+    double u2 = runner_rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Functions the host lends to plugins (SQLite's sqlite3_api_routines idea):
+ * plugins call BLAS through here and never link it, and the host decides
+ * how many threads a product may use (one per cell when cells run in
+ * parallel, all of them when one cell has the machine). */
+typedef struct {
+    uint32_t size; /* sizeof(runner_host_t) as the host saw it */
+    /* Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, as
+     * cblas_sgemm(CblasRowMajor, ...); trans_a/trans_b nonzero transpose. */
+    void (*sgemm)(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                  const float *b, size_t ldb, float beta, float *c, size_t ldc);
+} runner_host_t;
+
+/* Everything a layer call needs. Shapes: B = batch (samples in this call),
+ * I = runner_shape_size(&in), O = runner_shape_size(&out). */
+typedef struct {
+    const runner_host_t *host;
+    const double *hp;        /* resolved hyperparameters, schema order */
+    runner_shape_t in, out;  /* per-sample shapes, as shape() gave them */
+    size_t batch;            /* B: at most the batch that work was sized for */
+    float *params;           /* this layer's slice of the network's flat parameters */
+    float *grads;            /* same length: backward overwrites it */
+    void *state;             /* state_bytes, kept across steps (running statistics) */
+    void *work;              /* work_bytes, kept from forward to the following backward */
+    int training;            /* 1 in a training step, 0 at evaluation */
+    runner_rng_t *rng;       /* the cell's stream (initial weights, dropout masks) */
+} runner_layer_ctx_t;
+
+/* Flags of a layer. */
+enum {
+    RUNNER_LAYER_LOSS = 1u << 0, /* a loss: used as `loss:`, never inside `model:` */
+};
+
+typedef struct {
+    uint32_t size;  /* sizeof(runner_layer_ops_t) as the plugin saw it */
+    uint32_t flags; /* RUNNER_LAYER_* */
+
+    /* Shape inference: the output shape and parameter count for an input
+     * shape, or RUNNER_FAIL with the reason (the host adds the config line). */
+    int (*shape)(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
+                 runner_err_t *err);
+
+    /* Bytes of state (kept for the whole training, e.g. running statistics)
+     * and of work (scratch for one batch of up to `batch` samples). Either
+     * may be NULL: none needed. */
+    size_t (*state_bytes)(const double *hp, const runner_shape_t *in);
+    size_t (*work_bytes)(const double *hp, const runner_shape_t *in, size_t batch);
+
+    /* Initial parameters and state, drawn from ctx->rng. May be NULL when
+     * there are neither (zeroed state is then what the layer starts from). */
+    int (*init)(const runner_layer_ctx_t *ctx, runner_err_t *err);
+
+    /* Layers: y (B, O) = f(x (B, I)). Must not allocate. */
+    int (*forward)(const runner_layer_ctx_t *ctx, const float *x, float *y, runner_err_t *err);
+
+    /* Layers: from dy (B, O), overwrite dx (B, I) and ctx->grads. x and y are
+     * what the last forward saw and wrote. dx is NULL for the first layer
+     * (nothing needs it: skip that work). */
+    int (*backward)(const runner_layer_ctx_t *ctx, const float *x, const float *y, const float *dy, float *dx,
+                    runner_err_t *err);
+
+    /* Losses (flag RUNNER_LAYER_LOSS): the mean loss over the batch of
+     * x (B, I) against class labels[B] in [0, I), into *loss; when dx is not
+     * NULL, also d(mean loss)/dx (B, I). */
+    int (*loss)(const runner_layer_ctx_t *ctx, const float *x, const int32_t *labels, double *loss, float *dx,
+                runner_err_t *err);
+} runner_layer_ops_t;
 
 /* The descriptor. Version fields first so any host can read them. */
 typedef struct {
@@ -129,7 +254,17 @@ typedef struct {
     const runner_param_t *params;
     uint32_t n_params;
     const runner_optimizer_ops_t *optimizer; /* set when kind == OPTIMIZER */
+    /* ABI 1.1 */
+    const runner_layer_ops_t *layer; /* set when kind == LAYER */
+    /* For each parameter (same index as params): when its type is
+     * RUNNER_PARAM_CHOICE, a NULL-terminated list of the names a config may
+     * write; NULL otherwise. A choice's bounds are 0 .. count-1 and its
+     * default is an index. May be NULL when no parameter is a choice. */
+    const char *const *const *param_choices;
 } runner_plugin_t;
+
+/* Where an ABI 1.0 descriptor ends: the smallest size the host accepts. */
+#define RUNNER_PLUGIN_1_0_SIZE offsetof(runner_plugin_t, layer)
 
 /* Fills the version fields; use as the first line of a descriptor. */
 #define RUNNER_PLUGIN_HEADER                                                                  \

@@ -1,0 +1,73 @@
+/*
+ * dropout.c: in training, each element is kept with probability 1 - ratio
+ * and scaled by 1 / (1 - ratio) ("inverted" dropout, as torch.nn.Dropout),
+ * so evaluation is the identity and needs no rescaling. The mask is drawn
+ * from the cell's random stream, so a cell's run depends on its seed only.
+ * Work: the mask of the last training forward, (B, I) floats holding 0 or
+ * the scale.
+ */
+#include <runner/plugin.h>
+#include <string.h>
+
+static const runner_param_t params[] = {
+    {"ratio", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MAX_EXCLUSIVE, 0.5, 0.0, 1.0, "probability of dropping an element"},
+};
+
+static int dropout_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
+                         runner_err_t *err)
+{
+    (void)hp, (void)err;
+    *out = *in;
+    *n_params = 0;
+    return RUNNER_OK;
+}
+
+static size_t dropout_work(const double *hp, const runner_shape_t *in, size_t batch)
+{
+    (void)hp;
+    return batch * runner_shape_size(in) * sizeof(float);
+}
+
+static int dropout_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
+{
+    (void)err;
+    size_t n = c->batch * runner_shape_size(&c->in);
+    if (!c->training) {
+        memcpy(y, x, n * sizeof *y);
+        return RUNNER_OK;
+    }
+    float *mask = c->work;
+    double ratio = c->hp[0];
+    float scale = (float)(1.0 / (1.0 - ratio));
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = runner_rng_uniform(c->rng) >= ratio ? scale : 0.0f;
+        y[i] = x[i] * mask[i];
+    }
+    return RUNNER_OK;
+}
+
+static int dropout_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
+                            runner_err_t *err)
+{
+    (void)x, (void)y, (void)err;
+    const float *mask = c->work;
+    for (size_t i = 0, n = c->batch * runner_shape_size(&c->in); dx && i < n; i++) dx[i] = dy[i] * mask[i];
+    return RUNNER_OK;
+}
+
+static const runner_layer_ops_t ops = {.size = sizeof(runner_layer_ops_t),
+                                       .shape = dropout_shape,
+                                       .work_bytes = dropout_work,
+                                       .forward = dropout_forward,
+                                       .backward = dropout_backward};
+
+static const runner_plugin_t dropout = {RUNNER_PLUGIN_HEADER,
+                                        .kind = RUNNER_KIND_LAYER,
+                                        .name = "dropout",
+                                        .version = "1.0.0",
+                                        .doc = "randomly zero elements in training (inverted dropout)",
+                                        .params = params,
+                                        .n_params = 1,
+                                        .layer = &ops};
+
+RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &dropout : NULL; }

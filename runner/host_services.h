@@ -1,0 +1,23 @@
+/*
+ * host_services.h: the table of host functions handed to layer plugins
+ * (runner_host_t in the public header), and the one switch over how many
+ * threads a matrix product may use.
+ *
+ * Matrix products go to OpenBLAS, the OpenMP build (libopenblas0-openmp):
+ * it shares the runner's OpenMP runtime instead of starting a second
+ * thread pool, and inside a parallel region it runs single-threaded, so
+ * cells computed side by side never oversubscribe the cores.
+ */
+#ifndef RUNNER_HOST_SERVICES_H
+#define RUNNER_HOST_SERVICES_H
+
+#include <runner/plugin.h>
+
+/* The table every layer context points to. */
+const runner_host_t *host_services(void);
+
+/* Threads a product may use when called outside a parallel region (one
+ * cell has the machine). */
+void host_set_blas_threads(int threads);
+
+#endif
