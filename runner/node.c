@@ -94,13 +94,31 @@ static node_t *set_path_rec(arena_t *a, node_t *at, const char *path, node_t *va
         err_set(err, ERR_CONFIG, mark, "empty component in path '%s'", full);
         return NULL;
     }
+    if (at && at->kind == NODE_SEQ) {
+        /* a list item by index: model.0.out is the first layer's width */
+        char *end;
+        unsigned long i = strtoul(seg, &end, 10);
+        if (*end || seg[0] < '0' || seg[0] > '9' || i >= at->n) {
+            err_set(err, ERR_CONFIG, mark, "path '%s': '%s' is not an index of the %zu-item list at '%.*s'", full, seg,
+                    at->n, (int)(path - full - 1 > 0 ? path - full - 1 : 0), full);
+            return NULL;
+        }
+        node_t *l = node_new(a, NODE_SEQ, at->mark, at->origin);
+        if (!l || !(l->items = arena_alloc(a, at->n * sizeof *l->items))) return NULL;
+        memcpy(l->items, at->items, at->n * sizeof *l->items);
+        l->n = at->n;
+        node_t *child = dot ? set_path_rec(a, at->items[i], dot + 1, value, mark, full, err) : value;
+        if (!child) return NULL;
+        l->items[i] = child;
+        return l;
+    }
     node_t *m;
     if (!at) {
         m = node_new(a, NODE_MAP, mark, value->origin);
         if (!m) return NULL;
         m->pairs = arena_alloc(a, sizeof *m->pairs);
     } else if (at->kind != NODE_MAP) {
-        err_set(err, ERR_CONFIG, mark, "path '%s' goes through %s at '%.*s', not a mapping", full,
+        err_set(err, ERR_CONFIG, mark, "path '%s' goes through %s at '%.*s', not a mapping or a list", full,
                 node_kind_name(at), (int)(path - full - 1 > 0 ? path - full - 1 : 0), full);
         return NULL;
     } else {

@@ -1,0 +1,53 @@
+/*
+ * network.h: a compiled model made runnable: parameters, gradients,
+ * activations and every layer's state and work, in one allocation made
+ * before the first step (nothing is allocated in the step loop).
+ *
+ * Shapes: B = samples in this call (<= batch), W_i = per-sample size of
+ * acts[i]. acts[0] is the input (B, W_0), which the caller fills;
+ * acts[i+1] is layer i's output; the last is the scores the loss takes.
+ * Backward runs the loss, then the layers in reverse, passing gradients
+ * through two buffers in turn.
+ *
+ * Randomness: initial weights and dropout masks come from the network's
+ * own stream, seeded from the cell's seed, so they do not depend on what
+ * else the trainer draws (the shuffle has its own stream).
+ */
+#ifndef RUNNER_NETWORK_H
+#define RUNNER_NETWORK_H
+
+#include "model.h"
+
+typedef struct {
+    const model_t *model;
+    size_t batch;            /* the most samples one call may take */
+    float *params, *grads;   /* (n_params) each, layer after layer */
+    float **acts;            /* n_layers + 1 buffers, (batch, W_i) each */
+    float *delta[2];         /* (batch, max_width) each */
+    runner_layer_ctx_t *ctx; /* per layer */
+    runner_layer_ctx_t loss_ctx;
+    runner_rng_t rng;
+    void *block;
+} network_t;
+
+/* Bytes network_create allocates for this model and batch. */
+size_t network_bytes(const model_t *m, size_t batch);
+
+err_code_t network_create(network_t *net, const model_t *m, size_t batch, err_t *err);
+void network_destroy(network_t *net);
+
+/* Fresh parameters and state for a run with this seed. */
+int network_init(network_t *net, uint64_t seed, runner_err_t *err);
+
+/* Forward B samples of acts[0]; the scores are network_output(). */
+int network_forward(network_t *net, size_t B, int training, runner_err_t *err);
+
+/* The mean loss of the last forward's scores against labels; with
+ * backward, also every parameter's gradient into net->grads. */
+int network_loss(network_t *net, size_t B, const int32_t *labels, double *loss, runner_err_t *err);
+int network_backward(network_t *net, size_t B, const int32_t *labels, double *loss, runner_err_t *err);
+
+static inline float *network_input(const network_t *net) { return net->acts[0]; }
+static inline float *network_output(const network_t *net) { return net->acts[net->model->n_layers]; }
+
+#endif
