@@ -13,12 +13,13 @@
 #define MAX_STEPS 100000000
 
 /* Keys a cell may have, and the meta keys that only the top level may have. */
-static const char *const cell_keys[] = {"name", "output", "description", "seed", "steps", "problem", "optimizer"};
+static const char *const cell_keys[] = {"name",  "output", "description", "seed", "steps", "problem",
+                                        "optimizer", "model", "loss", "data", "train"};
 static const char *const meta_keys[] = {"grid", "runs", "repeat", "seeds"};
 /* What a grid axis path may start with: the per-cell settings. */
-static const char *const axis_heads[] = {"seed", "steps", "problem", "optimizer"};
-static const char *const all_keys[] = {"name",    "output",    "description", "seed", "steps", "problem",
-                                       "optimizer", "grid", "runs", "repeat", "seeds"};
+static const char *const axis_heads[] = {"seed", "steps", "problem", "optimizer", "model", "loss", "data", "train"};
+static const char *const all_keys[] = {"name",  "output", "description", "seed", "steps", "problem", "optimizer",
+                                       "model", "loss",   "data",        "train", "grid", "runs",    "repeat", "seeds"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool in_list(const char *key, const char *const *list, size_t n)
@@ -500,12 +501,119 @@ static err_code_t in_cell(const experiment_t *exp, size_t cell, err_t *err)
     return err->code;
 }
 
-/* Per run: the merged tree, and its compiled problem/optimizer when no grid axis touches them. */
+/* Per run: the merged tree, and its compiled problem/optimizer/model when no grid axis touches them. */
 typedef struct {
     node_t *tree;
     problem_t *problem;
     opt_config_t *opt;
+    model_t *model;
+    const dataset_t *model_data; /* the data the cached model was compiled for */
 } run_cache_t;
+
+/* The dataset of a data: mapping (NULL: the defaults), loaded once per
+ * distinct mapping in the experiment. */
+static err_code_t dataset_for(experiment_t *exp, const node_t *data, const dataset_t **out, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    const char *key = data ? node_to_flow(a, data) : "";
+    if (!key) return nomem(err);
+    for (size_t i = 0; i < exp->n_datasets; i++)
+        if (!strcmp(exp->datasets[i].key, key)) {
+            *out = &exp->datasets[i].data;
+            return ERR_OK;
+        }
+    loaded_data_t *grown = realloc(exp->datasets, (exp->n_datasets + 1) * sizeof *grown);
+    if (!grown) return nomem(err);
+    exp->datasets = grown;
+    loaded_data_t *ld = &exp->datasets[exp->n_datasets];
+    ld->key = key;
+    err_code_t rc = dataset_load(a, data, &ld->data, err);
+    if (rc) return rc;
+    exp->n_datasets++;
+    *out = &ld->data;
+    return ERR_OK;
+}
+
+/* A training cell: data, model, loss and train: compiled (the model once
+ * per run when no grid axis changes it). */
+static err_code_t build_training_cell(experiment_t *exp, const registry_t *reg, node_t *tree, run_cache_t *run,
+                                      cell_t *cell, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    err_code_t rc;
+    if (node_get(tree, "problem"))
+        return err_set(err, ERR_CONFIG, node_get_pair(tree, "problem")->key_mark,
+                       "a cell has both problem: and model:; give one (problem: for an analytic objective, model: to "
+                       "train a network)");
+    if (node_get(tree, "steps"))
+        return err_set(err, ERR_CONFIG, node_get_pair(tree, "steps")->key_mark,
+                       "steps: is for analytic problems; a training cell takes train: {epochs: N} or {iterations: N}");
+    const node_t *data_node = node_get(tree, "data"), *mnode = node_get(tree, "model"), *lnode = node_get(tree, "loss");
+    const dataset_t *ds;
+    if ((rc = dataset_for(exp, data_node, &ds, err))) return rc;
+    bool shared = mnode == node_get(run->tree, "model") && lnode == node_get(run->tree, "loss");
+    model_t *m;
+    if (shared && run->model && run->model_data == ds) {
+        m = run->model;
+    } else {
+        if ((rc = model_compile(a, mnode, lnode, reg, ds->shape, ds->n_classes, &m, err))) return rc;
+        if (shared) run->model = m, run->model_data = ds;
+    }
+    train_config_t *tc;
+    const node_t *tnode = node_get(tree, "train");
+    if (!tnode)
+        return err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
+                       "missing 'train', e.g. train: {epochs: 5, batch: 100}");
+    if ((rc = train_config_parse(a, tnode, m, ds, &tc, err))) return rc;
+    cell->train = tc;
+    cell->steps = (uint32_t)tc->iterations;
+    if (tc->epochs > exp->max_epochs) exp->max_epochs = tc->epochs;
+    if (ds->validation.n) exp->has_validation = true;
+    return ERR_OK;
+}
+
+/* An analytic cell: steps and a problem (compiled once per run unless a grid axis changed it). */
+static err_code_t build_analytic_cell(experiment_t *exp, node_t *tree, run_cache_t *run, cell_t *cell, err_t *err)
+{
+    err_code_t rc;
+    const node_t *steps = node_get(tree, "steps");
+    int64_t v;
+    if (!steps)
+        return err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
+                       "missing 'steps': how many optimizer steps each cell takes (e.g. steps: 100)");
+    if ((rc = node_to_int64(steps, "steps", 1, MAX_STEPS, &v, err))) return rc;
+    cell->steps = (uint32_t)v;
+    const node_t *pnode = node_get(tree, "problem");
+    if (!pnode)
+        return err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
+                       "missing 'problem', e.g. problem: {objective: elliptic, start: [-7, 2]}, or model: to train a "
+                       "network");
+    bool shared_problem = pnode == node_get(run->tree, "problem");
+    if (shared_problem && run->problem) {
+        cell->problem = run->problem;
+    } else {
+        problem_t *p;
+        if ((rc = problem_compile(&exp->arena, pnode, &p, err))) return rc;
+        if (shared_problem) run->problem = p;
+        cell->problem = p;
+    }
+    if (cell->problem->dim > exp->max_dim) exp->max_dim = cell->problem->dim;
+    return ERR_OK;
+}
+
+/* A schedule changes the optimizer's lr: it must have one and let it be set. */
+static err_code_t check_schedule(const cell_t *cell, const node_t *tree, err_t *err)
+{
+    if (!cell->train || cell->train->schedule.kind == SCHEDULE_CONSTANT) return ERR_OK;
+    const runner_plugin_t *d = cell->opt->plugin->desc;
+    bool has_lr = false;
+    for (uint32_t i = 0; i < d->n_params; i++) has_lr |= !strcmp(d->params[i].name, "lr");
+    const runner_optimizer_ops_t *ops = d->optimizer;
+    if (has_lr && ops->size >= sizeof(runner_optimizer_ops_t) && ops->set_lr) return ERR_OK;
+    const node_t *s = node_get(node_get(tree, "train"), "schedule");
+    return err_set(err, ERR_CONFIG, s->mark, "optimizer '%s' cannot follow a learning-rate schedule (%s)", d->name,
+                   has_lr ? "its plugin has no set_lr, an ABI 1.1 operation" : "it has no lr");
+}
 
 static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *err)
 {
@@ -551,37 +659,23 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
                 goto fail_cell;
             }
         cell_t *cell = &exp->cells[c];
-        /* steps and seed */
-        const node_t *steps = node_get(tree, "steps");
-        int64_t v;
-        if (!steps) {
+        *cell = (cell_t){0};
+        bool training = node_get(tree, "model") != NULL;
+        if (c == 0) exp->training = training;
+        if (training != exp->training) {
             rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
-                         "missing 'steps': how many optimizer steps each cell takes (e.g. steps: 100)");
+                         "cells mix kinds: cell 0 %s, this one %s; one sweep is either analytic problems or training",
+                         exp->training ? "trains a model" : "has a problem", training ? "trains a model" : "has a problem");
             goto fail_cell;
         }
-        if ((rc = node_to_int64(steps, "steps", 1, MAX_STEPS, &v, err))) goto fail_cell;
-        cell->steps = (uint32_t)v;
         int64_t seed = exp->seed;
         const node_t *seed_node = node_get(tree, "seed");
         if (seed_node && (rc = node_to_int64(seed_node, "seed", INT64_MIN, INT64_MAX, &seed, err))) goto fail_cell;
         if (seed_axis) seed = seed_axis->seeds[idx[n_axes - 1]];
         cell->seed = derive_cell_seed(seed, seed_axis ? c / seed_axis->n : c);
-        /* problem: compiled once per run unless a grid axis changed it */
-        const node_t *pnode = node_get(tree, "problem");
-        if (!pnode) {
-            rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
-                         "missing 'problem', e.g. problem: {objective: elliptic, start: [-7, 2]}");
-            goto fail_cell;
-        }
-        bool shared_problem = pnode == node_get(runs[r].tree, "problem");
-        if (shared_problem && runs[r].problem) {
-            cell->problem = runs[r].problem;
-        } else {
-            problem_t *p;
-            if ((rc = problem_compile(a, pnode, &p, err))) goto fail_cell;
-            if (shared_problem) runs[r].problem = p;
-            cell->problem = p;
-        }
+        rc = training ? build_training_cell(exp, reg, tree, &runs[r], cell, err)
+                      : build_analytic_cell(exp, tree, &runs[r], cell, err);
+        if (rc) goto fail_cell;
         const node_t *onode = node_get(tree, "optimizer");
         if (!onode) {
             rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1}, "missing 'optimizer', e.g. optimizer: {name: sgd, lr: 0.1}");
@@ -596,8 +690,8 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
             if (shared_opt) runs[r].opt = oc;
             cell->opt = oc;
         }
+        if ((rc = check_schedule(cell, tree, err))) goto fail_cell;
         if (cell->steps > exp->max_steps) exp->max_steps = cell->steps;
-        if (cell->problem->dim > exp->max_dim) exp->max_dim = cell->problem->dim;
         continue;
     fail_cell:
         in_cell(exp, c, err);
@@ -625,6 +719,7 @@ out:
 /* Parameter names for the param dimension: shared when every problem agrees. */
 static err_code_t settle_param_names(experiment_t *exp, err_t *err)
 {
+    if (exp->training) return ERR_OK; /* networks: parameters are not a dimension */
     const problem_t *first = exp->cells[0].problem;
     bool same = true;
     for (size_t c = 1; c < exp->n_cells && same; c++) {
@@ -644,15 +739,29 @@ static err_code_t settle_param_names(experiment_t *exp, err_t *err)
     return ERR_OK;
 }
 
-static err_code_t collect_optimizers(experiment_t *exp, err_t *err)
+static void note_plugin(experiment_t *exp, const plugin_entry_t *pe, size_t cap)
 {
-    exp->optimizers_used = arena_alloc(&exp->arena, 64 * sizeof *exp->optimizers_used);
-    if (!exp->optimizers_used) return nomem(err);
+    for (size_t i = 0; i < exp->n_plugins_used; i++)
+        if (exp->plugins_used[i] == pe) return;
+    if (exp->n_plugins_used < cap) exp->plugins_used[exp->n_plugins_used++] = pe;
+}
+
+/* Every plugin a cell uses, once, in order of first use (the record and the fingerprint). */
+static err_code_t collect_plugins(experiment_t *exp, const registry_t *reg, err_t *err)
+{
+    size_t cap = reg->n_plugins;
+    exp->plugins_used = arena_alloc(&exp->arena, (cap + 1) * sizeof *exp->plugins_used);
+    if (!exp->plugins_used) return nomem(err);
+    const opt_config_t *last_opt = NULL;
+    const model_t *last_model = NULL;
     for (size_t c = 0; c < exp->n_cells; c++) {
-        const opt_config_t *oc = exp->cells[c].opt;
-        size_t i = 0;
-        while (i < exp->n_optimizers_used && exp->optimizers_used[i]->plugin != oc->plugin) i++;
-        if (i == exp->n_optimizers_used && i < 64) exp->optimizers_used[exp->n_optimizers_used++] = oc;
+        const cell_t *cell = &exp->cells[c];
+        if (cell->opt != last_opt) note_plugin(exp, cell->opt->plugin, cap), last_opt = cell->opt;
+        const model_t *m = cell->train ? cell->train->model : NULL;
+        if (!m || m == last_model) continue;
+        for (size_t i = 0; i < m->n_layers; i++) note_plugin(exp, m->layers[i].plugin, cap);
+        note_plugin(exp, m->loss.plugin, cap);
+        last_model = m;
     }
     return ERR_OK;
 }
@@ -785,7 +894,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
     if ((rc = build_cells(exp, reg, err))) return rc;
     if ((rc = settle_param_names(exp, err))) return rc;
-    if ((rc = collect_optimizers(exp, err))) return rc;
+    if ((rc = collect_plugins(exp, reg, err))) return rc;
     return build_resolved_text(exp, reg, err);
 }
 
@@ -843,4 +952,9 @@ static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, 
     return exp->resolved_text ? ERR_OK : nomem(err);
 }
 
-void experiment_free(experiment_t *exp) { arena_free(&exp->arena); }
+void experiment_free(experiment_t *exp)
+{
+    for (size_t i = 0; i < exp->n_datasets; i++) dataset_free(&exp->datasets[i].data);
+    free(exp->datasets);
+    arena_free(&exp->arena);
+}

@@ -28,6 +28,7 @@
 #include "node.h"
 #include "problem.h"
 #include "registry.h"
+#include "train.h"
 
 typedef enum { AXIS_RUN, AXIS_GRID, AXIS_SEED } axis_kind_t;
 
@@ -50,12 +51,22 @@ typedef struct {
     const char *text; /* "sgd(lr=0.1, momentum=0.9, ...)" */
 } opt_config_t;
 
-typedef struct {
-    const problem_t *problem;
+/* A cell is one of two kinds, the same for the whole experiment: an
+ * optimizer on an analytic problem (problem set), or a network trained on
+ * data (train set). */
+typedef struct cell {
+    const problem_t *problem;    /* analytic cells */
+    const train_config_t *train; /* training cells */
     const opt_config_t *opt;
-    uint32_t steps;
+    uint32_t steps; /* optimizer steps (training: iterations) */
     uint64_t seed;
 } cell_t;
+
+/* The datasets an experiment loaded: one per distinct data: mapping. */
+typedef struct {
+    const char *key; /* the mapping as flow text */
+    dataset_t data;
+} loaded_data_t;
 
 typedef struct {
     arena_t arena;
@@ -71,9 +82,14 @@ typedef struct {
     uint64_t max_cells; /* the guard this experiment was loaded under */
     cell_t *cells;
     size_t max_steps, max_dim;
+    bool training;                  /* cells train networks (model:) */
+    size_t max_epochs;              /* training: evaluations are epochs 0..max_epochs */
+    bool has_validation;            /* training: some cell holds out a validation split */
+    loaded_data_t *datasets;
+    size_t n_datasets;
     const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
-    const opt_config_t **optimizers_used; /* distinct plugins used, for the record */
-    size_t n_optimizers_used;
+    const plugin_entry_t **plugins_used; /* distinct plugins used (optimizers, layers), for the record */
+    size_t n_plugins_used;
     /* The config as it ran, runnable on its own (see build_resolved_text). */
     const char *resolved_text;
 } experiment_t;

@@ -22,8 +22,8 @@ void experiment_fingerprint(const experiment_t *exp, const char *runner_version,
     uint64_t h = add(FNV1A64_INIT, "runner results 1");
     h = add(h, runner_version);
     h = add(h, exp->resolved_text);
-    for (size_t i = 0; i < exp->n_optimizers_used; i++) {
-        const runner_plugin_t *d = exp->optimizers_used[i]->plugin->desc;
+    for (size_t i = 0; i < exp->n_plugins_used; i++) {
+        const runner_plugin_t *d = exp->plugins_used[i]->desc;
         h = add(add(h, d->name), d->version);
     }
     snprintf(out, FINGERPRINT_LEN, "fnv1a64:%016llx", (unsigned long long)h);

@@ -19,14 +19,23 @@
 
 struct h5out {
     hid_t file;
-    hid_t params, loss, grad_norm, status, wall, failure, run_state;
+    hid_t vars[LAYOUT_MAX_VARS]; /* the layout's per-cell variables */
+    hid_t status, wall, failure, run_state;
     hid_t failure_type;
     bool resumed; /* recomputed cells may hold an old failure message: always write them */
     size_t n_axes;
     hsize_t axis_dims[MAX_RANK];
-    hsize_t steps, dim;
+    layout_t layout;
     char *path;
 };
+
+/* The full extent of variable v: the cell axes, then its own dimensions. */
+static int var_dims(const h5out_t *o, const layout_var_t *v, hsize_t *dims)
+{
+    memcpy(dims, o->axis_dims, o->n_axes * sizeof *dims);
+    for (int d = 0; d < v->n_dims; d++) dims[o->n_axes + (size_t)d] = o->layout.dims[v->dims[d]].n;
+    return (int)o->n_axes + v->n_dims;
+}
 
 static err_code_t h5fail(err_t *err, const char *path, const char *what)
 {
@@ -157,15 +166,19 @@ static herr_t write_cells(const h5out_t *o, hid_t ds, hid_t mem_type, size_t c0,
 static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_t *scales)
 {
     size_t n = exp->n_cells;
-    const char **opt = malloc(n * sizeof *opt), **prob = malloc(n * sizeof *prob);
+    const char **opt = malloc(n * sizeof *opt), **prob = malloc(n * sizeof *prob), **train = malloc(n * sizeof *train),
+               **data = malloc(n * sizeof *data);
     uint64_t *seeds = malloc(n * sizeof *seeds);
     int32_t *steps = malloc(n * sizeof *steps);
-    herr_t rc = (opt && prob && seeds && steps) ? 0 : -1;
+    herr_t rc = (opt && prob && train && data && seeds && steps) ? 0 : -1;
     for (size_t c = 0; c < n && rc >= 0; c++) {
-        opt[c] = exp->cells[c].opt->text;
-        prob[c] = exp->cells[c].problem->label;
-        seeds[c] = exp->cells[c].seed;
-        steps[c] = (int32_t)exp->cells[c].steps;
+        const cell_t *cell = &exp->cells[c];
+        opt[c] = cell->opt->text;
+        prob[c] = exp->training ? cell->train->model->text : cell->problem->label;
+        train[c] = exp->training ? cell->train->text : "";
+        data[c] = exp->training ? cell->train->data->label : "";
+        seeds[c] = cell->seed;
+        steps[c] = (int32_t)cell->steps;
     }
     hid_t st = string_type();
     int rank = (int)o->n_axes;
@@ -175,12 +188,18 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
         const void *data;
     } recs[] = {
         {"optimizer_config", "optimizer and every hyperparameter, defaults included", st, st, opt},
-        {"problem_config", "objective or expression", st, st, prob},
         {"cell_seed", "random seed of the cell, derived from the seed and the cell index", H5T_STD_U64LE,
          H5T_NATIVE_UINT64, seeds},
         {"cell_steps", "optimizer steps the cell was configured for", H5T_STD_I32LE, H5T_NATIVE_INT32, steps},
+        {"problem_config", "objective or expression", st, st, prob},
+        {"model_config", "the layers, each with every parameter, and the loss", st, st, prob},
+        {"train_config", "steps, epochs, batch, samples, weight decay and schedule", st, st, train},
+        {"data_config", "the data trained and evaluated on", st, st, data},
     };
-    for (size_t i = 0; i < sizeof recs / sizeof recs[0] && rc >= 0; i++) {
+    /* the first three always, then problem_config or the three of training */
+    size_t n_recs = sizeof recs / sizeof recs[0];
+    for (size_t i = 0; i < n_recs && rc >= 0; i++) {
+        if (i >= 3 && (i == 3) == exp->training) continue;
         hid_t ds = create_dataset(o->file, recs[i].name, recs[i].ftype, rank, o->axis_dims, true);
         rc = ds < 0 ? -1 : H5Dwrite(ds, recs[i].mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs[i].data);
         if (rc >= 0) rc = attach(ds, scales, rank);
@@ -188,7 +207,7 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
         if (ds >= 0) H5Dclose(ds);
     }
     H5Tclose(st);
-    free(opt), free(prob), free(seeds), free(steps);
+    free(opt), free(prob), free(train), free(data), free(seeds), free(steps);
     return rc;
 }
 
@@ -214,45 +233,52 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         if (ds < 0) rc = -1;
         else scales[n_scales++] = ds;
     }
-    int32_t *steps = malloc((exp->max_steps + 1) * sizeof *steps);
-    for (size_t i = 0; steps && i <= exp->max_steps; i++) steps[i] = (int32_t)i;
-    hid_t step_ds = rc < 0 || !steps ? -1 : coordinate(f, "step", H5T_STD_I32LE, H5T_NATIVE_INT32, exp->max_steps + 1, steps);
-    free(steps);
-    hid_t param_ds = step_ds < 0 ? -1 : coordinate(f, "param", st, st, exp->max_dim, exp->param_names);
-    if (step_ds < 0 || param_ds < 0) rc = -1;
-    else scales[n_scales++] = step_ds, scales[n_scales++] = param_ds;
+    /* the trailing dimensions of the cell kind's variables */
+    const layout_t *l = &o->layout;
+    hid_t trailing[LAYOUT_MAX_DIMS];
+    for (size_t d = 0; d < l->n_dims; d++) {
+        const layout_dim_t *ld = &l->dims[d];
+        trailing[d] = -1;
+        if (rc < 0) continue;
+        if (ld->labels) {
+            trailing[d] = coordinate(f, ld->name, st, st, ld->n, ld->labels);
+        } else {
+            int32_t *v = malloc((ld->n ? ld->n : 1) * sizeof *v);
+            for (size_t i = 0; v && i < ld->n; i++) v[i] = ld->first + (int32_t)i;
+            trailing[d] = v ? coordinate(f, ld->name, H5T_STD_I32LE, H5T_NATIVE_INT32, ld->n, v) : -1;
+            free(v);
+        }
+        if (trailing[d] < 0) rc = -1;
+        else scales[n_scales++] = trailing[d];
+        if (rc >= 0) rc = attr_string(trailing[d], "long_name", ld->long_name);
+    }
 
     /* data variables */
     hsize_t dims[MAX_RANK];
     memcpy(dims, o->axis_dims, (size_t)na * sizeof *dims);
-    dims[na] = o->steps, dims[na + 1] = o->dim;
+    for (size_t v = 0; v < l->n_vars && rc >= 0; v++) {
+        const layout_var_t *lv = &l->vars[v];
+        hsize_t vd[MAX_RANK];
+        hid_t vs[MAX_RANK];
+        int rank = var_dims(o, lv, vd);
+        memcpy(vs, scales, (size_t)na * sizeof *vs);
+        for (int d = 0; d < lv->n_dims; d++) vs[na + d] = trailing[lv->dims[d]];
+        o->vars[v] = create_dataset(f, lv->name, H5T_IEEE_F32LE, rank, vd, false);
+        if (o->vars[v] < 0 || attach(o->vars[v], vs, rank) < 0 || attr_string(o->vars[v], "long_name", lv->long_name) < 0)
+            rc = -1;
+    }
     if (rc >= 0) {
-        o->params = create_dataset(f, "params", H5T_IEEE_F32LE, na + 2, dims, false);
-        o->loss = create_dataset(f, "loss", H5T_IEEE_F32LE, na + 1, dims, false);
-        o->grad_norm = create_dataset(f, "grad_norm", H5T_IEEE_F32LE, na + 1, dims, false);
         o->status = create_dataset(f, "status", H5T_STD_I8LE, na, dims, true);
         o->wall = create_dataset(f, "wall_seconds", H5T_IEEE_F64LE, na, dims, true);
         /* no fill: unwritten bytes of a new file read as zeros, the empty string */
         o->failure = create_dataset(f, "failure", o->failure_type, na, dims, false);
         o->run_state = create_dataset(f, "run_state", H5T_STD_I8LE, 0, dims, true);
-        if (o->params < 0 || o->loss < 0 || o->grad_norm < 0 || o->status < 0 || o->wall < 0 || o->failure < 0 ||
-            o->run_state < 0)
-            rc = -1;
+        if (o->status < 0 || o->wall < 0 || o->failure < 0 || o->run_state < 0) rc = -1;
     }
-    /* every axis of every variable gets its scale: that is what names the dimensions */
-    hid_t axis_scales[MAX_RANK];
-    memcpy(axis_scales, scales, (size_t)na * sizeof *axis_scales);
-    axis_scales[na] = step_ds, axis_scales[na + 1] = param_ds;
-    if (rc >= 0) rc = attach(o->params, axis_scales, na + 2);
-    if (rc >= 0) rc = attach(o->loss, axis_scales, na + 1);
-    if (rc >= 0) rc = attach(o->grad_norm, axis_scales, na + 1);
-    if (rc >= 0) rc = attach(o->status, axis_scales, na);
-    if (rc >= 0) rc = attach(o->wall, axis_scales, na);
-    if (rc >= 0) rc = attach(o->failure, axis_scales, na);
+    if (rc >= 0) rc = attach(o->status, scales, na);
+    if (rc >= 0) rc = attach(o->wall, scales, na);
+    if (rc >= 0) rc = attach(o->failure, scales, na);
     if (rc >= 0) {
-        attr_string(o->params, "long_name", "parameters at each step (step 0 is the start point)");
-        attr_string(o->loss, "long_name", "objective value at each step");
-        attr_string(o->grad_norm, "long_name", "L2 norm of the gradient at each step");
         attr_string(o->status, "long_name", "cell status");
         attr_string(o->status, "flag_meanings", "pending ok diverged failed");
         int8_t flags[] = {STATUS_PENDING, STATUS_OK, STATUS_DIVERGED, STATUS_FAILED};
@@ -275,8 +301,8 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         iso_now(now, sizeof now);
         snprintf(abi, sizeof abi, "%d.%d", RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
         char plugins[2048] = "";
-        for (size_t i = 0; i < exp->n_optimizers_used; i++) {
-            const plugin_entry_t *pe = exp->optimizers_used[i]->plugin;
+        for (size_t i = 0; i < exp->n_plugins_used; i++) {
+            const plugin_entry_t *pe = exp->plugins_used[i];
             size_t len = strlen(plugins);
             snprintf(plugins + len, sizeof plugins - len, "%s%s %s (%s)", i ? "; " : "", pe->desc->name,
                      pe->desc->version, pe->file);
@@ -305,9 +331,11 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
 
 static void close_all(h5out_t *o)
 {
-    hid_t ids[] = {o->params, o->loss, o->grad_norm, o->status, o->wall, o->failure, o->run_state};
+    hid_t ids[] = {o->status, o->wall, o->failure, o->run_state};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] > 0) H5Dclose(ids[i]);
+    for (size_t v = 0; v < o->layout.n_vars; v++)
+        if (o->vars[v] > 0) H5Dclose(o->vars[v]);
     if (o->failure_type > 0) H5Tclose(o->failure_type);
     if (o->file > 0) H5Fclose(o->file);
     free(o->path);
@@ -346,8 +374,7 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
     if (!o) return NULL;
     o->n_axes = exp->n_axes;
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
-    o->steps = exp->max_steps + 1;
-    o->dim = exp->max_dim;
+    layout_of(exp, &o->layout);
     o->path = strdup(path);
     o->failure_type = failure_type();
     if (!o->path || o->failure_type < 0) {
@@ -431,8 +458,8 @@ static bool extent_is(hid_t ds, const hsize_t *dims, int rank)
     return same;
 }
 
-/* Each ok cell's loss at its last step, by element selection. */
-static herr_t read_final_losses(const h5out_t *o, const experiment_t *exp, const int8_t *status, float *final)
+/* Each ok cell's final value of the layout's metric, by element selection. */
+static herr_t read_final_metric(const h5out_t *o, const experiment_t *exp, const int8_t *status, float *final)
 {
     size_t n = exp->n_cells, rank = o->n_axes + 1, n_ok = 0;
     for (size_t c = 0; c < n; c++) final[c] = NAN, n_ok += status[c] == STATUS_OK;
@@ -445,14 +472,15 @@ static herr_t read_final_losses(const h5out_t *o, const experiment_t *exp, const
         if (status[c] != STATUS_OK) continue;
         experiment_cell_coords(exp, c, idx);
         for (size_t k = 0; k < o->n_axes; k++) coords[j * rank + k] = idx[k];
-        coords[j * rank + o->n_axes] = exp->cells[c].steps;
+        coords[j * rank + o->n_axes] = layout_metric_index(exp, c);
         j++;
     }
-    hid_t fs = rc < 0 ? -1 : H5Dget_space(o->loss);
+    hid_t ds = o->vars[o->layout.metric_var];
+    hid_t fs = rc < 0 ? -1 : H5Dget_space(ds);
     hsize_t m = n_ok;
     hid_t ms = H5Screate_simple(1, &m, NULL);
     if (fs < 0 || H5Sselect_elements(fs, H5S_SELECT_SET, n_ok, coords) < 0 ||
-        H5Dread(o->loss, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, vals) < 0)
+        H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, vals) < 0)
         rc = -1;
     for (size_t c = 0, i = 0; c < n && rc >= 0; c++)
         if (status[c] == STATUS_OK) final[c] = vals[i++];
@@ -462,7 +490,18 @@ static herr_t read_final_losses(const h5out_t *o, const experiment_t *exp, const
     return rc;
 }
 
-err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_loss,
+/* Open dataset `name`, which must have exactly these dimensions. */
+static hid_t open_shaped(hid_t file, const char *name, const hsize_t *dims, int rank)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds >= 0 && !extent_is(ds, dims, rank)) {
+        H5Dclose(ds);
+        return -1;
+    }
+    return ds;
+}
+
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_metric,
                       err_t *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -475,30 +514,29 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},
                        "HDF5 cannot open the file for writing (read-only, or another runner is writing it?)");
     }
+    const char *bad = NULL;
+    for (size_t v = 0; v < o->layout.n_vars && !bad; v++) {
+        hsize_t dims[MAX_RANK];
+        int rank = var_dims(o, &o->layout.vars[v], dims);
+        if ((o->vars[v] = open_shaped(o->file, o->layout.vars[v].name, dims, rank)) < 0) bad = o->layout.vars[v].name;
+    }
     struct {
         hid_t *id;
         const char *name;
         int rank;
     } sets[] = {
-        {&o->params, "params", (int)o->n_axes + 2}, {&o->loss, "loss", (int)o->n_axes + 1},
-        {&o->grad_norm, "grad_norm", (int)o->n_axes + 1}, {&o->status, "status", (int)o->n_axes},
-        {&o->wall, "wall_seconds", (int)o->n_axes}, {&o->failure, "failure", (int)o->n_axes},
-        {&o->run_state, "run_state", 0},
+        {&o->status, "status", (int)o->n_axes}, {&o->wall, "wall_seconds", (int)o->n_axes},
+        {&o->failure, "failure", (int)o->n_axes}, {&o->run_state, "run_state", 0},
     };
-    hsize_t dims[MAX_RANK];
-    memcpy(dims, o->axis_dims, o->n_axes * sizeof *dims);
-    dims[o->n_axes] = o->steps, dims[o->n_axes + 1] = o->dim;
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
-        *sets[i].id = H5Dopen2(o->file, sets[i].name, H5P_DEFAULT);
-        if (*sets[i].id < 0 || !extent_is(*sets[i].id, dims, sets[i].rank)) {
-            close_all(o);
-            return err_set(err, ERR_IO, (mark_t){path, 0, 0},
-                           "dataset '%s' is missing or not shaped for this config, so the file cannot be resumed",
-                           sets[i].name);
-        }
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0] && !bad; i++)
+        if ((*sets[i].id = open_shaped(o->file, sets[i].name, o->axis_dims, sets[i].rank)) < 0) bad = sets[i].name;
+    if (bad) {
+        close_all(o);
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0},
+                       "dataset '%s' is missing or not shaped for this config, so the file cannot be resumed", bad);
     }
     if (H5Dread(o->status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
-        read_final_losses(o, exp, status, final_loss) < 0) {
+        read_final_metric(o, exp, status, final_metric) < 0) {
         close_all(o);
         return h5fail(err, path, "read the status of the cells to resume");
     }
@@ -506,19 +544,21 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
     return ERR_OK;
 }
 
-err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *params, const float *loss,
-                             const float *grad_norm, const int8_t *status, const double *wall,
-                             const char (*failure)[RUNNER_ERR_MAX], err_t *err)
+err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *const *vars, const int8_t *status,
+                             const double *wall, const char (*failure)[RUNNER_ERR_MAX], err_t *err)
 {
-    hsize_t sp[2] = {o->steps, o->dim};
     /* a new file reads "" where nothing was written; a resumed one may hold
      * the message of an earlier attempt at a recomputed cell */
     bool any_failed = o->resumed;
     for (size_t c = c0; c < c1 && !any_failed; c++) any_failed = status[c - c0] == STATUS_FAILED;
-    if (write_cells(o, o->params, H5T_NATIVE_FLOAT, c0, c1, sp, 2, params) < 0 ||
-        write_cells(o, o->loss, H5T_NATIVE_FLOAT, c0, c1, sp, 1, loss) < 0 ||
-        write_cells(o, o->grad_norm, H5T_NATIVE_FLOAT, c0, c1, sp, 1, grad_norm) < 0 ||
-        (any_failed && write_cells(o, o->failure, o->failure_type, c0, c1, NULL, 0, failure) < 0))
+    for (size_t v = 0; v < o->layout.n_vars; v++) {
+        const layout_var_t *lv = &o->layout.vars[v];
+        hsize_t trailing[2];
+        for (int d = 0; d < lv->n_dims; d++) trailing[d] = o->layout.dims[lv->dims[d]].n;
+        if (write_cells(o, o->vars[v], H5T_NATIVE_FLOAT, c0, c1, trailing, lv->n_dims, vars[v]) < 0)
+            return h5fail(err, o->path, "write cell data");
+    }
+    if (any_failed && write_cells(o, o->failure, o->failure_type, c0, c1, NULL, 0, failure) < 0)
         return h5fail(err, o->path, "write cell data");
     /* the data must be in the file before a status says they are */
     if (H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0) return h5fail(err, o->path, "flush");
@@ -531,13 +571,21 @@ err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *para
 
 uint64_t h5out_bytes_needed(const experiment_t *exp, const unsigned char *todo)
 {
-    uint64_t per_cell = (uint64_t)(exp->max_steps + 1) * (exp->max_dim + 2) * sizeof(float) +
-                        sizeof(int8_t) + sizeof(double) + sizeof(uint64_t) + sizeof(int32_t) + RUNNER_ERR_MAX;
+    layout_t l;
+    layout_of(exp, &l);
+    uint64_t per_cell = (uint64_t)l.floats_per_cell * sizeof(float) + sizeof(int8_t) + sizeof(double) +
+                        sizeof(uint64_t) + sizeof(int32_t) + RUNNER_ERR_MAX;
     uint64_t total = todo ? 0 : 1u << 20; /* a new file: coordinates, attributes, metadata */
     for (size_t c = 0; c < exp->n_cells; c++) {
         if (todo && !todo[c]) continue;
         /* the two per-cell strings live in the global heap, ~16 bytes of overhead each */
-        total += per_cell + (todo ? 0 : strlen(exp->cells[c].opt->text) + strlen(exp->cells[c].problem->label) + 32);
+        const cell_t *cell = &exp->cells[c];
+        size_t strings = strlen(cell->opt->text) + 32;
+        if (exp->training)
+            strings += strlen(cell->train->model->text) + strlen(cell->train->text) + strlen(cell->train->data->label) + 48;
+        else
+            strings += strlen(cell->problem->label);
+        total += per_cell + (todo ? 0 : strings);
     }
     return total;
 }

@@ -5,14 +5,17 @@
  * Layout (a contract; README "HDF5 output" documents it):
  *   dimensions, each with a coordinate variable of the same name:
  *     run (labels), grid axes by dotted name (numbers or strings), seed,
- *     step (0..max steps; 0 is the start point), param (parameter names)
+ *     then the cell kind's own (layout.h): step and param for analytic
+ *     problems, iteration and epoch for training
  *   variables:
- *     params [axes..., step, param] float32    the iterates
- *     loss, grad_norm [axes..., step] float32
+ *     the cell kind's float32 variables (layout.h): params, loss, grad_norm
+ *     for analytic problems; train_loss, train/test accuracy and loss for training
  *     status [axes...] int8 (0 pending, 1 ok, 2 diverged, 3 failed)
  *     failure [axes...] fixed-length UTF-8 string: a failed cell's message
  *     wall_seconds [axes...] float64, cell_seed [axes...] uint64,
- *     cell_steps [axes...] int32, optimizer_config / problem_config [axes...] string
+ *     cell_steps [axes...] int32, optimizer_config [axes...] string, and
+ *     problem_config (analytic) or model_config, train_config, data_config
+ *     (training) [axes...] string
  *     run_state (scalar) int8 (0 running, 1 complete, 2 interrupted, 3 stopped)
  *   root attributes: config_text, config_file, resolved_config, command_line,
  *     runner_version, plugin_abi, created, plugins, title, config_fingerprint.
@@ -35,6 +38,7 @@
 #include <stdint.h>
 
 #include "experiment.h"
+#include "layout.h"
 
 enum { STATUS_PENDING = 0, STATUS_OK = 1, STATUS_DIVERGED = 2, STATUS_FAILED = 3 };
 
@@ -54,16 +58,16 @@ err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t
 
 /* Open an existing file of the same experiment to finish it: checks its
  * layout against exp and fills, per cell, status and (for ok cells) the
- * final loss. The caller sets run_state back to running. */
-err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_loss,
+ * final value of the layout's metric. The caller sets run_state back to
+ * running. */
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_metric,
                       err_t *err);
 
-/* Cells [c0, c1): params is (c1-c0, step, param), loss and grad_norm are
- * (c1-c0, step), status, wall and failure message per cell. Data first,
- * status after. */
-err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *params, const float *loss,
-                             const float *grad_norm, const int8_t *status, const double *wall,
-                             const char (*failure)[RUNNER_ERR_MAX], err_t *err);
+/* Cells [c0, c1): vars[v] holds the layout's variable v for these cells,
+ * (c1-c0, its dimensions); status, wall and failure message per cell. Data
+ * first, status after. */
+err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *const *vars, const int8_t *status,
+                             const double *wall, const char (*failure)[RUNNER_ERR_MAX], err_t *err);
 
 /* Disk space the cells flagged in todo will take (all cells and the file's
  * own overhead when todo is NULL): for the resource guard. */

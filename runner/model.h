@@ -24,7 +24,8 @@
 #include "registry.h"
 
 typedef struct {
-    const runner_plugin_t *desc;
+    const plugin_entry_t *plugin;
+    const runner_plugin_t *desc; /* plugin->desc */
     const double *hp;     /* schema order */
     const char *text;     /* "affine(out=100, init=he, scale=0.01)" */
     mark_t mark;

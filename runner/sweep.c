@@ -10,12 +10,15 @@
 #include <time.h>
 
 #include "cell_run.h"
+#include "host_services.h"
+#include "layout.h"
+#include "train.h"
 
 #define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */
 
 typedef struct {
     size_t c0, c1; /* cells [c0, c1) */
-    float *params, *loss, *grad_norm;
+    float *vars[LAYOUT_MAX_VARS]; /* the layout's variables, (cells, per_cell) each */
     int8_t *status;
     double *wall;
     char (*failure)[RUNNER_ERR_MAX];
@@ -29,7 +32,8 @@ typedef struct {
     const experiment_t *exp;
     h5out_t *out;
     const sweep_opts_t *opts;
-    size_t S, P;
+    layout_t layout;
+    size_t S, P; /* analytic cells: rows (steps + 1) and columns (parameters) */
     range_t *batches;
     size_t n_batches;
     slot_t *slots;
@@ -74,9 +78,11 @@ static void hand_to_writer(sweep_t *s, size_t i)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Per-thread buffers: one optimizer state and work block per lane. */
+/* Per-thread buffers: one optimizer state and work block per lane
+ * (analytic cells); where a training cell writes what the file does not keep. */
 typedef struct {
     void *state[CELL_LANES], *work[CELL_LANES];
+    float *discard;
 } thread_buffers_t;
 
 static void request_stop(sweep_t *s, int sig, bool on_failure)
@@ -95,9 +101,16 @@ static bool should_stop(sweep_t *s)
     return sig != 0;
 }
 
-/* Compute the batch's cells; on a stop request, end the batch at the last
- * finished cell (the writer writes only those). */
-static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+static void record_cell(slot_t *sl, size_t r, int status, double wall, const runner_err_t *err, bool *failed)
+{
+    sl->status[r] = (int8_t)status;
+    sl->wall[r] = wall;
+    memcpy(sl->failure[r], err->msg, RUNNER_ERR_MAX);
+    *failed |= status == STATUS_FAILED;
+}
+
+/* Analytic cells, CELL_LANES at a time. */
+static void compute_analytic(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
 {
     const experiment_t *exp = s->exp;
     for (size_t c0 = sl->c0; c0 < sl->c1; c0 += CELL_LANES) {
@@ -110,23 +123,52 @@ static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
         for (size_t j = 0; j < k; j++) {
             size_t r = c0 + j - sl->c0;
             lanes[j] = (cell_lane_t){.cell = &exp->cells[c0 + j], .state = tb->state[j], .work = tb->work[j],
-                                     .params = sl->params + r * s->S * s->P, .loss = sl->loss + r * s->S,
-                                     .grad_norm = sl->grad_norm + r * s->S};
+                                     .params = sl->vars[0] + r * s->S * s->P, .loss = sl->vars[1] + r * s->S,
+                                     .grad_norm = sl->vars[2] + r * s->S};
         }
         double t0 = now_seconds();
         cell_run_lanes(lanes, k, s->S, s->P);
         /* interleaved cells share their wall time */
         double each = (now_seconds() - t0) / (double)k;
         bool failed = false;
-        for (size_t j = 0; j < k; j++) {
-            size_t r = c0 + j - sl->c0;
-            sl->status[r] = (int8_t)lanes[j].status;
-            sl->wall[r] = each;
-            memcpy(sl->failure[r], lanes[j].err.msg, RUNNER_ERR_MAX);
-            failed |= lanes[j].status == STATUS_FAILED;
-        }
+        for (size_t j = 0; j < k; j++) record_cell(sl, c0 + j - sl->c0, lanes[j].status, each, &lanes[j].err, &failed);
         if (failed && s->opts->fail_fast) request_stop(s, 0, true);
     }
+}
+
+static int stop_poll(void *arg) { return should_stop(arg); }
+
+/* Training cells, one at a time; a stop request abandons the cell in
+ * flight (it stays pending: a training cell can take minutes). */
+static void compute_training(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+{
+    const layout_t *l = &s->layout;
+    for (size_t c = sl->c0; c < sl->c1; c++) {
+        size_t r = c - sl->c0;
+        float *v[LAYOUT_MAX_VARS];
+        for (size_t i = 0; i < LAYOUT_MAX_VARS; i++)
+            v[i] = i < l->n_vars ? sl->vars[i] + r * l->vars[i].per_cell : tb->discard;
+        train_outputs_t out = {v[TV_TRAIN_LOSS], v[TV_TRAIN_ACCURACY], v[TV_TRAIN_EPOCH_LOSS], v[TV_VALIDATION_ACCURACY],
+                               v[TV_VALIDATION_LOSS], v[TV_TEST_ACCURACY], v[TV_TEST_LOSS]};
+        runner_err_t err = {{0}};
+        double t0 = now_seconds();
+        int status = should_stop(s) ? STATUS_PENDING : train_run(&s->exp->cells[c], &out, stop_poll, s, &err);
+        if (status == STATUS_PENDING) {
+            sl->c1 = c;
+            break;
+        }
+        bool failed = false;
+        record_cell(sl, r, status, now_seconds() - t0, &err, &failed);
+        if (failed && s->opts->fail_fast) request_stop(s, 0, true);
+    }
+}
+
+/* Compute the batch's cells; on a stop request, end the batch at the last
+ * finished cell (the writer writes only those). */
+static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+{
+    if (s->exp->training) compute_training(s, sl, tb);
+    else compute_analytic(s, sl, tb);
 }
 
 /* The summary is computed from what is written, in cell order per batch. */
@@ -134,7 +176,9 @@ static void summarise(sweep_t *s, const slot_t *sl)
 {
     for (size_t c = sl->c0; c < sl->c1; c++) {
         size_t k = c - sl->c0;
-        summary_add(s->sum, c, sl->status[k], sl->loss[k * s->S + s->exp->cells[c].steps], sl->failure[k]);
+        const layout_var_t *mv = &s->layout.vars[s->layout.metric_var];
+        float metric = sl->vars[s->layout.metric_var][k * mv->per_cell + layout_metric_index(s->exp, c)];
+        summary_add(s->sum, c, sl->status[k], metric, sl->failure[k]);
     }
 }
 
@@ -168,7 +212,7 @@ static void *writer_main(void *arg)
         slot_t *sl = &s->slots[i];
         if (!failed && sl->c1 > sl->c0) {
             err_t e = {0};
-            if (h5out_write_cells(s->out, sl->c0, sl->c1, sl->params, sl->loss, sl->grad_norm, sl->status, sl->wall,
+            if (h5out_write_cells(s->out, sl->c0, sl->c1, (const float *const *)sl->vars, sl->status, sl->wall,
                                   sl->failure, &e)) {
                 s->write_err = e;
                 __atomic_store_n(&s->write_failed, true, __ATOMIC_RELAXED);
@@ -191,18 +235,17 @@ static void *writer_main(void *arg)
 
 static bool alloc_slots(sweep_t *s)
 {
-    size_t bc = 0, S = s->S, P = s->P;
+    size_t bc = 0;
     for (size_t b = 0; b < s->n_batches; b++)
         if (s->batches[b].c1 - s->batches[b].c0 > bc) bc = s->batches[b].c1 - s->batches[b].c0;
     for (size_t i = 0; i < s->n_slots; i++) {
         slot_t *sl = &s->slots[i];
-        sl->params = malloc(bc * S * P * sizeof *sl->params);
-        sl->loss = malloc(bc * S * sizeof *sl->loss);
-        sl->grad_norm = malloc(bc * S * sizeof *sl->grad_norm);
+        for (size_t v = 0; v < s->layout.n_vars; v++)
+            if (!(sl->vars[v] = malloc(bc * s->layout.vars[v].per_cell * sizeof(float)))) return false;
         sl->status = malloc(bc * sizeof *sl->status);
         sl->wall = malloc(bc * sizeof *sl->wall);
         sl->failure = malloc(bc * sizeof *sl->failure);
-        if (!sl->params || !sl->loss || !sl->grad_norm || !sl->status || !sl->wall || !sl->failure) return false;
+        if (!sl->status || !sl->wall || !sl->failure) return false;
     }
     return true;
 }
@@ -211,7 +254,8 @@ static void free_slots(sweep_t *s)
 {
     for (size_t i = 0; s->slots && i < s->n_slots; i++) {
         slot_t *sl = &s->slots[i];
-        free(sl->params), free(sl->loss), free(sl->grad_norm), free(sl->status), free(sl->wall), free(sl->failure);
+        for (size_t v = 0; v < LAYOUT_MAX_VARS; v++) free(sl->vars[v]);
+        free(sl->status), free(sl->wall), free(sl->failure);
     }
     free(s->slots);
     free(s->free_stack);
@@ -227,7 +271,7 @@ static bool plan_batches(sweep_t *s, int threads)
     const unsigned char *todo = s->opts->todo;
     size_t n_todo = 0;
     for (size_t c = 0; c < exp->n_cells; c++) n_todo += !todo || todo[c];
-    size_t cell_bytes = s->S * (s->P + 2) * sizeof(float);
+    size_t cell_bytes = s->layout.floats_per_cell * sizeof(float);
     size_t by_bytes = BATCH_BYTES / cell_bytes ? BATCH_BYTES / cell_bytes : 1;
     size_t by_balance = (n_todo + (size_t)threads * 8 - 1) / ((size_t)threads * 8);
     size_t per = by_balance < by_bytes ? by_balance : by_bytes;
@@ -253,8 +297,18 @@ static bool plan_batches(sweep_t *s, int threads)
 
 uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
 {
-    uint64_t cell_bytes = (uint64_t)(exp->max_steps + 1) * (exp->max_dim + 2) * sizeof(float);
+    layout_t l;
+    layout_of(exp, &l);
+    uint64_t cell_bytes = (uint64_t)l.floats_per_cell * sizeof(float);
     uint64_t slot = cell_bytes > BATCH_BYTES ? cell_bytes : BATCH_BYTES; /* a batch holds >= 1 cell */
+    if (exp->training) {
+        uint64_t cell_max = 0;
+        for (size_t c = 0; c < exp->n_cells; c++) {
+            uint64_t b = train_cell_bytes(&exp->cells[c]);
+            if (b > cell_max) cell_max = b;
+        }
+        return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * cell_max;
+    }
     cell_sizes_t max = {0, 0};
     for (size_t c = 0; c < exp->n_cells; c++) {
         cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
@@ -269,10 +323,19 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
 {
     sweep_t s = {.exp = exp, .out = out, .opts = opts, .sum = sum, .t0 = now_seconds()};
     *stop = (sweep_stop_t){0};
+    layout_of(exp, &s.layout);
     s.S = exp->max_steps + 1;
     s.P = exp->max_dim;
     int threads = opts->threads > 0 ? opts->threads : 1;
     if (!plan_batches(&s, threads)) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    /* Training: as many cells side by side as there are threads, each with
+     * single-threaded matrix products; with fewer cells than threads, one
+     * cell at a time with all the threads in its products. Never both. */
+    if (exp->training) {
+        bool by_cell = s.n_batches >= (size_t)threads;
+        host_set_blas_threads(by_cell ? 1 : threads);
+        if (!by_cell) threads = 1;
+    }
     if (s.n_batches == 0) {
         free_slots(&s);
         return ERR_OK;
@@ -307,14 +370,20 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
 #pragma omp parallel num_threads(threads)
     {
         /* Allocated once per thread, before the first step; reused by every cell. */
-        thread_buffers_t tb;
-        for (size_t j = 0; j < CELL_LANES; j++) {
-            tb.state[j] = aligned_alloc(64, max.state_bytes + 64);
-            tb.work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
-            if (!tb.state[j] || !tb.work[j]) {
-#pragma omp atomic write
-                oom = true;
+        thread_buffers_t tb = {{0}, {0}, NULL};
+        bool ok = true;
+        if (exp->training) {
+            ok = (tb.discard = malloc((exp->max_steps + exp->max_epochs + 1) * sizeof(float))) != NULL;
+        } else {
+            for (size_t j = 0; j < CELL_LANES; j++) {
+                tb.state[j] = aligned_alloc(64, max.state_bytes + 64);
+                tb.work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
+                ok &= tb.state[j] && tb.work[j];
             }
+        }
+        if (!ok) {
+#pragma omp atomic write
+            oom = true;
         }
         /* Parallel over batches of cells: the outer loop, where the work is independent. */
 #pragma omp for schedule(dynamic, 1)
@@ -332,6 +401,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
             hand_to_writer(&s, i);
         }
         for (size_t j = 0; j < CELL_LANES; j++) free(tb.state[j]), free(tb.work[j]);
+        free(tb.discard);
     }
     pthread_join(writer, NULL);
     pthread_mutex_destroy(&s.lock);

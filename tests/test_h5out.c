@@ -57,8 +57,8 @@ static void write_range_failing(h5out_t *o, size_t c0, size_t c1, size_t fail_ev
         wall[k] = (double)c;
     }
     err_t err;
-    cr_assert_eq(h5out_write_cells(o, c0, c1, params, loss, loss, status, wall, failure, &err), ERR_OK, "%s",
-                 err.msg);
+    const float *vars[] = {params, loss, loss};
+    cr_assert_eq(h5out_write_cells(o, c0, c1, vars, status, wall, failure, &err), ERR_OK, "%s", err.msg);
     free(params), free(loss), free(status), free(wall), free(failure);
 }
 
