@@ -93,7 +93,8 @@ static void print_summary(const experiment_t *exp, const sweep_summary_t *sum, c
     if (sum->have_best) {
         char label[512];
         experiment_cell_label(exp, sum->best_cell, label, sizeof label);
-        printf("best: cell %zu%s%s, final loss %.6g\n", sum->best_cell, *label ? " " : "", label, sum->best_loss);
+        printf("best: cell %zu%s%s, %s %.6g\n", sum->best_cell, *label ? " " : "", label, sum->metric_name,
+               sum->best_value);
     }
     if (sum->failed) {
         char label[512];
@@ -154,7 +155,9 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
 {
     char fp[FINGERPRINT_LEN];
     experiment_fingerprint(exp, RUNNER_VERSION, fp);
-    summary_init(sum);
+    layout_t layout;
+    layout_of(exp, &layout);
+    summary_init(sum, layout.metric_name, layout.metric_higher_is_better);
     *todo = NULL;
     struct stat st;
     bool exists = stat(output, &st) == 0;

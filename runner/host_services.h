@@ -3,10 +3,11 @@
  * (runner_host_t in the public header), and the one switch over how many
  * threads a matrix product may use.
  *
- * Matrix products go to OpenBLAS, the OpenMP build (libopenblas0-openmp):
- * it shares the runner's OpenMP runtime instead of starting a second
- * thread pool, and inside a parallel region it runs single-threaded, so
- * cells computed side by side never oversubscribe the cores.
+ * Matrix products go to OpenBLAS, the OpenMP build (libopenblas0-openmp),
+ * always single-threaded; the runner shares a product out over its own
+ * OpenMP threads in blocks of rows (host_services.c says why), and only
+ * outside a parallel region, so cells computed side by side never
+ * oversubscribe the cores.
  */
 #ifndef RUNNER_HOST_SERVICES_H
 #define RUNNER_HOST_SERVICES_H

@@ -6,19 +6,23 @@
 
 #include "h5out.h"
 
-void summary_init(sweep_summary_t *sum)
+void summary_init(sweep_summary_t *sum, const char *metric_name, bool higher_is_better)
 {
     memset(sum, 0, sizeof *sum);
+    sum->metric_name = metric_name;
+    sum->higher_is_better = higher_is_better;
 }
 
-void summary_add(sweep_summary_t *sum, size_t cell, int status, double final_loss, const char *failure)
+void summary_add(sweep_summary_t *sum, size_t cell, int status, double final, const char *failure)
 {
+    bool better;
     switch (status) {
     case STATUS_OK:
         sum->ok++;
-        if (!sum->have_best || final_loss < sum->best_loss || (final_loss == sum->best_loss && cell < sum->best_cell)) {
+        better = sum->higher_is_better ? final > sum->best_value : final < sum->best_value;
+        if (!sum->have_best || better || (final == sum->best_value && cell < sum->best_cell)) {
             sum->have_best = true;
-            sum->best_loss = final_loss;
+            sum->best_value = final;
             sum->best_cell = cell;
         }
         break;

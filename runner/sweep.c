@@ -295,6 +295,18 @@ static bool plan_batches(sweep_t *s, int threads)
     return true;
 }
 
+/* The largest state and work block of the analytic cells (lanes). */
+static cell_sizes_t max_cell_sizes(const experiment_t *exp)
+{
+    cell_sizes_t max = {0, 0};
+    for (size_t c = 0; !exp->training && c < exp->n_cells; c++) {
+        cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
+        if (cs.state_bytes > max.state_bytes) max.state_bytes = cs.state_bytes;
+        if (cs.work_bytes > max.work_bytes) max.work_bytes = cs.work_bytes;
+    }
+    return max;
+}
+
 uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
 {
     layout_t l;
@@ -309,12 +321,7 @@ uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
         }
         return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * cell_max;
     }
-    cell_sizes_t max = {0, 0};
-    for (size_t c = 0; c < exp->n_cells; c++) {
-        cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
-        if (cs.state_bytes > max.state_bytes) max.state_bytes = cs.state_bytes;
-        if (cs.work_bytes > max.work_bytes) max.work_bytes = cs.work_bytes;
-    }
+    cell_sizes_t max = max_cell_sizes(exp);
     return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * CELL_LANES * (max.state_bytes + max.work_bytes + 128);
 }
 
@@ -351,12 +358,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
     }
     for (size_t i = 0; i < s.n_slots; i++) s.free_stack[s.n_free++] = i;
     /* per-thread optimizer state and work buffers, sized for the largest cell */
-    cell_sizes_t max = {0, 0};
-    for (size_t c = 0; c < exp->n_cells; c++) {
-        cell_sizes_t cs = cell_run_sizes(&exp->cells[c]);
-        if (cs.state_bytes > max.state_bytes) max.state_bytes = cs.state_bytes;
-        if (cs.work_bytes > max.work_bytes) max.work_bytes = cs.work_bytes;
-    }
+    cell_sizes_t max = max_cell_sizes(exp);
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.slot_freed, NULL);
     pthread_cond_init(&s.slot_filled, NULL);
