@@ -1,0 +1,256 @@
+/*
+ * test_train.c: training sweeps end to end on a small IDX data set made
+ * here (no download): three classes of 8x8 images, each a bright block in
+ * its own place plus noise. Runs build/runner, reads the HDF5 back.
+ * Also the learning-rate schedules, as functions.
+ */
+#include <math.h>
+
+#include "e2e_helpers.h"
+#include "train.h"
+
+#define SIDE 8
+#define N_TRAIN 300
+#define N_TEST 90
+
+static void write_idx(const char *name, const uint8_t *data, const uint32_t *dims, int n_dims)
+{
+    FILE *f = fopen(in_dir(name), "wb");
+    cr_assert(f);
+    uint8_t head[4] = {0, 0, 0x08, (uint8_t)n_dims};
+    fwrite(head, 1, 4, f);
+    size_t count = 1;
+    for (int i = 0; i < n_dims; i++) {
+        uint8_t be[4] = {(uint8_t)(dims[i] >> 24), (uint8_t)(dims[i] >> 16), (uint8_t)(dims[i] >> 8), (uint8_t)dims[i]};
+        fwrite(be, 1, 4, f);
+        count *= dims[i];
+    }
+    fwrite(data, 1, count, f);
+    fclose(f);
+}
+
+static void make_split(const char *images, const char *labels, size_t n, uint64_t seed)
+{
+    uint8_t *x = malloc(n * SIDE * SIDE), *y = malloc(n);
+    runner_rng_t rng = {seed};
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (uint8_t)(i % 3);
+        for (size_t p = 0; p < SIDE * SIDE; p++) {
+            size_t r = p / SIDE, c = p % SIDE;
+            bool on = y[i] == 0 ? r < 4 && c < 4 : y[i] == 1 ? r >= 4 && c >= 4 : r < 4 && c >= 4;
+            x[i * SIDE * SIDE + p] = (uint8_t)((on ? 140 : 0) + (int)(100 * runner_rng_uniform(&rng)));
+        }
+    }
+    uint32_t di[3] = {(uint32_t)n, SIDE, SIDE}, dl[1] = {(uint32_t)n};
+    write_idx(images, x, di, 3);
+    write_idx(labels, y, dl, 1);
+    free(x), free(y);
+}
+
+static void setup(void)
+{
+    e2e_make_dir("train");
+    make_split("train-images-idx3-ubyte", "train-labels-idx1-ubyte", N_TRAIN, 1);
+    make_split("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", N_TEST, 2);
+}
+static void teardown(void) { e2e_remove_dir(); }
+TestSuite(train, .init = setup, .fini = teardown, .timeout = 120);
+
+/* A config over the data in dir: extra, then the default data and model
+ * unless extra gives its own. */
+static void write_config(const char *name, const char *extra)
+{
+    char text[4096], data[512];
+    snprintf(data, sizeof data, "data: {dir: %s}\n", dir);
+    snprintf(text, sizeof text, "%s%s%s%s", extra, strstr(extra, "data:") ? "" : data,
+             strstr(extra, "loss:") ? "" : "loss: softmax_cross_entropy\n",
+             strstr(extra, "model:") ? ""
+                                     : "model:\n"
+                                       "  - {layer: affine, out: 16, init: xavier}\n"
+                                       "  - {layer: tanh}\n"
+                                       "  - {layer: affine, out: 3}\n");
+    write_file(name, text);
+}
+
+static void run_ok(const char *config, const char *output, const char *more)
+{
+    char err[4096], args[1024];
+    snprintf(args, sizeof args, "%s -o %s %s --quiet", in_dir(config), in_dir(output), more);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+}
+
+Test(train, optimizers_learn_and_the_file_holds_every_output)
+{
+    write_config("c.yaml", "train: {epochs: 4, batch: 20}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {optimizer.name: [sgd, momentum, adagrad, adam]}\n");
+    run_ok("c.yaml", "c.h5", "");
+    size_t n;
+    float *acc = read_all("c.h5", "test_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 4 * 5, "4 cells x epochs 0..4");
+    for (size_t c = 0; c < 4; c++) {
+        cr_expect(acc[c * 5] < 0.6, "cell %zu: before training %g, near chance", c, acc[c * 5]);
+        cr_expect(acc[c * 5 + 4] > 0.95, "cell %zu: after 4 epochs only %g", c, acc[c * 5 + 4]);
+    }
+    free(acc);
+    float *loss = read_all("c.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 4 * 60, "4 cells x 15 steps per epoch x 4 epochs");
+    for (size_t c = 0; c < 4; c++) cr_expect_lt(loss[c * 60 + 59], loss[c * 60], "cell %zu: the loss falls", c);
+    free(loss);
+    int8_t *st = read_all("c.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    for (size_t c = 0; c < 4; c++) cr_expect_eq(st[c], 1);
+    free(st);
+    const char *others[] = {"train_accuracy", "train_epoch_loss", "test_loss"};
+    for (size_t k = 0; k < 3; k++) {
+        float *v = read_all("c.h5", others[k], H5T_NATIVE_FLOAT, 4, &n);
+        cr_expect_eq(n, 20, "%s", others[k]);
+        for (size_t i = 0; i < n; i++) cr_expect(isfinite(v[i]), "%s[%zu]", others[k], i);
+        free(v);
+    }
+    int32_t *epoch = read_all("c.h5", "epoch", H5T_NATIVE_INT32, 4, &n);
+    cr_expect(n == 5 && epoch[0] == 0 && epoch[4] == 4);
+    free(epoch);
+    int32_t *it = read_all("c.h5", "iteration", H5T_NATIVE_INT32, 4, &n);
+    cr_expect(n == 60 && it[0] == 1 && it[59] == 60);
+    free(it);
+}
+
+/* Cells side by side (3 cells) and one cell with all threads: the same bits for any -j. */
+Test(train, bitwise_identical_for_any_thread_count)
+{
+    write_config("g.yaml", "train: {epochs: 2, batch: 16, weight_decay: 0.001}\n"
+                           "model:\n  - {layer: affine, out: 200}\n  - {layer: relu}\n"
+                           "  - {layer: dropout, ratio: 0.3}\n  - {layer: affine, out: 3}\n"
+                           "optimizer: {name: adam, lr: 0.01}\n"
+                           "grid: {optimizer.lr: [0.001, 0.01, 0.1]}\n");
+    write_config("one.yaml", "train: {epochs: 2, batch: 150}\n"
+                             "model:\n  - {layer: affine, out: 300}\n  - {layer: sigmoid}\n  - {layer: affine, out: 3}\n"
+                             "optimizer: {name: momentum, lr: 0.05}\n");
+    const char *configs[] = {"g.yaml", "one.yaml"};
+    const char *vars[] = {"train_loss", "test_accuracy", "test_loss", "train_epoch_loss"};
+    for (size_t k = 0; k < 2; k++) {
+        run_ok(configs[k], "j1.h5", "-j 1 --force");
+        run_ok(configs[k], "j2.h5", "-j 2 --force");
+        run_ok(configs[k], "j3.h5", "-j 3 --force");
+        for (size_t v = 0; v < 4; v++) {
+            size_t n1, n2, n3;
+            float *a = read_all("j1.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n1);
+            float *b = read_all("j2.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n2);
+            float *c = read_all("j3.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n3);
+            cr_assert(n1 == n2 && n1 == n3);
+            cr_expect_eq(memcmp(a, b, n1 * 4), 0, "%s: %s differs between -j 1 and -j 2", configs[k], vars[v]);
+            cr_expect_eq(memcmp(a, c, n1 * 4), 0, "%s: %s differs between -j 1 and -j 3", configs[k], vars[v]);
+            free(a), free(b), free(c);
+        }
+    }
+}
+
+/* A cell marked pending in a finished file is trained again by --resume, to the same bits. */
+Test(train, resume_retrains_pending_cells)
+{
+    write_config("r.yaml", "train: {epochs: 2, batch: 30}\noptimizer: {name: adam, lr: 0.01}\n"
+                           "seeds: [1, 2, 3]\n");
+    run_ok("r.yaml", "r.h5", "");
+    size_t n;
+    float *before = read_all("r.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    hid_t f = H5Fopen(in_dir("r.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "status", H5P_DEFAULT), t = H5Dopen2(f, "train_loss", H5P_DEFAULT);
+    int8_t st[3] = {1, 0, 1};
+    float *zeros = calloc(n, 4);
+    H5Dwrite(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, st);
+    H5Dwrite(t, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros);
+    H5Dclose(d), H5Dclose(t), H5Fclose(f);
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "%s -o %s --resume", in_dir("r.yaml"), in_dir("r.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "1 cell in") && strstr(out, "(2 kept from the file)"), "%s", out);
+    float *after = read_all("r.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    size_t per = n / 3;
+    cr_expect_eq(memcmp(before + per, after + per, per * 4), 0, "the retrained cell matches its first run");
+    for (size_t i = 0; i < per; i++) cr_expect_eq(after[i], 0.0f, "kept cells are not recomputed");
+    free(before), free(after), free(zeros);
+}
+
+Test(train, divergence_stops_the_cell_and_the_sweep_goes_on)
+{
+    write_config("d.yaml", "train: {epochs: 2, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "model: [{layer: affine, out: 3}]\nloss: mse\n"
+                           "grid: {optimizer.lr: [0.1, 1000]}\n");
+    run_ok("d.yaml", "d.h5", "");
+    size_t n;
+    int8_t *st = read_all("d.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    cr_expect(st[0] == 1 && st[1] == 2, "ok then diverged, got %d %d", st[0], st[1]);
+    float *loss = read_all("d.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect(isnan(loss[n - 1]), "steps after divergence are NaN");
+    cr_expect(isfinite(loss[n / 2 - 1]), "the good cell ran to the end");
+    free(st), free(loss);
+}
+
+typedef struct {
+    const char *extra, *expect;
+} train_error_t;
+
+static const train_error_t train_errors[] = {
+    {"train: {epochs: 2, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\nmodel: [{layer: affine, out: 5}]\n",
+     "t.yaml:3:9: error: the model ends with output shape (5), but the data have 3 classes: end with {layer: affine, out: 3}"},
+    {"train: {batch: 30}\noptimizer: {name: sgd, lr: 0.1}\n", "train needs either 'epochs' (passes over the data) or "
+                                                              "'iterations' (steps in all), not neither"},
+    {"train: {epochs: 1, batch: 301}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.batch is 301 but only 300 training samples are used"},
+    {"train: {epochs: 1, batch: 30, shedule: cosine}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "unknown key 'shedule' in train (did you mean 'schedule'?)"},
+    {"train: {epochs: 1, batch: 30, schedule: {name: stepp}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "unknown schedule 'stepp' (did you mean 'step'?)"},
+    {"train: {epochs: 1, batch: 30}\nsteps: 10\noptimizer: {name: sgd, lr: 0.1}\n",
+     "steps: is for analytic problems"},
+    {"train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\ndata: {dir: /nonexistent}\n",
+     "/nonexistent/train-images-idx3-ubyte"},
+    {"train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\nmodel: [{layer: affine, out: 3, init: glorot}]\n",
+     "affine.init: 'glorot' is not one of he, xavier, std, uniform"},
+};
+INDEX_PARAMS(train, config_errors, train_errors)
+
+ParameterizedTest(size_t *i, train, config_errors)
+{
+    const train_error_t *c = &train_errors[*i];
+    write_config("t.yaml", c->extra);
+    char err[4096], args[1024];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("t.yaml"), in_dir("t.h5"));
+    int rc = run(args, NULL, 0, err, sizeof err);
+    cr_expect(rc == 2 || rc == 1, "exit %d", rc);
+    cr_expect(strstr(err, c->expect), "'%s' lacks '%s'", err, c->expect);
+    cr_expect_not(exists("t.h5"), "nothing written");
+}
+
+Test(train, schedules)
+{
+    train_config_t tc = {.per_epoch = 10, .iterations = 100};
+    tc.schedule = (schedule_t){SCHEDULE_CONSTANT, 1, 0.5, 0};
+    cr_expect_eq(schedule_lr(&tc, 0.1, 99), 0.1);
+    tc.schedule = (schedule_t){SCHEDULE_STEP, 2, 0.5, 0};
+    cr_expect_eq(schedule_lr(&tc, 0.1, 19), 0.1, "epochs 0 and 1: full rate");
+    cr_expect_eq(schedule_lr(&tc, 0.1, 20), 0.05, "epoch 2: halved");
+    cr_expect_eq(schedule_lr(&tc, 0.1, 45), 0.025, "epoch 4: halved twice");
+    tc.schedule = (schedule_t){SCHEDULE_EXPONENTIAL, 1, 0.9, 0};
+    cr_expect_float_eq(schedule_lr(&tc, 1.0, 30), 0.729, 1e-12);
+    tc.schedule = (schedule_t){SCHEDULE_COSINE, 1, 0.5, 0.01};
+    cr_expect_float_eq(schedule_lr(&tc, 1.0, 0), 1.0, 1e-12);
+    cr_expect_float_eq(schedule_lr(&tc, 1.0, 50), 0.505, 1e-12);
+    cr_expect_float_eq(schedule_lr(&tc, 1.0, 100), 0.01, 1e-12);
+}
+
+Test(train, a_schedule_changes_the_run)
+{
+    write_config("s.yaml", "train: {epochs: 3, batch: 30, schedule: {name: step, every: 1, gamma: 0.1}}\n"
+                           "optimizer: {name: sgd, lr: 0.5}\n");
+    write_config("c.yaml", "train: {epochs: 3, batch: 30}\noptimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("s.yaml", "s.h5", "");
+    run_ok("c.yaml", "c.h5", "");
+    size_t n;
+    float *a = read_all("s.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    float *b = read_all("c.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_eq(memcmp(a, b, 10 * 4), 0, "the first epoch is the same");
+    /* step 11 (index 10) is the first at the new rate: the loss after it differs */
+    cr_expect_eq(a[10], b[10]);
+    cr_expect_neq(a[11], b[11], "the second epoch runs at a tenth of the rate");
+    free(a), free(b);
+}
