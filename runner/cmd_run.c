@@ -41,14 +41,23 @@ static void print_cell_table(const experiment_t *exp)
     for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s[%zu]", k ? "," : ":", exp->axes[k].name, exp->axes[k].n);
     printf("\n%-6s", "cell");
     for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].name);
-    printf(" %-6s %-20s %s\n", "steps", "problem", "optimizer");
+    printf(" %-6s %-20s %s\n", "steps", exp->training ? "params" : "problem", "optimizer");
     size_t idx[64];
     for (size_t c = 0; c < exp->n_cells; c++) {
         const cell_t *cell = &exp->cells[c];
         experiment_cell_coords(exp, c, idx);
         printf("%-6zu", c);
         for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].labels[idx[k]]);
-        printf(" %-6u %-20s %s\n", cell->steps, cell->problem->label, cell->opt->text);
+        if (exp->training) printf(" %-6u %-20zu %s\n", cell->steps, cell->train->model->n_params, cell->opt->text);
+        else printf(" %-6u %-20s %s\n", cell->steps, cell->problem->label, cell->opt->text);
+    }
+    /* a training sweep's models, once each */
+    const char *last = "";
+    for (size_t c = 0; exp->training && c < exp->n_cells; c++) {
+        const train_config_t *tc = exp->cells[c].train;
+        if (!strcmp(tc->model->text, last)) continue;
+        last = tc->model->text;
+        printf("model of cell %zu: %s\n  train: %s\n  data: %s\n", c, tc->model->text, tc->text, tc->data->label);
     }
 }
 

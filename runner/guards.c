@@ -1,6 +1,8 @@
 /* guards.c: disk and memory checks before a sweep starts. */
 #include "guards.h"
 
+#include "layout.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -84,8 +86,9 @@ err_code_t guard_resources(const experiment_t *exp, const unsigned char *todo, c
         format_bytes(need_s, sizeof need_s, need);
         format_bytes(have_s, sizeof have_s, have);
         char detail[160];
-        snprintf(detail, sizeof detail, "%zu cells x %zu steps x %zu values x 4 bytes, and per-cell records", n,
-                 exp->max_steps + 1, exp->max_dim + 2);
+        layout_t l;
+        layout_of(exp, &l);
+        snprintf(detail, sizeof detail, "%zu cells x %zu values x 4 bytes, and per-cell records", n, l.floats_per_cell);
         if (max_output)
             return err_set(err, ERR_CONFIG, size_mark(exp),
                            "the output would take %s (%s), more than --max-output %s; use fewer cells or steps, or "
@@ -104,10 +107,10 @@ err_code_t guard_resources(const experiment_t *exp, const unsigned char *todo, c
         format_bytes(need_s, sizeof need_s, buffers);
         format_bytes(have_s, sizeof have_s, ram);
         return err_set(err, ERR_CONFIG, size_mark(exp),
-                       "the sweep's buffers would take %s (a cell holds %zu steps x %zu values, and each thread "
-                       "has up to two batches in flight), more than 3/4 of this machine's %s; use fewer steps, "
-                       "or fewer threads with -j",
-                       need_s, exp->max_steps + 1, exp->max_dim + 2, have_s);
+                       "the sweep's buffers would take %s (each thread has a cell's working memory and up to two "
+                       "batches of results in flight), more than 3/4 of this machine's %s; use fewer steps, a "
+                       "smaller model or batch, or fewer threads with -j",
+                       need_s, have_s);
     }
     return ERR_OK;
 }

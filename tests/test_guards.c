@@ -54,7 +54,7 @@ Test(guards, output_estimate_and_max_output)
     cr_expect_lt(h5out_bytes_needed(&ex, todo), all / 40);
     cr_expect_eq(guard_resources(&ex, NULL, "/tmp/x.h5", 2, all, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(guard_resources(&ex, NULL, "/tmp/x.h5", 2, all - 1, &err), ERR_CONFIG);
-    cr_expect(strstr(err.msg, "100 cells x 1000 steps x 4 values x 4 bytes"), "%s", err.msg);
+    cr_expect(strstr(err.msg, "100 cells x 4000 values x 4 bytes"), "%s", err.msg);
     cr_expect(strstr(err.msg, "raise --max-output"), "%s", err.msg);
     cr_expect_eq(guard_resources(&ex, todo, "/tmp/x.h5", 2, all / 40, &err), ERR_OK, "%s", err.msg);
     experiment_free(&ex);

@@ -92,9 +92,9 @@ static const bad_config_t corpus[] = {
      "the sweep has 1000 x 1000 x 1000 = 1000000000 cells (optimizer.lr x optimizer.momentum x optimizer.dampening), "
      "more than the limit of 10000000 cells; use fewer values or split the sweep, or raise the limit with --max-cells N"},
     {"grid_billion_cells.yaml", "--max-cells 999999", "5:3", "the sweep has 1000 x 1000 x 1000 = 1000000000 cells"},
-    {"output_huge.yaml", "", "1:1", "the output would take 40.8 TB (1000 cells x 100000001 steps x 102 values x 4 bytes"},
+    {"output_huge.yaml", "", "1:1", "the output would take 40.8 TB (1000 cells x 10200000102 values x 4 bytes"},
     {"output_over_max_output.yaml", "--max-output 1G", "1:1",
-     "the output would take 2.4 GB (1000 cells x 100001 steps x 6 values x 4 bytes, and per-cell records), more than "
+     "the output would take 2.4 GB (1000 cells x 600006 values x 4 bytes, and per-cell records), more than "
      "--max-output 1.0 GB"},
     {"buffers_too_large.yaml", "--max-output 1P", "1:1", "the sweep's buffers would take 12.0 TB"},
 };
