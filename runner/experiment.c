@@ -362,26 +362,6 @@ static lenient_t *lenient_note(lenient_set_t *s, int origin, const char *key, ma
     return &s->items[s->n++];
 }
 
-static err_code_t unknown_optimizer(const registry_t *reg, const node_t *name_node, const char *name, err_t *err)
-{
-    size_t n;
-    const char **names = registry_names(reg, RUNNER_KIND_OPTIMIZER, &n);
-    if (!names) return nomem(err);
-    const char *near = closest_match(name, names, n);
-    char list[512] = "";
-    for (size_t i = 0; i < n; i++) {
-        strncat(list, names[i], sizeof list - strlen(list) - 1);
-        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
-    }
-    if (near) err_set(err, ERR_CONFIG, name_node->mark, "unknown optimizer '%s' (did you mean '%s'?)", name, near);
-    else err_set(err, ERR_CONFIG, name_node->mark, "unknown optimizer '%s' (found: %s; `runner plugins` lists them)", name,
-                 n ? list : "none");
-    free(names);
-    if (reg->n_failures) err_append(err, "; note: %zu plugin file%s could not be loaded, first %s: %s", reg->n_failures,
-                                    reg->n_failures == 1 ? "" : "s", reg->failures[0].file, reg->failures[0].reason);
-    return ERR_CONFIG;
-}
-
 static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const registry_t *reg, lenient_set_t *lenient,
                                     opt_config_t **out, err_t *err)
 {
@@ -394,7 +374,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
     err_code_t rc;
     if ((rc = node_to_string(name_pair->value, "optimizer.name", &name, err))) return rc;
     const plugin_entry_t *pe = registry_find(reg, RUNNER_KIND_OPTIMIZER, name);
-    if (!pe) return unknown_optimizer(reg, name_pair->value, name, err);
+    if (!pe) return schema_unknown_plugin(reg, RUNNER_KIND_OPTIMIZER, name_pair->value->mark, name, err);
     const runner_plugin_t *d = pe->desc;
     opt_config_t *oc = arena_alloc(a, sizeof *oc);
     double *hp = arena_alloc(a, (d->n_params + 1) * sizeof *hp);
@@ -549,7 +529,7 @@ static err_code_t build_training_cell(experiment_t *exp, const registry_t *reg, 
         return err_set(err, ERR_CONFIG, node_get_pair(tree, "steps")->key_mark,
                        "steps: is for analytic problems; a training cell takes train: {epochs: N} or {iterations: N}");
     const node_t *data_node = node_get(tree, "data"), *mnode = node_get(tree, "model"), *lnode = node_get(tree, "loss");
-    const dataset_t *ds;
+    const dataset_t *ds = NULL;
     if ((rc = dataset_for(exp, data_node, &ds, err))) return rc;
     bool shared = mnode == node_get(run->tree, "model") && lnode == node_get(run->tree, "loss");
     model_t *m;

@@ -19,23 +19,6 @@ void shape_text(const runner_shape_t *s, char *buf, size_t len)
 
 static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
 
-static err_code_t unknown_layer(const registry_t *reg, const node_t *at, const char *name, err_t *err)
-{
-    size_t n;
-    const char **names = registry_names(reg, RUNNER_KIND_LAYER, &n);
-    if (!names) return nomem(err);
-    const char *near = closest_match(name, names, n);
-    char list[512] = "";
-    for (size_t i = 0; i < n; i++) {
-        if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-        strncat(list, names[i], sizeof list - strlen(list) - 1);
-    }
-    if (near) err_set(err, ERR_CONFIG, at->mark, "unknown layer '%s' (did you mean '%s'?)", name, near);
-    else err_set(err, ERR_CONFIG, at->mark, "unknown layer '%s' (found: %s)", name, n ? list : "none");
-    free(names);
-    return ERR_CONFIG;
-}
-
 /* One layer mapping {name_key: NAME, param: value...} (or a bare NAME) -> spec. */
 static err_code_t resolve_layer(arena_t *a, const node_t *node, const char *name_key, const registry_t *reg,
                                 const char *where, layer_spec_t *ls, err_t *err)
@@ -54,7 +37,7 @@ static err_code_t resolve_layer(arena_t *a, const node_t *node, const char *name
     err_code_t rc;
     if ((rc = node_to_string(name_node, where, &name, err))) return rc;
     const plugin_entry_t *pe = registry_find(reg, RUNNER_KIND_LAYER, name);
-    if (!pe) return unknown_layer(reg, name_node, name, err);
+    if (!pe) return schema_unknown_plugin(reg, RUNNER_KIND_LAYER, name_node->mark, name, err);
     const runner_plugin_t *d = pe->desc;
     double *hp = arena_alloc(a, (d->n_params + 1) * sizeof *hp);
     const char **texts = arena_alloc(a, (d->n_params + 1) * sizeof *texts);

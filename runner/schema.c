@@ -2,6 +2,7 @@
 #include "schema.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "registry.h"
@@ -98,4 +99,26 @@ const char *schema_record(arena_t *a, const runner_plugin_t *d, const char *cons
     }
     text[len] = 0;
     return arena_strdup(a, text);
+}
+
+err_code_t schema_unknown_plugin(const registry_t *reg, runner_kind_t kind, mark_t at, const char *name, err_t *err)
+{
+    const char *word = kind == RUNNER_KIND_LAYER ? "layer" : "optimizer";
+    size_t n;
+    const char **names = registry_names(reg, kind, &n);
+    if (!names) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    const char *near = closest_match(name, names, n);
+    char list[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    if (near) err_set(err, ERR_CONFIG, at, "unknown %s '%s' (did you mean '%s'?)", word, name, near);
+    else err_set(err, ERR_CONFIG, at, "unknown %s '%s' (found: %s; `runner plugins` lists them)", word, name,
+                 n ? list : "none");
+    free(names);
+    if (reg->n_failures)
+        err_append(err, "; note: %zu plugin file%s could not be loaded, first %s: %s", reg->n_failures,
+                   reg->n_failures == 1 ? "" : "s", reg->failures[0].file, reg->failures[0].reason);
+    return ERR_CONFIG;
 }

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "node.h"
+#include "registry.h"
 
 /* Parameter i of d from a config value. what names it in errors
  * ("adam.lr"). A choice is stored as its index; *text gets the value as
@@ -23,6 +24,10 @@ void schema_default_text(const runner_plugin_t *d, uint32_t i, char *buf, size_t
 
 /* An error for key p, unknown to d (kind_word: "optimizer", "layer"). */
 err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, const node_pair_t *p, err_t *err);
+
+/* An error for a plugin name no plugin of that kind has: the nearest name,
+ * or the list, and the first file that failed to load, if any. */
+err_code_t schema_unknown_plugin(const registry_t *reg, runner_kind_t kind, mark_t at, const char *name, err_t *err);
 
 /* "name(a=1, b=true)" from each parameter's text, into the arena. */
 const char *schema_record(arena_t *a, const runner_plugin_t *d, const char *const *texts);
