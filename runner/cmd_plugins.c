@@ -41,8 +41,11 @@ err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
     for (size_t i = 0; i < reg->n_plugins && !p; i++)
         if (!reg->plugins[i].shadowed && !strcmp(reg->plugins[i].desc->name, name)) p = &reg->plugins[i];
     if (!p) {
-        size_t n;
-        const char **names = registry_names(reg, RUNNER_KIND_OPTIMIZER, &n);
+        /* the nearest name of either kind: optimizers and layers share `describe` */
+        size_t n = 0;
+        const char **names = malloc((reg->n_plugins + 1) * sizeof *names);
+        for (size_t i = 0; names && i < reg->n_plugins; i++)
+            if (!reg->plugins[i].shadowed) names[n++] = reg->plugins[i].desc->name;
         const char *near = names ? closest_match(name, names, n) : NULL;
         err_set(err, ERR_USAGE, (mark_t){0}, "no plugin named '%s'%s%s%s (`runner plugins` lists them)", name,
                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");

@@ -7,7 +7,6 @@
 
 #include "schema.h"
 
-#define MAX_LAYERS 1024
 
 void shape_text(const runner_shape_t *s, char *buf, size_t len)
 {
@@ -94,8 +93,9 @@ err_code_t model_compile(arena_t *a, const node_t *model, const node_t *loss, co
         return err_set(err, ERR_CONFIG, model->mark,
                        "expected a list of layers for model, like [{layer: affine, out: 10}], got %s",
                        model->kind == NODE_SEQ ? "an empty list" : node_kind_name(model));
-    if (model->n > MAX_LAYERS)
-        return err_set(err, ERR_CONFIG, model->mark, "the model has %zu layers, more than %d", model->n, MAX_LAYERS);
+    if (model->n > MODEL_MAX_LAYERS)
+        return err_set(err, ERR_CONFIG, model->mark, "the model has %zu layers, more than %d", model->n,
+                       MODEL_MAX_LAYERS);
     model_t *m = arena_alloc(a, sizeof *m);
     if (!m || !(m->layers = arena_alloc(a, model->n * sizeof *m->layers))) return nomem(err);
     m->n_layers = model->n;

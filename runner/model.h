@@ -33,6 +33,8 @@ typedef struct {
     size_t n_params, param_offset;
 } layer_spec_t;
 
+#define MODEL_MAX_LAYERS 1024
+
 typedef struct {
     layer_spec_t *layers;
     size_t n_layers;

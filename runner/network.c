@@ -21,10 +21,10 @@ static size_t work_bytes(const layer_spec_t *ls, size_t batch)
 /* The block's layout, computed once for sizing and once for carving. */
 typedef struct {
     size_t params, grads, acts_ptrs, ctx, delta, total;
-    size_t acts[1025], state[1024], work[1024];
-} layout_t;
+    size_t acts[MODEL_MAX_LAYERS + 1], state[MODEL_MAX_LAYERS], work[MODEL_MAX_LAYERS + 1]; /* work: + the loss */
+} block_plan_t;
 
-static void plan(const model_t *m, size_t batch, layout_t *l)
+static void plan(const model_t *m, size_t batch, block_plan_t *l)
 {
     size_t at = 0;
     l->params = at, at += round_up(m->n_params * sizeof(float));
@@ -45,14 +45,14 @@ static void plan(const model_t *m, size_t batch, layout_t *l)
 
 size_t network_bytes(const model_t *m, size_t batch)
 {
-    layout_t l;
+    block_plan_t l;
     plan(m, batch, &l);
     return l.total;
 }
 
 err_code_t network_create(network_t *net, const model_t *m, size_t batch, err_t *err)
 {
-    layout_t l;
+    block_plan_t l;
     plan(m, batch, &l);
     memset(net, 0, sizeof *net);
     char *b = aligned_alloc(ALIGN, l.total);

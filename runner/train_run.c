@@ -113,16 +113,15 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *),
     void *state = aligned_alloc(STATE_ALIGN, state_bytes ? state_bytes : STATE_ALIGN);
     uint32_t *order = malloc(tc->n_train * sizeof *order);
     int32_t *labels = malloc(tc->batch * sizeof *labels);
-    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels) {
-        snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
-        free(state), free(order), free(labels);
-        network_destroy(&net);
-        fill_nan(o->train_loss, 0, tc->iterations);
-        return STATUS_FAILED;
-    }
     runner_rng_t order_rng = {cell->seed ^ 0x73687566666C6500ull}; /* "shuffle" */
     int lr_at = lr_index(od);
     bool scheduled = tc->schedule.kind != SCHEDULE_CONSTANT;
+    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels) {
+        /* the outputs are still all written: NaN, like any unfinished run */
+        snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
+        status = STATUS_FAILED;
+        goto done;
+    }
     if (network_init(&net, cell->seed, err) != RUNNER_OK || ops->init(state, n, cell->opt->hp, cell->seed, err) != RUNNER_OK ||
         evaluate_all(&net, tc, o, 0, err) != RUNNER_OK) {
         status = STATUS_FAILED;
