@@ -3,25 +3,21 @@
  * as the textbook's Affine does. Shapes: B = batch, I = input features (the
  * product of the input shape), O = out.
  *   params: W (I, O) row-major, then b (O)
- *   init:   he      W ~ N(0, 2/I), b = 0    (ReLU nets)
- *           xavier  W ~ N(0, 1/I), b = 0    (sigmoid/tanh nets; the textbook's Xavier)
- *           std     W ~ N(0, scale^2), b = 0
- *           uniform W, b ~ U(-1/sqrt(I), 1/sqrt(I))   (PyTorch's nn.Linear default)
+ *   init:   he, xavier, std or uniform, with fan-in I (weight_init.h)
  */
 #include <runner/plugin.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "weight_init.h"
+
 enum { P_OUT, P_INIT, P_SCALE };
-enum { INIT_HE, INIT_XAVIER, INIT_STD, INIT_UNIFORM };
 
 static const runner_param_t params[] = {
     {"out", RUNNER_PARAM_INT, RUNNER_PARAM_REQUIRED, 0, 1, 1 << 20, "output features"},
-    {"init", RUNNER_PARAM_CHOICE, 0, INIT_HE, 0, 3, "initial weights: he, xavier, std (N(0, scale^2)) or uniform"},
-    {"scale", RUNNER_PARAM_FLOAT, 0, 0.01, 0, 1e3, "standard deviation of init: std"},
+    WEIGHT_INIT_PARAMS,
 };
-static const char *const init_names[] = {"he", "xavier", "std", "uniform", NULL};
-static const char *const *const choices[] = {NULL, init_names, NULL};
+static const char *const *const choices[] = {NULL, weight_init_names, NULL};
 
 static int affine_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
                         runner_err_t *err)
@@ -37,16 +33,7 @@ static int affine_init(const runner_layer_ctx_t *c, runner_err_t *err)
 {
     (void)err;
     size_t I = runner_shape_size(&c->in), O = runner_shape_size(&c->out);
-    float *W = c->params, *b = W + I * O;
-    int how = (int)c->hp[P_INIT];
-    if (how == INIT_UNIFORM) {
-        double bound = 1.0 / sqrt((double)I);
-        for (size_t k = 0; k < I * O + O; k++) W[k] = (float)(bound * (2.0 * runner_rng_uniform(c->rng) - 1.0));
-        return RUNNER_OK;
-    }
-    double std = how == INIT_HE ? sqrt(2.0 / (double)I) : how == INIT_XAVIER ? sqrt(1.0 / (double)I) : c->hp[P_SCALE];
-    for (size_t k = 0; k < I * O; k++) W[k] = (float)(std * runner_rng_normal(c->rng));
-    memset(b, 0, O * sizeof *b);
+    weight_init_fill(c->rng, c->params, I * O, O, I, (int)c->hp[P_INIT], c->hp[P_SCALE]);
     return RUNNER_OK;
 }
 

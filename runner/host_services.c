@@ -18,7 +18,7 @@
  * little next to the block's arithmetic, small enough to share out. */
 #define BLOCK_ROWS 64
 
-static int blas_threads = 1;
+static int kernel_threads = 1;
 
 static void sgemm_rows(int trans_a, int trans_b, size_t r0, size_t rows, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
@@ -37,7 +37,7 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
         sgemm_rows(trans_a, trans_b, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    int threads = omp_in_parallel() ? 1 : blas_threads;
+    int threads = omp_in_parallel() ? 1 : kernel_threads;
     /* Parallel over blocks of rows: independent outputs, identical per-block work. */
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t i = 0; i < blocks; i++) {
@@ -46,15 +46,25 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
     }
 }
 
+/* Static schedule: iteration i's result is the same whichever thread runs
+ * it, and the contract (disjoint writes) makes the order irrelevant. */
+static void host_parallel_for(size_t n, void (*body)(void *arg, size_t i), void *arg)
+{
+    int threads = omp_in_parallel() ? 1 : kernel_threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n > 1)
+    for (size_t i = 0; i < n; i++) body(arg, i);
+}
+
 static const runner_host_t services = {
     .size = sizeof(runner_host_t),
     .sgemm = host_sgemm,
+    .parallel_for = host_parallel_for,
 };
 
 const runner_host_t *host_services(void) { return &services; }
 
-void host_set_blas_threads(int threads)
+void host_set_kernel_threads(int threads)
 {
     openblas_set_num_threads(1);
-    blas_threads = threads > 0 ? threads : 1;
+    kernel_threads = threads > 0 ? threads : 1;
 }

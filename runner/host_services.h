@@ -1,7 +1,7 @@
 /*
  * host_services.h: the table of host functions handed to layer plugins
  * (runner_host_t in the public header), and the one switch over how many
- * threads a matrix product may use.
+ * threads a matrix product or a parallel_for may use.
  *
  * Matrix products go to OpenBLAS, the OpenMP build (libopenblas0-openmp),
  * always single-threaded; the runner shares a product out over its own
@@ -17,8 +17,8 @@
 /* The table every layer context points to. */
 const runner_host_t *host_services(void);
 
-/* Threads a product may use when called outside a parallel region (one
- * cell has the machine). */
-void host_set_blas_threads(int threads);
+/* Threads a product or a parallel_for may use when called outside a
+ * parallel region (one cell has the machine). */
+void host_set_kernel_threads(int threads);
 
 #endif

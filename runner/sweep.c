@@ -340,7 +340,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
      * cell at a time with all the threads in its products. Never both. */
     if (exp->training) {
         bool by_cell = s.n_batches >= (size_t)threads;
-        host_set_blas_threads(by_cell ? 1 : threads);
+        host_set_kernel_threads(by_cell ? 1 : threads);
         if (!by_cell) threads = 1;
     }
     if (s.n_batches == 0) {

@@ -1,148 +1,14 @@
 /*
- * test_layers.c: every layer plugin's backward against a central-difference
- * numerical gradient (the textbook's gradient check), for several shapes,
- * through the plugin ABI exactly as the network calls it; the losses
- * likewise; then a whole network (model_compile + network_backward) and
- * the shape errors of model_compile.
- *
- * The check: with a fixed random r, L(x, p) = sum(r * layer(x, p)) in
- * double. backward(dy = r) must give dL/dx and dL/dp. Float32 forward
- * passes limit the numerical side to ~1e-3 relative, hence h = 1e-2 and a
- * tolerance of 2e-2 relative (+ 2e-3 absolute), far below what a wrong
- * formula gives (a sign or a factor is off by 100%).
+ * test_layers.c: the flat layers' and the losses' backward against a
+ * central-difference numerical gradient (layer_rig.h), for several shapes;
+ * then a whole network (model_compile + network_backward) and the shape
+ * errors of model_compile. The image layers are in test_image_layers.c.
  */
-#include <math.h>
-
-#include "helpers.h"
-#include "host_services.h"
+#include "layer_rig.h"
 #include "model.h"
 #include "network.h"
 
-static registry_t reg;
-static void setup(void) { load_build_plugins(&reg); }
-static void teardown(void) { registry_free(&reg); }
 TestSuite(layers, .init = setup, .fini = teardown);
-
-#define H 1e-2
-#define REL 2e-2
-#define ABS 2e-3
-
-typedef struct {
-    const runner_plugin_t *d;
-    double hp[16];
-    runner_layer_ctx_t c;
-    size_t I, O, B;
-    float *x, *y, *dy, *dx;
-    uint64_t rng_at_forward;
-} layer_rig_t;
-
-static void rig_free(layer_rig_t *r)
-{
-    free(r->c.params), free(r->c.grads), free(r->c.state), free(r->c.work);
-    free(r->x), free(r->y), free(r->dy), free(r->dx), free(r->c.rng);
-}
-
-/* name with hp overrides as "key=value" pairs over the defaults. */
-static void rig_make(layer_rig_t *r, const char *name, const char *const *set, runner_shape_t in, size_t B)
-{
-    memset(r, 0, sizeof *r);
-    const plugin_entry_t *pe = registry_find(&reg, RUNNER_KIND_LAYER, name);
-    cr_assert(pe, "no layer plugin '%s'", name);
-    r->d = pe->desc;
-    for (uint32_t i = 0; i < r->d->n_params; i++) r->hp[i] = r->d->params[i].default_value;
-    for (size_t k = 0; set && set[k]; k += 2) {
-        uint32_t i = 0;
-        while (i < r->d->n_params && strcmp(r->d->params[i].name, set[k])) i++;
-        cr_assert_lt(i, r->d->n_params, "%s has no parameter %s", name, set[k]);
-        r->hp[i] = atof(set[k + 1]);
-    }
-    const runner_layer_ops_t *ops = r->d->layer;
-    runner_shape_t out;
-    size_t np = 0;
-    runner_err_t e = {{0}};
-    cr_assert_eq(ops->shape(r->hp, &in, &out, &np, &e), RUNNER_OK, "%s shape: %s", name, e.msg);
-    r->I = runner_shape_size(&in), r->O = runner_shape_size(&out), r->B = B;
-    size_t sb = ops->state_bytes ? ops->state_bytes(r->hp, &in) : 0;
-    size_t wb = ops->work_bytes ? ops->work_bytes(r->hp, &in, B) : 0;
-    runner_rng_t *rng = calloc(1, sizeof *rng);
-    rng->state = 12345;
-    r->c = (runner_layer_ctx_t){.host = host_services(), .hp = r->hp, .in = in, .out = out, .batch = B,
-                                .params = calloc(np + 1, sizeof(float)), .grads = calloc(np + 1, sizeof(float)),
-                                .state = calloc(sb + 1, 1), .work = calloc(wb + 1, 1), .training = 1, .rng = rng};
-    r->x = malloc(B * r->I * sizeof(float));
-    r->dx = malloc(B * r->I * sizeof(float));
-    r->y = malloc(B * r->O * sizeof(float));
-    r->dy = malloc(B * r->O * sizeof(float));
-    if (ops->init) cr_assert_eq(ops->init(&r->c, &e), RUNNER_OK, "%s init: %s", name, e.msg);
-    /* inputs away from 0, where relu and maxpool have kinks: |x| in [0.1, 1] */
-    for (size_t i = 0; i < B * r->I; i++) {
-        double u = runner_rng_uniform(rng);
-        r->x[i] = (float)((u < 0.5 ? -1 : 1) * (0.1 + 0.9 * runner_rng_uniform(rng)));
-    }
-    for (size_t i = 0; i < B * r->O; i++) r->dy[i] = (float)(2.0 * runner_rng_uniform(rng) - 1.0);
-    r->rng_at_forward = rng->state;
-}
-
-/* L = sum(dy * forward(x)), with the random stream rewound so dropout draws
- * the same mask every time. */
-static double rig_objective(layer_rig_t *r)
-{
-    runner_err_t e = {{0}};
-    r->c.rng->state = r->rng_at_forward;
-    cr_assert_eq(r->d->layer->forward(&r->c, r->x, r->y, &e), RUNNER_OK, "%s", e.msg);
-    double L = 0.0;
-    for (size_t i = 0; i < r->B * r->O; i++) L += (double)r->dy[i] * r->y[i];
-    return L;
-}
-
-static double numerical(layer_rig_t *r, float *v)
-{
-    float keep = *v;
-    *v = (float)(keep + H);
-    double up = rig_objective(r);
-    *v = (float)(keep - H);
-    double down = rig_objective(r);
-    *v = keep;
-    return (up - down) / (2 * H);
-}
-
-static void expect_close(double analytic, double numeric, const char *what, size_t i)
-{
-    double tol = REL * fmax(fabs(analytic), fabs(numeric)) + ABS;
-    cr_expect(fabs(analytic - numeric) <= tol, "%s[%zu]: backward %.6g, numerical %.6g (difference %.3g > %.3g)", what,
-              i, analytic, numeric, fabs(analytic - numeric), tol);
-}
-
-static void gradient_check(const char *name, const char *const *set, runner_shape_t in, size_t B)
-{
-    layer_rig_t r;
-    rig_make(&r, name, set, in, B);
-    runner_err_t e = {{0}};
-    rig_objective(&r);
-    cr_assert_eq(r.d->layer->backward(&r.c, r.x, r.y, r.dy, r.dx, &e), RUNNER_OK, "%s", e.msg);
-    size_t np = 0;
-    runner_shape_t out;
-    r.d->layer->shape(r.hp, &in, &out, &np, &e);
-    float *analytic_p = malloc((np + 1) * sizeof(float));
-    memcpy(analytic_p, r.c.grads, np * sizeof(float));
-    char what[96];
-    snprintf(what, sizeof what, "%s dx", name);
-    /* every input element for small shapes, a stride through large ones */
-    size_t step_x = B * r.I > 400 ? B * r.I / 397 : 1, step_p = np > 400 ? np / 397 : 1;
-    for (size_t i = 0; i < B * r.I; i += step_x) expect_close(r.dx[i], numerical(&r, &r.x[i]), what, i);
-    snprintf(what, sizeof what, "%s dparams", name);
-    for (size_t i = 0; i < np; i += step_p) expect_close(analytic_p[i], numerical(&r, &r.c.params[i]), what, i);
-    /* backward with dx = NULL (the first layer) still gives the parameter gradients */
-    rig_objective(&r);
-    memset(r.c.grads, 0, np * sizeof(float));
-    cr_assert_eq(r.d->layer->backward(&r.c, r.x, r.y, r.dy, NULL, &e), RUNNER_OK, "%s", e.msg);
-    for (size_t i = 0; i < np; i++) cr_expect_eq(r.c.grads[i], analytic_p[i], "%s: dparams differ without dx", name);
-    free(analytic_p);
-    rig_free(&r);
-}
-
-#define FLAT(n) ((runner_shape_t){.rank = 1, .dim = {n}})
-#define IMAGE(c, h, w) ((runner_shape_t){.rank = 3, .dim = {c, h, w}})
 
 Test(layers, affine_gradient)
 {
@@ -296,6 +162,14 @@ static const model_error_t model_errors[] = {
     {"[{layer: relu}]", "mse", "model.yaml:1:2: the model ends with output shape (1, 4, 4), but the data have 10 classes"},
     {"[]", "mse", "model.yaml:1:1: expected a list of layers for model, like [{layer: affine, out: 10}], got an empty list"},
     {"{layer: affine}", "mse", "expected a list of layers for model"},
+    {"[{layer: flatten}, {layer: conv2d, filters: 2}]", "mse",
+     "model.yaml:1:20: model layer 2 (conv2d) cannot take input of shape (16): it needs images (channels, "
+     "height, width): put it before flatten and affine"},
+    {"[{layer: conv2d, filters: 2, size: 5}]", "mse", "a 5x5 filter does not fit a 4x4 input with pad 0"},
+    {"[{layer: conv2d, size: 3}]", "mse", "layer 'conv2d' needs 'filters'"},
+    {"[{layer: maxpool, size: 5}]", "mse", "a 5x5 window does not fit a 4x4 input: use a smaller size"},
+    {"[{layer: avgpool, stride: -1}]", "mse", "avgpool.stride: -1 is out of bounds"},
+    {"[{layer: batchnorm, eps: 0}]", "mse", "batchnorm.eps: 0 is out of bounds"},
 };
 INDEX_PARAMS(layers, model_errors_name_the_line, model_errors)
 
@@ -313,23 +187,42 @@ ParameterizedTest(size_t *i, layers, model_errors_name_the_line)
     arena_free(&arena);
 }
 
-/* The whole chain: network_backward against central differences of the
- * mean loss, parameter by parameter (a stride through them). */
-Test(layers, network_gradient)
+Test(layers, model_chains_image_shapes)
 {
     arena_init(&arena);
     model_t *m;
     err_t err;
-    cr_assert_eq(compile("[{layer: affine, out: 6, init: xavier}, {layer: sigmoid}, {layer: affine, out: 5},"
-                         " {layer: relu}, {layer: affine, out: 3, init: uniform}]",
-                         "softmax_cross_entropy", FLAT(4), 3, &m, &err),
+    cr_assert_eq(compile("[{layer: conv2d, filters: 30, size: 5}, {layer: relu}, {layer: maxpool, size: 2},"
+                         " {layer: batchnorm}, {layer: affine, out: 100}, {layer: relu}, {layer: affine, out: 10}]",
+                         "softmax_cross_entropy", IMAGE(1, 28, 28), 10, &m, &err),
                  ERR_OK, "%s", err.msg);
+    const runner_shape_t *conv = &m->layers[0].out, *pool = &m->layers[2].out;
+    cr_expect(conv->rank == 3 && conv->dim[0] == 30 && conv->dim[1] == 24 && conv->dim[2] == 24);
+    cr_expect(pool->rank == 3 && pool->dim[0] == 30 && pool->dim[1] == 12 && pool->dim[2] == 12);
+    cr_expect_eq(m->n_params, (30 * 25 + 30) + 2 * 30 + (4320 * 100 + 100) + (100 * 10 + 10));
+    cr_expect_eq(m->layers[4].param_offset, 30 * 25 + 30 + 60);
+    cr_expect(strstr(m->text, "conv2d(filters=30, size=5, stride=1, pad=0, init=he, scale=0.01) -> relu -> "
+                              "maxpool(size=2, stride=0) -> batchnorm(momentum=0.9, eps=1e-05)"),
+              "%s", m->text);
+    arena_free(&arena);
+}
+
+/* The whole chain: network_backward against central differences of the
+ * mean loss (in training mode, as backward sees it), parameter by
+ * parameter, for a model on an input of this shape. */
+static void network_gradient_check(const char *model, runner_shape_t input)
+{
+    arena_init(&arena);
+    model_t *m;
+    err_t err;
+    cr_assert_eq(compile(model, "softmax_cross_entropy", input, 3, &m, &err), ERR_OK, "%s", err.msg);
     network_t net;
     cr_assert_eq(network_create(&net, m, 8, &err), ERR_OK);
     runner_err_t e = {{0}};
     cr_assert_eq(network_init(&net, 7, &e), RUNNER_OK);
     runner_rng_t rng = {99};
-    for (size_t i = 0; i < 8 * 4; i++) network_input(&net)[i] = (float)(2 * runner_rng_uniform(&rng) - 1);
+    for (size_t i = 0; i < 8 * runner_shape_size(&input); i++)
+        network_input(&net)[i] = (float)(2 * runner_rng_uniform(&rng) - 1);
     int32_t labels[8] = {0, 1, 2, 0, 1, 2, 2, 1};
     double L, up, down;
     cr_assert_eq(network_forward(&net, 8, 1, &e), RUNNER_OK);
@@ -340,13 +233,28 @@ Test(layers, network_gradient)
     for (size_t i = 0; i < m->n_params; i++) {
         float keep = net.params[i];
         net.params[i] = (float)(keep + H);
-        network_forward(&net, 8, 0, &e), network_loss(&net, 8, labels, &up, &e);
+        network_forward(&net, 8, 1, &e), network_loss(&net, 8, labels, &up, &e);
         net.params[i] = (float)(keep - H);
-        network_forward(&net, 8, 0, &e), network_loss(&net, 8, labels, &down, &e);
+        network_forward(&net, 8, 1, &e), network_loss(&net, 8, labels, &down, &e);
         net.params[i] = keep;
         expect_close(g[i], (up - down) / (2 * H), "network dparams", i);
     }
     free(g);
     network_destroy(&net);
     arena_free(&arena);
+}
+
+Test(layers, network_gradient)
+{
+    network_gradient_check("[{layer: affine, out: 6, init: xavier}, {layer: sigmoid}, {layer: affine, out: 5},"
+                           " {layer: relu}, {layer: affine, out: 3, init: uniform}]",
+                           FLAT(4));
+}
+
+/* Smooth layers only (tanh, avgpool), so no perturbation crosses a kink. */
+Test(layers, cnn_network_gradient)
+{
+    network_gradient_check("[{layer: conv2d, filters: 3, size: 3, pad: 1}, {layer: batchnorm}, {layer: tanh},"
+                           " {layer: avgpool}, {layer: conv2d, filters: 2, size: 2, stride: 2}, {layer: affine, out: 3}]",
+                           IMAGE(2, 8, 8));
 }

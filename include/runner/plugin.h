@@ -17,8 +17,9 @@
  *    reads an appended field only when `size` says the plugin has it.
  *
  * ABI history: 1.0 optimizers. 1.1 layers (kind RUNNER_KIND_LAYER, the
- * `layer` field of the descriptor), the host services table, the random
- * stream, and the optimizer's optional set_lr (for learning-rate schedules).
+ * `layer` field of the descriptor), the host services table (sgemm,
+ * parallel_for), the random stream, and the optimizer's optional set_lr
+ * (for learning-rate schedules).
  *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
@@ -184,6 +185,12 @@ typedef struct {
      * cblas_sgemm(CblasRowMajor, ...); trans_a/trans_b nonzero transpose. */
     void (*sgemm)(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                   const float *b, size_t ldb, float beta, float *c, size_t ldc);
+    /* body(arg, i) for every i in [0, n), shared over the threads this cell
+     * may use (only the caller's when cells run side by side). The calls
+     * must write disjoint memory and not depend on one another's order; a
+     * reduction sums fixed groups into separate partials, then the partials
+     * in order, so its bits do not depend on the thread count. */
+    void (*parallel_for)(size_t n, void (*body)(void *arg, size_t i), void *arg);
 } runner_host_t;
 
 /* Everything a layer call needs. Shapes: B = batch (samples in this call),

@@ -1,0 +1,238 @@
+/*
+ * conv2d.c: 2-D convolution (cross-correlation, as in every framework) by
+ * im2col + GEMM. Per-sample shapes: in (C, H, W), out (F, OH, OW) with
+ * OH = (H + 2 pad - size) / stride + 1 (likewise OW); K = C size size
+ * inputs per output, P = OH OW output positions.
+ *   params: W (F, K) row-major, the layout of PyTorch's weight (F, C, size,
+ *           size), then b (F)
+ *   init:   he, xavier, std or uniform, with fan-in K (weight_init.h)
+ *   work:   cols (B, K, P), each sample's im2col matrix, kept from forward
+ *           for backward (which then reuses a sample's slot for d(cols));
+ *           then one partial dW, db per group of GROUP samples
+ *
+ * Threads: samples are independent, so forward and backward run them
+ * through the host's parallel_for. dW and db sum over samples: each fixed
+ * group of GROUP samples sums into its own partial, and the partials are
+ * added in group order, so the bits are the same at any thread count.
+ */
+#include <runner/plugin.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "weight_init.h"
+
+enum { P_FILTERS, P_SIZE, P_STRIDE, P_PAD, P_INIT, P_SCALE };
+
+/* Samples per partial gradient: small enough to share a batch of 100 over
+ * 16 threads, large enough that summing the partials costs nothing. */
+#define GROUP 4
+
+static const runner_param_t params[] = {
+    {"filters", RUNNER_PARAM_INT, RUNNER_PARAM_REQUIRED, 0, 1, 1 << 16, "output channels"},
+    {"size", RUNNER_PARAM_INT, 0, 3, 1, 1 << 10, "filter height and width"},
+    {"stride", RUNNER_PARAM_INT, 0, 1, 1, 1 << 10, "step between filter positions"},
+    {"pad", RUNNER_PARAM_INT, 0, 0, 0, 1 << 10, "zeros added on each side of height and width"},
+    WEIGHT_INIT_PARAMS,
+};
+static const char *const *const choices[] = {NULL, NULL, NULL, NULL, weight_init_names, NULL};
+
+typedef struct {
+    size_t C, H, W, F, k, s, pad, OH, OW, K, P;
+} geometry_t;
+
+static geometry_t geometry(const double *hp, const runner_shape_t *in)
+{
+    geometry_t g = {.C = in->dim[0], .H = in->dim[1], .W = in->dim[2], .F = (size_t)hp[P_FILTERS],
+                    .k = (size_t)hp[P_SIZE], .s = (size_t)hp[P_STRIDE], .pad = (size_t)hp[P_PAD]};
+    g.OH = g.H + 2 * g.pad >= g.k ? (g.H + 2 * g.pad - g.k) / g.s + 1 : 0;
+    g.OW = g.W + 2 * g.pad >= g.k ? (g.W + 2 * g.pad - g.k) / g.s + 1 : 0;
+    g.K = g.C * g.k * g.k;
+    g.P = g.OH * g.OW;
+    return g;
+}
+
+static size_t groups(size_t batch) { return (batch + GROUP - 1) / GROUP; }
+
+static int conv_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
+                      runner_err_t *err)
+{
+    if (in->rank != 3) {
+        snprintf(err->msg, sizeof err->msg,
+                 "it needs images (channels, height, width): put it before flatten and affine, and keep "
+                 "data.flatten false");
+        return RUNNER_FAIL;
+    }
+    geometry_t g = geometry(hp, in);
+    if (g.OH == 0 || g.OW == 0) {
+        snprintf(err->msg, sizeof err->msg,
+                 "a %zux%zu filter does not fit a %zux%zu input with pad %zu: use a smaller size or more pad", g.k,
+                 g.k, g.H, g.W, g.pad);
+        return RUNNER_FAIL;
+    }
+    *out = (runner_shape_t){.rank = 3, .dim = {(uint32_t)g.F, (uint32_t)g.OH, (uint32_t)g.OW}};
+    *n_params = g.F * g.K + g.F;
+    return RUNNER_OK;
+}
+
+static size_t conv_work(const double *hp, const runner_shape_t *in, size_t batch)
+{
+    geometry_t g = geometry(hp, in);
+    return (batch * g.K * g.P + groups(batch) * (g.F * g.K + g.F)) * sizeof(float);
+}
+
+static int conv_init(const runner_layer_ctx_t *c, runner_err_t *err)
+{
+    (void)err;
+    geometry_t g = geometry(c->hp, &c->in);
+    weight_init_fill(c->rng, c->params, g.F * g.K, g.F, g.K, (int)c->hp[P_INIT], c->hp[P_SCALE]);
+    return RUNNER_OK;
+}
+
+/* The output columns ow whose input column ow*s - pad + kj lies in [0, W). */
+static void valid_columns(const geometry_t *g, size_t kj, size_t *lo, size_t *hi)
+{
+    size_t a = 0;
+    while (a < g->OW && a * g->s + kj < g->pad) a++;
+    size_t b = a;
+    while (b < g->OW && b * g->s + kj - g->pad < g->W) b++;
+    *lo = a, *hi = b;
+}
+
+/* col (K, P): row (c, ki, kj) holds x[c][oh*s - pad + ki][ow*s - pad + kj]. */
+static void im2col(const geometry_t *g, const float *x, float *col)
+{
+    for (size_t c = 0; c < g->C; c++)
+        for (size_t ki = 0; ki < g->k; ki++)
+            for (size_t kj = 0; kj < g->k; kj++) {
+                float *row = col + ((c * g->k + ki) * g->k + kj) * g->P;
+                size_t lo, hi;
+                valid_columns(g, kj, &lo, &hi);
+                for (size_t oh = 0; oh < g->OH; oh++) {
+                    float *r = row + oh * g->OW;
+                    size_t ih = oh * g->s + ki;
+                    if (ih < g->pad || ih - g->pad >= g->H) {
+                        memset(r, 0, g->OW * sizeof *r);
+                        continue;
+                    }
+                    const float *src = x + (c * g->H + ih - g->pad) * g->W; /* input row ih - pad */
+                    memset(r, 0, lo * sizeof *r);
+                    if (g->s == 1) memcpy(r + lo, src + lo + kj - g->pad, (hi - lo) * sizeof *r);
+                    else
+                        for (size_t ow = lo; ow < hi; ow++) r[ow] = src[ow * g->s + kj - g->pad];
+                    memset(r + hi, 0, (g->OW - hi) * sizeof *r);
+                }
+            }
+}
+
+/* The adjoint of im2col: dx = sum of each dcol entry into the input it was read from. */
+static void col2im(const geometry_t *g, const float *dcol, float *dx)
+{
+    memset(dx, 0, g->C * g->H * g->W * sizeof *dx);
+    for (size_t c = 0; c < g->C; c++)
+        for (size_t ki = 0; ki < g->k; ki++)
+            for (size_t kj = 0; kj < g->k; kj++) {
+                const float *row = dcol + ((c * g->k + ki) * g->k + kj) * g->P;
+                size_t lo, hi;
+                valid_columns(g, kj, &lo, &hi);
+                for (size_t oh = 0; oh < g->OH; oh++) {
+                    size_t ih = oh * g->s + ki;
+                    if (ih < g->pad || ih - g->pad >= g->H) continue;
+                    float *dst = dx + (c * g->H + ih - g->pad) * g->W;
+                    const float *r = row + oh * g->OW;
+                    for (size_t ow = lo; ow < hi; ow++) dst[ow * g->s + kj - g->pad] += r[ow];
+                }
+            }
+}
+
+typedef struct {
+    const runner_layer_ctx_t *c;
+    geometry_t g;
+    const float *x, *dy;
+    float *y, *dx, *cols, *partials;
+} job_t;
+
+static void forward_sample(void *arg, size_t i)
+{
+    const job_t *j = arg;
+    const geometry_t *g = &j->g;
+    const float *W = j->c->params, *b = W + g->F * g->K;
+    float *col = j->cols + i * g->K * g->P, *y = j->y + i * g->F * g->P;
+    im2col(g, j->x + i * g->C * g->H * g->W, col);
+    /* y (F, P) = b broadcast, then += W (F, K) col (K, P) */
+    for (size_t f = 0; f < g->F; f++)
+        for (size_t p = 0; p < g->P; p++) y[f * g->P + p] = b[f];
+    j->c->host->sgemm(0, 0, g->F, g->P, g->K, 1.0f, W, g->K, col, g->P, 1.0f, y, g->P);
+}
+
+static int conv_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
+{
+    (void)err;
+    job_t j = {.c = c, .g = geometry(c->hp, &c->in), .x = x, .y = y, .cols = c->work};
+    c->host->parallel_for(c->batch, forward_sample, &j);
+    return RUNNER_OK;
+}
+
+/* One group's samples: their dW, db into the group's partial, and each
+ * sample's dx (when wanted) through d(cols) in the sample's cols slot. */
+static void backward_group(void *arg, size_t group)
+{
+    const job_t *j = arg;
+    const geometry_t *g = &j->g;
+    const float *W = j->c->params;
+    float *dW = j->partials + group * (g->F * g->K + g->F), *db = dW + g->F * g->K;
+    size_t first = group * GROUP, end = first + GROUP < j->c->batch ? first + GROUP : j->c->batch;
+    for (size_t i = first; i < end; i++) {
+        float *col = j->cols + i * g->K * g->P;
+        const float *dy = j->dy + i * g->F * g->P;
+        /* dW (F, K) += dy (F, P) col^T (P, K) */
+        j->c->host->sgemm(0, 1, g->F, g->K, g->P, 1.0f, dy, g->P, col, g->P, i == first ? 0.0f : 1.0f, dW, g->K);
+        for (size_t f = 0; f < g->F; f++) {
+            float s = 0.0f;
+            for (size_t p = 0; p < g->P; p++) s += dy[f * g->P + p];
+            db[f] = i == first ? s : db[f] + s;
+        }
+        if (j->dx) {
+            /* d(cols) (K, P) = W^T (K, F) dy (F, P), over the cols slot dW no longer needs */
+            j->c->host->sgemm(1, 0, g->K, g->P, g->F, 1.0f, W, g->K, dy, g->P, 0.0f, col, g->P);
+            col2im(g, col, j->dx + i * g->C * g->H * g->W);
+        }
+    }
+}
+
+static int conv_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
+                         runner_err_t *err)
+{
+    (void)x, (void)y, (void)err;
+    job_t j = {.c = c, .g = geometry(c->hp, &c->in), .dy = dy, .dx = dx, .cols = c->work};
+    size_t n = j.g.F * j.g.K + j.g.F, G = groups(c->batch);
+    j.partials = j.cols + c->batch * j.g.K * j.g.P;
+    c->host->parallel_for(G, backward_group, &j);
+    /* dW, db: the partials in group order (grads is W's then b's, like a partial) */
+    memcpy(c->grads, j.partials, n * sizeof *c->grads);
+    for (size_t q = 1; q < G; q++)
+        for (size_t e = 0; e < n; e++) c->grads[e] += j.partials[q * n + e];
+    return RUNNER_OK;
+}
+
+static const runner_layer_ops_t ops = {
+    .size = sizeof(runner_layer_ops_t),
+    .shape = conv_shape,
+    .work_bytes = conv_work,
+    .init = conv_init,
+    .forward = conv_forward,
+    .backward = conv_backward,
+};
+
+static const runner_plugin_t conv2d = {
+    RUNNER_PLUGIN_HEADER,
+    .kind = RUNNER_KIND_LAYER,
+    .name = "conv2d",
+    .version = "1.0.0",
+    .doc = "2-D convolution of (channels, height, width) images, by im2col and GEMM",
+    .params = params,
+    .n_params = 6,
+    .layer = &ops,
+    .param_choices = choices,
+};
+
+RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &conv2d : NULL; }
