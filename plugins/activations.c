@@ -21,47 +21,60 @@ static int same_shape(const double *hp, const runner_shape_t *in, runner_shape_t
 
 static size_t count(const runner_layer_ctx_t *c) { return c->batch * runner_shape_size(&c->in); }
 
-static int relu_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
+/* Elements per parallel_for call: a few hundred kilobytes, so a batch of
+ * conv outputs (millions of elements) shares out over the threads and a
+ * small one stays one call. Element-wise: the bits never depend on it. */
+#define CHUNK 65536
+
+typedef struct {
+    size_t n;
+    const float *x, *y, *dy;
+    float *out;
+} job_t;
+
+/* name##_chunk(job, k): out = expr over the k-th CHUNK of the elements. */
+#define ELEMENTWISE(name, expr)                                                            \
+    static void name##_chunk(void *arg, size_t k)                                          \
+    {                                                                                      \
+        const job_t *j = arg;                                                              \
+        const float *x = j->x, *y = j->y, *dy = j->dy;                                     \
+        float *out = j->out;                                                               \
+        size_t end = (k + 1) * CHUNK < j->n ? (k + 1) * CHUNK : j->n;                      \
+        (void)x, (void)y, (void)dy;                                                        \
+        for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
+    }
+
+ELEMENTWISE(relu_f, x[i] > 0.0f ? x[i] : 0.0f)
+ELEMENTWISE(relu_b, y[i] > 0.0f ? dy[i] : 0.0f)
+ELEMENTWISE(sigmoid_f, 1.0f / (1.0f + expf(-x[i])))
+ELEMENTWISE(sigmoid_b, dy[i] * y[i] * (1.0f - y[i]))
+ELEMENTWISE(tanh_f, tanhf(x[i]))
+ELEMENTWISE(tanh_b, dy[i] * (1.0f - y[i] * y[i]))
+
+static void run(const runner_layer_ctx_t *c, void (*chunk)(void *, size_t), job_t j)
 {
-    (void)err;
-    for (size_t i = 0, n = count(c); i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    return RUNNER_OK;
-}
-static int relu_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
-                         runner_err_t *err)
-{
-    (void)x, (void)err;
-    for (size_t i = 0, n = count(c); dx && i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-    return RUNNER_OK;
+    j.n = count(c);
+    c->host->parallel_for((j.n + CHUNK - 1) / CHUNK, chunk, &j);
 }
 
-static int sigmoid_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
-{
-    (void)err;
-    for (size_t i = 0, n = count(c); i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
-    return RUNNER_OK;
-}
-static int sigmoid_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
-                            runner_err_t *err)
-{
-    (void)x, (void)err;
-    for (size_t i = 0, n = count(c); dx && i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-    return RUNNER_OK;
-}
-
-static int tanh_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
-{
-    (void)err;
-    for (size_t i = 0, n = count(c); i < n; i++) y[i] = tanhf(x[i]);
-    return RUNNER_OK;
-}
-static int tanh_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
-                         runner_err_t *err)
-{
-    (void)x, (void)err;
-    for (size_t i = 0, n = count(c); dx && i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-    return RUNNER_OK;
-}
+/* Backward with dx NULL (the first layer) has nothing to do. */
+#define ACTIVATION_OPS(fn)                                                                                          \
+    static int fn##_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)              \
+    {                                                                                                               \
+        (void)err;                                                                                                  \
+        run(c, fn##_f_chunk, (job_t){.x = x, .out = y});                                                            \
+        return RUNNER_OK;                                                                                           \
+    }                                                                                                               \
+    static int fn##_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx, \
+                             runner_err_t *err)                                                                     \
+    {                                                                                                               \
+        (void)x, (void)err;                                                                                         \
+        if (dx) run(c, fn##_b_chunk, (job_t){.y = y, .dy = dy, .out = dx});                                          \
+        return RUNNER_OK;                                                                                           \
+    }
+ACTIVATION_OPS(relu)
+ACTIVATION_OPS(sigmoid)
+ACTIVATION_OPS(tanh)
 
 #define ACTIVATION(fn)                                                                                       \
     static const runner_layer_ops_t fn##_ops = {                                                            \

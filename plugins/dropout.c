@@ -51,7 +51,8 @@ static int dropout_backward(const runner_layer_ctx_t *c, const float *x, const f
 {
     (void)x, (void)y, (void)err;
     const float *mask = c->work;
-    for (size_t i = 0, n = c->batch * runner_shape_size(&c->in); dx && i < n; i++) dx[i] = dy[i] * mask[i];
+    if (!dx) return RUNNER_OK;
+    for (size_t i = 0, n = c->batch * runner_shape_size(&c->in); i < n; i++) dx[i] = dy[i] * mask[i];
     return RUNNER_OK;
 }
 

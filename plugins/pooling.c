@@ -4,14 +4,14 @@
  * windows tile the image, as PyTorch's default). No padding: a window
  * never reads past the image; rows and columns it cannot reach are
  * dropped, as with PyTorch's floor mode.
- *   maxpool: y = the window's largest input (the first one on ties, and a
- *            NaN wins, as PyTorch); backward sends dy to that input only.
- *            Work: the index of each output's input, (B, C OH OW) int32.
+ *   maxpool: y = the window's largest input (a NaN wins, as in PyTorch);
+ *            backward sends dy to that input only (the first on ties).
  *   avgpool: y = the window's mean; backward spreads dy / size^2 evenly.
  * Planes (one sample's channel) are independent: both run them through
  * the host's parallel_for.
  */
 #include <runner/plugin.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,63 +59,104 @@ typedef struct {
     geometry_t g;
     const float *x, *dy;
     float *y, *dx;
-    int32_t *argmax;
 } job_t;
 
 /* ---- maxpool ----------------------------------------------------------- */
 
-static size_t maxpool_work(const double *hp, const runner_shape_t *in, size_t batch)
-{
-    geometry_t g = geometry(hp, in);
-    return batch * g.C * g.OH * g.OW * sizeof(int32_t);
-}
-
+/* A whole output row at a time, window offset by window offset, with
+ * selects instead of branches: ReLU outputs make "is this larger" a coin
+ * toss that a branch predictor loses, and a loop without index
+ * bookkeeping vectorises. `v > m || v != v` takes a NaN, and a NaN then
+ * stays, as in PyTorch. */
 static void maxpool_plane(void *arg, size_t plane)
 {
     const job_t *j = arg;
-    const geometry_t *g = &j->g;
-    const float *x = j->x + plane * g->H * g->W;
-    float *y = j->y + plane * g->OH * g->OW;
-    int32_t *at = j->argmax + plane * g->OH * g->OW;
-    for (size_t oh = 0; oh < g->OH; oh++)
-        for (size_t ow = 0; ow < g->OW; ow++) {
-            size_t best = oh * g->s * g->W + ow * g->s;
-            float m = x[best];
-            for (size_t ki = 0; ki < g->k; ki++)
-                for (size_t kj = 0; kj < g->k; kj++) {
-                    size_t i = (oh * g->s + ki) * g->W + ow * g->s + kj;
-                    if (x[i] > m || (x[i] != x[i] && m == m)) m = x[i], best = i;
-                }
-            y[oh * g->OW + ow] = m;
-            at[oh * g->OW + ow] = (int32_t)best;
+    const geometry_t g = j->g;
+    const float *x = j->x + plane * g.H * g.W;
+    float *y = j->y + plane * g.OH * g.OW;
+    if (g.k == 2 && g.s == 2) { /* the common case, spelled out so it vectorises */
+        for (size_t oh = 0; oh < g.OH; oh++) {
+            const float *r0 = x + 2 * oh * g.W, *r1 = r0 + g.W;
+            float *yr = y + oh * g.OW;
+            for (size_t ow = 0; ow < g.OW; ow++) {
+                float m = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+                m = (b > m) | (b != b) ? b : m;
+                m = (c > m) | (c != c) ? c : m;
+                yr[ow] = (d > m) | (d != d) ? d : m;
+            }
         }
+        return;
+    }
+    for (size_t oh = 0; oh < g.OH; oh++) {
+        float *yr = y + oh * g.OW;
+        const float *top = x + oh * g.s * g.W;
+        for (size_t ow = 0; ow < g.OW; ow++) yr[ow] = top[ow * g.s];
+        for (size_t ki = 0; ki < g.k; ki++)
+            for (size_t kj = ki ? 0 : 1; kj < g.k; kj++) {
+                const float *r = top + ki * g.W + kj;
+                for (size_t ow = 0; ow < g.OW; ow++) {
+                    float v = r[ow * g.s];
+                    yr[ow] = (v > yr[ow]) | (v != v) ? v : yr[ow];
+                }
+            }
+    }
 }
 
 static int maxpool_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
 {
     (void)err;
-    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = y, .argmax = c->work};
+    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = y};
     c->host->parallel_for(c->batch * j.g.C, maxpool_plane, &j);
     return RUNNER_OK;
 }
 
+/* dy goes to the window's first input equal to its output: the one forward
+ * took (found again from x and y, so forward stores no indices). A NaN
+ * output matches nothing: its gradient is dropped, and the loss is NaN. */
 static void maxpool_back_plane(void *arg, size_t plane)
 {
     const job_t *j = arg;
-    const geometry_t *g = &j->g;
-    const float *dy = j->dy + plane * g->OH * g->OW;
-    const int32_t *at = j->argmax + plane * g->OH * g->OW;
-    float *dx = j->dx + plane * g->H * g->W;
-    memset(dx, 0, g->H * g->W * sizeof *dx);
-    for (size_t o = 0; o < g->OH * g->OW; o++) dx[at[o]] += dy[o]; /* += : overlapping windows */
+    const geometry_t g = j->g;
+    const float *x = j->x + plane * g.H * g.W, *y = j->y + plane * g.OH * g.OW, *dy = j->dy + plane * g.OH * g.OW;
+    float *dx = j->dx + plane * g.H * g.W;
+    /* the 2x2 path writes every input its windows cover: zero only the rest */
+    if (g.k != 2 || g.s != 2 || g.H != 2 * g.OH || g.W != 2 * g.OW) memset(dx, 0, g.H * g.W * sizeof *dx);
+    if (g.k == 2 && g.s == 2) { /* windows tile: each input gets one select, no search */
+        for (size_t oh = 0; oh < g.OH; oh++) {
+            const float *r0 = x + 2 * oh * g.W, *r1 = r0 + g.W;
+            float *d0 = dx + 2 * oh * g.W, *d1 = d0 + g.W;
+            const float *yr = y + oh * g.OW, *dyr = dy + oh * g.OW;
+            for (size_t ow = 0; ow < g.OW; ow++) {
+                float m = yr[ow], d = dyr[ow];
+                int a = r0[2 * ow] == m, b = !a & (r0[2 * ow + 1] == m), c = !(a | b) & (r1[2 * ow] == m),
+                    e = !(a | b | c) & (r1[2 * ow + 1] == m);
+                d0[2 * ow] = a ? d : 0.0f, d0[2 * ow + 1] = b ? d : 0.0f;
+                d1[2 * ow] = c ? d : 0.0f, d1[2 * ow + 1] = e ? d : 0.0f;
+            }
+        }
+        return;
+    }
+    for (size_t oh = 0; oh < g.OH; oh++)
+        for (size_t ow = 0; ow < g.OW; ow++) {
+            size_t o = oh * g.OW + ow, found = SIZE_MAX;
+            for (size_t ki = 0; ki < g.k && found == SIZE_MAX; ki++)
+                for (size_t kj = 0; kj < g.k; kj++) {
+                    size_t i = (oh * g.s + ki) * g.W + ow * g.s + kj;
+                    if (x[i] == y[o]) {
+                        found = i;
+                        break;
+                    }
+                }
+            if (found != SIZE_MAX) dx[found] += dy[o]; /* += : windows may overlap */
+        }
 }
 
 static int maxpool_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
                             runner_err_t *err)
 {
-    (void)x, (void)y, (void)err;
+    (void)err;
     if (!dx) return RUNNER_OK;
-    job_t j = {.g = geometry(c->hp, &c->in), .dy = dy, .dx = dx, .argmax = c->work};
+    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = (float *)y, .dy = dy, .dx = dx};
     c->host->parallel_for(c->batch * j.g.C, maxpool_back_plane, &j);
     return RUNNER_OK;
 }
@@ -175,7 +216,6 @@ static int avgpool_backward(const runner_layer_ctx_t *c, const float *x, const f
 static const runner_layer_ops_t maxpool_ops = {
     .size = sizeof(runner_layer_ops_t),
     .shape = pool_shape,
-    .work_bytes = maxpool_work,
     .forward = maxpool_forward,
     .backward = maxpool_backward,
 };

@@ -1,48 +1,57 @@
 /*
- * host_services.c: sgemm for plugins, through OpenBLAS's CBLAS.
+ * host_services.c: sgemm for plugins, through OpenBLAS's CBLAS, and
+ * parallel_for.
  *
  * Reproducibility: OpenBLAS's own threading gives results that differ in
  * the last bit from its single-threaded ones (measured: the two-layer MLP's
  * batch losses differed at 1477 of 3000 steps between -j1 and -j2). So
  * OpenBLAS always runs single-threaded, and a product is cut into blocks of
- * rows of C by a rule that depends on the shapes only; with threads to
+ * rows or columns of C by a rule that depends on the shapes only; with threads to
  * spare the blocks run in parallel. Every element of C is then computed by
  * the same kernel call whatever the thread count: the same bits.
  */
 #include "host_services.h"
 
 #include <cblas.h>
+#include <stdbool.h>
 #include <omp.h>
 
-/* Rows of C per block: large enough that packing B again per block costs
- * little next to the block's arithmetic, small enough to share out. */
+/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds: rows of
+ * 64 when op(A) has more than 64 rows; otherwise, for a wide product,
+ * columns of 256. Large enough that packing the other operand again per
+ * block costs little next to the block's arithmetic, small enough to share
+ * out (a batch of 100 is two row blocks). A smaller product is one call. */
 #define BLOCK_ROWS 64
+#define BLOCK_COLS 256
+#define SPLIT_WORK ((size_t)1 << 21)
 
 static int kernel_threads = 1;
 
-static void sgemm_rows(int trans_a, int trans_b, size_t r0, size_t rows, size_t n, size_t k, float alpha,
-                       const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+/* C[r0 : r0+rows, c0 : c0+cols] of the product, by one OpenBLAS call. */
+static void sgemm_block(int trans_a, int trans_b, size_t r0, size_t rows, size_t c0, size_t cols, size_t k,
+                        float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                        size_t ldc)
 {
-    /* rows r0.. of op(A): rows of A, or columns of A when transposed */
-    const float *a0 = trans_a ? a + r0 : a + r0 * lda;
+    const float *a0 = trans_a ? a + r0 : a + r0 * lda; /* rows of op(A): rows of A, or columns when transposed */
+    const float *b0 = trans_b ? b + c0 * ldb : b + c0; /* columns of op(B) likewise */
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)rows,
-                (int)n, (int)k, alpha, a0, (int)lda, b, (int)ldb, beta, c + r0 * ldc, (int)ldc);
+                (int)cols, (int)k, alpha, a0, (int)lda, b0, (int)ldb, beta, c + r0 * ldc + c0, (int)ldc);
 }
 
 static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
-    size_t blocks = m > 2 * BLOCK_ROWS ? (m + BLOCK_ROWS - 1) / BLOCK_ROWS : 1;
-    if (blocks == 1) {
-        sgemm_rows(trans_a, trans_b, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
+    bool big = m * n * k >= SPLIT_WORK;
+    bool by_rows = big && m > BLOCK_ROWS, by_cols = big && !by_rows && n > 2 * BLOCK_COLS;
+    size_t blocks = by_rows ? (m + BLOCK_ROWS - 1) / BLOCK_ROWS : by_cols ? (n + BLOCK_COLS - 1) / BLOCK_COLS : 1;
     int threads = omp_in_parallel() ? 1 : kernel_threads;
-    /* Parallel over blocks of rows: independent outputs, identical per-block work. */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    /* Parallel over blocks: independent outputs, each computed the same way at any thread count. */
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
     for (size_t i = 0; i < blocks; i++) {
-        size_t r0 = i * BLOCK_ROWS, rows = m - r0 < BLOCK_ROWS ? m - r0 : BLOCK_ROWS;
-        sgemm_rows(trans_a, trans_b, r0, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        size_t r0 = by_rows ? i * BLOCK_ROWS : 0, c0 = by_cols ? i * BLOCK_COLS : 0;
+        size_t rows = by_rows ? (m - r0 < BLOCK_ROWS ? m - r0 : BLOCK_ROWS) : m;
+        size_t cols = by_cols ? (n - c0 < BLOCK_COLS ? n - c0 : BLOCK_COLS) : n;
+        sgemm_block(trans_a, trans_b, r0, rows, c0, cols, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 }
 

@@ -31,6 +31,7 @@ void layout_of(const experiment_t *exp, layout_t *l)
     add_var(l, "train_epoch_loss", "mean loss on the training samples, evaluation mode", 1, -1);
     add_var(l, "test_accuracy", "accuracy on the test set", 1, -1);
     add_var(l, "test_loss", "mean loss on the test set", 1, -1);
+    add_var(l, "epoch_seconds", "wall seconds of the epoch's training steps, evaluation excluded (0 at epoch 0)", 1, -1);
     if (exp->has_validation) {
         add_var(l, "validation_accuracy", "accuracy on the validation split", 1, -1);
         add_var(l, "validation_loss", "mean loss on the validation split", 1, -1);

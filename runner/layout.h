@@ -49,8 +49,8 @@ typedef struct {
 } layout_t;
 
 /* Training variables, in this order (train_run's outputs). */
-enum { TV_TRAIN_LOSS, TV_TRAIN_ACCURACY, TV_TRAIN_EPOCH_LOSS, TV_TEST_ACCURACY, TV_TEST_LOSS, TV_VALIDATION_ACCURACY,
-       TV_VALIDATION_LOSS };
+enum { TV_TRAIN_LOSS, TV_TRAIN_ACCURACY, TV_TRAIN_EPOCH_LOSS, TV_TEST_ACCURACY, TV_TEST_LOSS, TV_EPOCH_SECONDS,
+       TV_VALIDATION_ACCURACY, TV_VALIDATION_LOSS };
 
 void layout_of(const experiment_t *exp, layout_t *l);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cell_run.h"
+#include "clock.h"
 #include "host_services.h"
 #include "layout.h"
 #include "train.h"
@@ -52,13 +53,6 @@ typedef struct {
     bool stop;
     sweep_stop_t why;
 } sweep_t;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static size_t take_free_slot(sweep_t *s)
 {
@@ -148,8 +142,9 @@ static void compute_training(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
         float *v[LAYOUT_MAX_VARS];
         for (size_t i = 0; i < LAYOUT_MAX_VARS; i++)
             v[i] = i < l->n_vars ? sl->vars[i] + r * l->vars[i].per_cell : tb->discard;
-        train_outputs_t out = {v[TV_TRAIN_LOSS], v[TV_TRAIN_ACCURACY], v[TV_TRAIN_EPOCH_LOSS], v[TV_VALIDATION_ACCURACY],
-                               v[TV_VALIDATION_LOSS], v[TV_TEST_ACCURACY], v[TV_TEST_LOSS]};
+        train_outputs_t out = {v[TV_TRAIN_LOSS],      v[TV_TRAIN_ACCURACY],      v[TV_TRAIN_EPOCH_LOSS],
+                               v[TV_VALIDATION_ACCURACY], v[TV_VALIDATION_LOSS], v[TV_TEST_ACCURACY],
+                               v[TV_TEST_LOSS],           v[TV_EPOCH_SECONDS]};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = should_stop(s) ? STATUS_PENDING : train_run(&s->exp->cells[c], &out, stop_poll, s, &err);

@@ -60,13 +60,15 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
 double schedule_lr(const train_config_t *tc, double lr, uint64_t t);
 
 /* What a training cell writes: train_loss (iterations), then per evaluation
- * (epochs + 1): train/validation/test accuracy and loss. Entries past the
- * cell's own iterations/epochs are NaN. */
+ * (epochs + 1): train/validation/test accuracy and loss, and the seconds
+ * the epoch's steps took. Entries past the cell's own iterations/epochs
+ * are NaN. */
 typedef struct {
     float *train_loss;
     float *train_accuracy, *train_eval_loss;
     float *validation_accuracy, *validation_loss;
     float *test_accuracy, *test_loss;
+    float *epoch_seconds;
 } train_outputs_t;
 
 struct cell;

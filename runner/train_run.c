@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "experiment.h"
 #include "h5out.h"
 #include "network.h"
@@ -127,7 +128,9 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *),
         status = STATUS_FAILED;
         goto done;
     }
+    o->epoch_seconds[0] = 0.0f;
     evals_done = 1;
+    double epoch_start = now_seconds();
     for (uint64_t t = 0; t < tc->iterations; t++) {
         size_t in_epoch = (size_t)(t % tc->per_epoch);
         if (in_epoch == 0) shuffle(order, tc->n_train, &order_rng);
@@ -161,17 +164,19 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *),
             goto done;
         }
         if (in_epoch + 1 == tc->per_epoch || t + 1 == tc->iterations) {
+            o->epoch_seconds[evals_done] = (float)(now_seconds() - epoch_start);
             if (evaluate_all(&net, tc, o, evals_done, err) != RUNNER_OK) {
                 status = STATUS_FAILED;
                 goto done;
             }
             evals_done++;
+            epoch_start = now_seconds();
         }
     }
 done:
     fill_nan(o->train_loss, steps_done, tc->iterations);
     float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
-                         o->test_accuracy, o->test_loss};
+                         o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);
     network_destroy(&net);
     free(state), free(order), free(labels);

@@ -106,6 +106,11 @@ Test(train, optimizers_learn_and_the_file_holds_every_output)
         for (size_t i = 0; i < n; i++) cr_expect(isfinite(v[i]), "%s[%zu]", others[k], i);
         free(v);
     }
+    float *secs = read_all("c.h5", "epoch_seconds", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_eq(n, 20);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(i % 5 ? secs[i] > 0 && secs[i] < 60 : secs[i] == 0, "epoch_seconds[%zu] = %g", i, secs[i]);
+    free(secs);
     int32_t *epoch = read_all("c.h5", "epoch", H5T_NATIVE_INT32, 4, &n);
     cr_expect(n == 5 && epoch[0] == 0 && epoch[4] == 4);
     free(epoch);
@@ -125,9 +130,14 @@ Test(train, bitwise_identical_for_any_thread_count)
     write_config("one.yaml", "train: {epochs: 2, batch: 150}\n"
                              "model:\n  - {layer: affine, out: 300}\n  - {layer: sigmoid}\n  - {layer: affine, out: 3}\n"
                              "optimizer: {name: momentum, lr: 0.05}\n");
-    const char *configs[] = {"g.yaml", "one.yaml"};
+    write_config("cnn.yaml", "train: {epochs: 1, batch: 50}\n"
+                             "model:\n  - {layer: conv2d, filters: 4, size: 3, pad: 1}\n  - {layer: batchnorm}\n"
+                             "  - {layer: relu}\n  - {layer: maxpool}\n  - {layer: avgpool, size: 2, stride: 1}\n"
+                             "  - {layer: affine, out: 3}\n"
+                             "optimizer: {name: adam, lr: 0.01}\n");
+    const char *configs[] = {"g.yaml", "one.yaml", "cnn.yaml"};
     const char *vars[] = {"train_loss", "test_accuracy", "test_loss", "train_epoch_loss"};
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < 3; k++) {
         run_ok(configs[k], "j1.h5", "-j 1 --force");
         run_ok(configs[k], "j2.h5", "-j 2 --force");
         run_ok(configs[k], "j3.h5", "-j 3 --force");
