@@ -44,8 +44,13 @@ typedef struct {
         for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
     }
 
+/* Both operands loaded unconditionally (they are arguments), so the
+ * compiler can use a vector select: as `y > 0 ? dy[i] : 0` in the loop it
+ * branched on every element, and ReLU signs are a coin toss. */
+static inline float relu_pass(float y, float dy) { return y > 0.0f ? dy : 0.0f; }
+
 ELEMENTWISE(relu_f, x[i] > 0.0f ? x[i] : 0.0f)
-ELEMENTWISE(relu_b, y[i] > 0.0f ? dy[i] : 0.0f)
+ELEMENTWISE(relu_b, relu_pass(y[i], dy[i]))
 ELEMENTWISE(sigmoid_f, 1.0f / (1.0f + expf(-x[i])))
 ELEMENTWISE(sigmoid_b, dy[i] * y[i] * (1.0f - y[i]))
 ELEMENTWISE(tanh_f, tanhf(x[i]))

@@ -115,11 +115,14 @@ static void im2col(const geometry_t *g, const float *x, float *col)
                         continue;
                     }
                     const float *src = x + (c * g->H + ih - g->pad) * g->W; /* input row ih - pad */
-                    memset(r, 0, lo * sizeof *r);
-                    if (g->s == 1) memcpy(r + lo, src + lo + kj - g->pad, (hi - lo) * sizeof *r);
-                    else
+                    /* loops, not memset/memcpy: rows are a few dozen floats, where a libc call costs more than the copy */
+                    for (size_t ow = 0; ow < lo; ow++) r[ow] = 0.0f;
+                    if (g->s == 1) {
+                        const float *from = src + kj - g->pad;
+                        for (size_t ow = lo; ow < hi; ow++) r[ow] = from[ow];
+                    } else
                         for (size_t ow = lo; ow < hi; ow++) r[ow] = src[ow * g->s + kj - g->pad];
-                    memset(r + hi, 0, (g->OW - hi) * sizeof *r);
+                    for (size_t ow = hi; ow < g->OW; ow++) r[ow] = 0.0f;
                 }
             }
 }

@@ -16,11 +16,13 @@
 #include <stdbool.h>
 #include <omp.h>
 
-/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds: rows of
- * 64 when op(A) has more than 64 rows; otherwise, for a wide product,
- * columns of 256. Large enough that packing the other operand again per
- * block costs little next to the block's arithmetic, small enough to share
- * out (a batch of 100 is two row blocks). A smaller product is one call. */
+/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds: rows
+ * when op(A) has more than 2 BLOCK_ROWS of them, else columns when there
+ * are more than 2 BLOCK_COLS, else rows when more than BLOCK_ROWS; the
+ * count is rounded up and the rows (columns) spread evenly, so a batch of
+ * 100 is two blocks of 50. Large enough that packing the other operand
+ * again per block costs little next to the block's arithmetic, small
+ * enough to share out. A smaller product is one call. */
 #define BLOCK_ROWS 64
 #define BLOCK_COLS 256
 #define SPLIT_WORK ((size_t)1 << 21)
@@ -42,16 +44,16 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
                        const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     bool big = m * n * k >= SPLIT_WORK;
-    bool by_rows = big && m > BLOCK_ROWS, by_cols = big && !by_rows && n > 2 * BLOCK_COLS;
-    size_t blocks = by_rows ? (m + BLOCK_ROWS - 1) / BLOCK_ROWS : by_cols ? (n + BLOCK_COLS - 1) / BLOCK_COLS : 1;
+    bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
+    size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
+    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1, each = (extent + blocks - 1) / blocks;
     int threads = omp_in_parallel() ? 1 : kernel_threads;
     /* Parallel over blocks: independent outputs, each computed the same way at any thread count. */
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
     for (size_t i = 0; i < blocks; i++) {
-        size_t r0 = by_rows ? i * BLOCK_ROWS : 0, c0 = by_cols ? i * BLOCK_COLS : 0;
-        size_t rows = by_rows ? (m - r0 < BLOCK_ROWS ? m - r0 : BLOCK_ROWS) : m;
-        size_t cols = by_cols ? (n - c0 < BLOCK_COLS ? n - c0 : BLOCK_COLS) : n;
-        sgemm_block(trans_a, trans_b, r0, rows, c0, cols, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        size_t at = i * each, len = extent - at < each ? extent - at : each;
+        if (by_cols) sgemm_block(trans_a, trans_b, 0, m, at, len, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else sgemm_block(trans_a, trans_b, at, len, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 }
 
