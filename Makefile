@@ -31,7 +31,7 @@ test: build
 asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRUNNER_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE slow
 
 valgrind: build
 	@RUNNER_DEPS=valgrind scripts/install-deps.sh
