@@ -3,6 +3,7 @@
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/train_peers.py torch cnn THREADS EPOCHS
     OPENBLAS_NUM_THREADS=T /usr/bin/python3 bench/train_peers.py numpy relu5 T EPOCHS
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/train_peers.py torch-sweep THREADS
 
 Prints one line: `epoch_seconds S1 S2 ...` (training steps only, no
 evaluation, as runner's epoch_seconds), then `test_accuracy A`.
@@ -242,7 +243,63 @@ def numpy_run(net, epochs):
     return times, float((h.argmax(1) == ty).mean())
 
 
+def torch_sweep(threads):
+    """configs/mnist_optimizers.yaml in PyTorch: four trainings one after the
+    other, 2000 steps at batch 128 each, with the evaluation runner does (train
+    and test accuracy and loss before training and after every epoch)."""
+    import torch
+    from torch import nn
+    torch.set_num_threads(threads)
+    x, y, tx, ty = load()
+    X, Y = torch.from_numpy(x.reshape(len(x), -1)), torch.from_numpy(y)
+    TX, TY = torch.from_numpy(tx.reshape(len(tx), -1)), torch.from_numpy(ty)
+    lossf = nn.CrossEntropyLoss()
+
+    def evaluate(model):
+        with torch.no_grad():
+            for xs, ys in ((X, Y), (TX, TY)):
+                for b in range(0, len(xs), 128):
+                    s = model(xs[b:b + 128])
+                    lossf(s, ys[b:b + 128]), (s.argmax(1) == ys[b:b + 128]).sum()
+
+    accs = []
+    for name in ("sgd", "momentum", "adagrad", "adam"):
+        torch.manual_seed(0)
+        layers, width = [], 784
+        for _ in range(5):
+            lin = nn.Linear(width, 100)
+            nn.init.kaiming_normal_(lin.weight)
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+            width = 100
+        model = nn.Sequential(*layers, nn.Linear(100, 10))
+        opt = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01),
+               "momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+               "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.01),
+               "adam": lambda p: torch.optim.Adam(p, lr=0.001)}[name](model.parameters())
+        evaluate(model)
+        step = 0
+        while step < 2000:
+            order = torch.randperm(len(X))
+            for b in range(0, len(X), 128):
+                if step == 2000:
+                    break
+                i = order[b:b + 128]
+                opt.zero_grad()
+                lossf(model(X[i]), Y[i]).backward()
+                opt.step()
+                step += 1
+            evaluate(model)
+        with torch.no_grad():
+            accs.append(float((model(TX).argmax(1) == TY).float().mean()))
+    return accs
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "torch-sweep":
+        accs = torch_sweep(int(sys.argv[2]))
+        print("test_accuracy " + " ".join(f"{a:.4f}" for a in accs))
+        sys.exit(0)
     peer, net, threads, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     times, acc = torch_run(net, threads, epochs) if peer == "torch" else numpy_run(net, epochs)
     print("epoch_seconds " + " ".join(f"{t:.4f}" for t in times))
