@@ -16,7 +16,8 @@
 #include <stdbool.h>
 #include <omp.h>
 
-/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds: rows
+/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds (below
+ * that, measured on the MLPs, two threads were slower than one): rows
  * when op(A) has more than 2 BLOCK_ROWS of them, else columns when there
  * are more than 2 BLOCK_COLS, else rows when more than BLOCK_ROWS; the
  * count is rounded up and the rows (columns) spread evenly, so a batch of
@@ -25,7 +26,7 @@
  * enough to share out. A smaller product is one call. */
 #define BLOCK_ROWS 64
 #define BLOCK_COLS 256
-#define SPLIT_WORK ((size_t)1 << 21)
+#define SPLIT_WORK ((size_t)1 << 24)
 
 static int kernel_threads = 1;
 
