@@ -51,6 +51,18 @@ def load():
 
 # ---- PyTorch -----------------------------------------------------------------
 
+def relu5_hidden(nn):
+    """5 hidden layers of 100 ReLU units, He-initialised as runner's `init: he`."""
+    layers, width = [], 784
+    for _ in range(5):
+        lin = nn.Linear(width, 100)
+        nn.init.kaiming_normal_(lin.weight)
+        nn.init.zeros_(lin.bias)
+        layers += [lin, nn.ReLU()]
+        width = 100
+    return layers
+
+
 def torch_run(net, threads, epochs):
     import torch
     from torch import nn
@@ -62,14 +74,7 @@ def torch_run(net, threads, epochs):
                               nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10))
         x, tx = x[:, None], tx[:, None]
     elif net == "relu5":
-        layers, width = [], 784
-        for _ in range(5):
-            lin = nn.Linear(width, 100)
-            nn.init.kaiming_normal_(lin.weight)
-            nn.init.zeros_(lin.bias)
-            layers += [lin, nn.ReLU()]
-            width = 100
-        model = nn.Sequential(nn.Flatten(), *layers, nn.Linear(100, 10))
+        model = nn.Sequential(nn.Flatten(), *relu5_hidden(nn), nn.Linear(100, 10))
     else:
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
     opt = (torch.optim.SGD(model.parameters(), lr=0.1) if net == "mlp2"
@@ -265,14 +270,7 @@ def torch_sweep(threads):
     accs = []
     for name in ("sgd", "momentum", "adagrad", "adam"):
         torch.manual_seed(0)
-        layers, width = [], 784
-        for _ in range(5):
-            lin = nn.Linear(width, 100)
-            nn.init.kaiming_normal_(lin.weight)
-            nn.init.zeros_(lin.bias)
-            layers += [lin, nn.ReLU()]
-            width = 100
-        model = nn.Sequential(*layers, nn.Linear(100, 10))
+        model = nn.Sequential(*relu5_hidden(nn), nn.Linear(100, 10))
         opt = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01),
                "momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
                "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.01),

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image_shape.h"
 #include "weight_init.h"
 
 enum { P_FILTERS, P_SIZE, P_STRIDE, P_PAD, P_INIT, P_SCALE };
@@ -56,12 +57,7 @@ static size_t groups(size_t batch) { return (batch + GROUP - 1) / GROUP; }
 static int conv_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
                       runner_err_t *err)
 {
-    if (in->rank != 3) {
-        snprintf(err->msg, sizeof err->msg,
-                 "it needs images (channels, height, width): put it before flatten and affine, and keep "
-                 "data.flatten false");
-        return RUNNER_FAIL;
-    }
+    if (require_image(in, err) != RUNNER_OK) return RUNNER_FAIL;
     geometry_t g = geometry(hp, in);
     if (g.OH == 0 || g.OW == 0) {
         snprintf(err->msg, sizeof err->msg,

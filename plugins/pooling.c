@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image_shape.h"
+
 enum { P_SIZE, P_STRIDE };
 
 static const runner_param_t params[] = {
@@ -38,12 +40,7 @@ static geometry_t geometry(const double *hp, const runner_shape_t *in)
 static int pool_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
                       runner_err_t *err)
 {
-    if (in->rank != 3) {
-        snprintf(err->msg, sizeof err->msg,
-                 "it needs images (channels, height, width): put it before flatten and affine, and keep "
-                 "data.flatten false");
-        return RUNNER_FAIL;
-    }
+    if (require_image(in, err) != RUNNER_OK) return RUNNER_FAIL;
     geometry_t g = geometry(hp, in);
     if (g.OH == 0 || g.OW == 0) {
         snprintf(err->msg, sizeof err->msg, "a %zux%zu window does not fit a %zux%zu input: use a smaller size", g.k,
