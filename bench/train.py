@@ -11,7 +11,7 @@ faster one; repeats are interleaved so machine noise hits all alike; the
 table shows the median over repeats and each peer's time over runner's.
 Part 2, configs/mnist_optimizers.yaml end to end (process start to exit)
 against the same four trainings and evaluations in PyTorch, both on all
-threads, with peak RSS; and the peak RSS of the CNN run.
+threads. Last, the peak RSS of every tool's runs, the CNN's included.
 """
 import os
 import statistics
@@ -30,54 +30,50 @@ PY = "/usr/bin/python3"
 
 
 def run(cmd, env_extra=None):
-    """Run cmd; its stdout and wall seconds."""
+    """Run cmd; its stdout, wall seconds and peak RSS in MiB (wait4's rusage
+    is this child's own, not the running maximum over all children; Linux
+    keeps the high-water mark across exec, so this Python's ~45 MiB is a floor)."""
     env = dict(os.environ, **(env_extra or {}))
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    out, err = p.communicate()
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit("%s failed (%d): %s" % (" ".join(cmd), p.returncode, err))
-    return out, wall
-
-
-def peak_rss_mib(cmd, env_extra=None):
-    """Peak RSS of one child (wait4's rusage is the child's own, not a running max)."""
-    env = dict(os.environ, **(env_extra or {}))
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
-    if status != 0:
-        sys.exit("%s failed" % " ".join(cmd))
-    return usage.ru_maxrss / 1024.0
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0), err.seek(0)
+        if p.returncode != 0:
+            sys.exit("%s failed (%d): %s" % (" ".join(cmd), p.returncode, err.read()))
+        return out.read(), wall, usage.ru_maxrss / 1024.0
 
 
 def runner_epoch(net, threads, tmp):
     out = os.path.join(tmp, net + ".h5")
-    run([RUNNER, os.path.join(ROOT, "configs", CONFIG[net] + ".yaml"), "--set", "train.epochs=2", "-o", out,
-         "--force", "--quiet", "-j", str(threads)])
+    _, _, rss = run([RUNNER, os.path.join(ROOT, "configs", CONFIG[net] + ".yaml"), "--set", "train.epochs=2", "-o",
+                      out, "--force", "--quiet", "-j", str(threads)])
     with h5py.File(out, "r") as f:
-        return float(min(f["epoch_seconds"][..., 1:].reshape(-1)))
+        return float(min(f["epoch_seconds"][..., 1:].reshape(-1))), rss
 
 
 def peer_epoch(peer, net, threads):
     blas = "1" if peer == "torch" else str(threads)
-    out, _ = run([PY, PEERS, peer, net, str(threads), "2"], {"OPENBLAS_NUM_THREADS": blas})
+    out, _, rss = run([PY, PEERS, peer, net, str(threads), "2"], {"OPENBLAS_NUM_THREADS": blas})
     line = next(l for l in out.splitlines() if l.startswith("epoch_seconds"))
-    return min(float(v) for v in line.split()[1:])
+    return min(float(v) for v in line.split()[1:]), rss
 
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     nets = (sys.argv[2] if len(sys.argv) > 2 else "mlp2 relu5 cnn").split()
     threads_list = [1, 2]
-    times = {}
+    times, rss = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
             for net in nets:
                 for t in threads_list:
                     for tool in ("runner", "torch", "numpy"):
-                        s = runner_epoch(net, t, tmp) if tool == "runner" else peer_epoch(tool, net, t)
+                        s, mib = runner_epoch(net, t, tmp) if tool == "runner" else peer_epoch(tool, net, t)
                         times.setdefault((net, t, tool), []).append(s)
+                        rss[(net, tool)] = max(rss.get((net, tool), 0.0), mib)
                         print("  repeat %d %-5s %d thread(s) %-6s %.3f s" % (r + 1, net, t, tool, s), flush=True)
         print("\nOne epoch of training (60,000 samples, batch 100), median of %d; ratio = peer / runner" % repeats)
         print("%-6s %7s %9s %9s %9s %9s %9s" % ("net", "threads", "runner s", "torch s", "numpy s", "torch x",
@@ -91,22 +87,19 @@ def main():
         print("\nconfigs/mnist_optimizers.yaml end to end (4 trainings x 2000 steps, evaluations included), 2 threads")
         sweep = {"runner": [], "torch": []}
         for _ in range(repeats):
-            _, w = run([RUNNER, os.path.join(ROOT, "configs", "mnist_optimizers.yaml"), "-o",
-                        os.path.join(tmp, "opt.h5"), "--force", "--quiet", "-j", "2"])
+            _, w, mib = run([RUNNER, os.path.join(ROOT, "configs", "mnist_optimizers.yaml"), "-o",
+                             os.path.join(tmp, "opt.h5"), "--force", "--quiet", "-j", "2"])
             sweep["runner"].append(w)
-            _, w = run([PY, PEERS, "torch-sweep", "2"], {"OPENBLAS_NUM_THREADS": "1"})
+            rss[("sweep", "runner")] = max(rss.get(("sweep", "runner"), 0.0), mib)
+            _, w, mib = run([PY, PEERS, "torch-sweep", "2"], {"OPENBLAS_NUM_THREADS": "1"})
             sweep["torch"].append(w)
+            rss[("sweep", "torch")] = max(rss.get(("sweep", "torch"), 0.0), mib)
         mr, mt = statistics.median(sweep["runner"]), statistics.median(sweep["torch"])
         print("runner %.2f s, torch %.2f s (medians of %d): torch / runner = %.2fx" % (mr, mt, repeats, mt / mr))
 
-        print("\nPeak RSS")
-        rss = peak_rss_mib([RUNNER, os.path.join(ROOT, "configs", "mnist_cnn.yaml"), "--set", "train.epochs=1", "-o",
-                            os.path.join(tmp, "cnn.h5"), "--force", "--quiet", "-j", "2"])
-        rss_t = peak_rss_mib([PY, PEERS, "torch", "cnn", "2", "1"], {"OPENBLAS_NUM_THREADS": "1"})
-        print("CNN (configs/mnist_cnn.yaml, 1 epoch): runner %.0f MiB, torch %.0f MiB" % (rss, rss_t))
-        rss = peak_rss_mib([RUNNER, os.path.join(ROOT, "configs", "mnist_optimizers.yaml"), "-o",
-                            os.path.join(tmp, "opt.h5"), "--force", "--quiet", "-j", "2"])
-        print("4-optimizer sweep: runner %.0f MiB" % rss)
+        print("\nPeak RSS over the runs above, MiB")
+        for key in sorted(rss):
+            print("%-6s %-7s %7.0f" % (key[0], key[1], rss[key]))
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ static int pool_shape(const double *hp, const runner_shape_t *in, runner_shape_t
 
 typedef struct {
     geometry_t g;
-    const float *x, *dy;
-    float *y, *dx;
+    const float *x, *y, *dy; /* what the pass reads */
+    float *out;               /* what it writes: y forward, dx backward */
 } job_t;
 
 /* ---- maxpool ----------------------------------------------------------- */
@@ -70,7 +70,7 @@ static void maxpool_plane(void *arg, size_t plane)
     const job_t *j = arg;
     const geometry_t g = j->g;
     const float *x = j->x + plane * g.H * g.W;
-    float *y = j->y + plane * g.OH * g.OW;
+    float *y = j->out + plane * g.OH * g.OW;
     if (g.k == 2 && g.s == 2) { /* the common case, spelled out so it vectorises */
         for (size_t oh = 0; oh < g.OH; oh++) {
             const float *r0 = x + 2 * oh * g.W, *r1 = r0 + g.W;
@@ -102,7 +102,7 @@ static void maxpool_plane(void *arg, size_t plane)
 static int maxpool_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
 {
     (void)err;
-    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = y};
+    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .out = y};
     c->host->parallel_for(c->batch * j.g.C, maxpool_plane, &j);
     return RUNNER_OK;
 }
@@ -115,7 +115,7 @@ static void maxpool_back_plane(void *arg, size_t plane)
     const job_t *j = arg;
     const geometry_t g = j->g;
     const float *x = j->x + plane * g.H * g.W, *y = j->y + plane * g.OH * g.OW, *dy = j->dy + plane * g.OH * g.OW;
-    float *dx = j->dx + plane * g.H * g.W;
+    float *dx = j->out + plane * g.H * g.W;
     /* the 2x2 path writes every input its windows cover: zero only the rest */
     if (g.k != 2 || g.s != 2 || g.H != 2 * g.OH || g.W != 2 * g.OW) memset(dx, 0, g.H * g.W * sizeof *dx);
     if (g.k == 2 && g.s == 2) { /* windows tile: each input gets one select, no search */
@@ -153,7 +153,7 @@ static int maxpool_backward(const runner_layer_ctx_t *c, const float *x, const f
 {
     (void)err;
     if (!dx) return RUNNER_OK;
-    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = (float *)y, .dy = dy, .dx = dx};
+    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = y, .dy = dy, .out = dx};
     c->host->parallel_for(c->batch * j.g.C, maxpool_back_plane, &j);
     return RUNNER_OK;
 }
@@ -165,7 +165,7 @@ static void avgpool_plane(void *arg, size_t plane)
     const job_t *j = arg;
     const geometry_t *g = &j->g;
     const float *x = j->x + plane * g->H * g->W;
-    float *y = j->y + plane * g->OH * g->OW;
+    float *y = j->out + plane * g->OH * g->OW;
     float inv = 1.0f / (float)(g->k * g->k);
     for (size_t oh = 0; oh < g->OH; oh++)
         for (size_t ow = 0; ow < g->OW; ow++) {
@@ -179,7 +179,7 @@ static void avgpool_plane(void *arg, size_t plane)
 static int avgpool_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
 {
     (void)err;
-    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .y = y};
+    job_t j = {.g = geometry(c->hp, &c->in), .x = x, .out = y};
     c->host->parallel_for(c->batch * j.g.C, avgpool_plane, &j);
     return RUNNER_OK;
 }
@@ -189,7 +189,7 @@ static void avgpool_back_plane(void *arg, size_t plane)
     const job_t *j = arg;
     const geometry_t *g = &j->g;
     const float *dy = j->dy + plane * g->OH * g->OW;
-    float *dx = j->dx + plane * g->H * g->W;
+    float *dx = j->out + plane * g->H * g->W;
     float inv = 1.0f / (float)(g->k * g->k);
     memset(dx, 0, g->H * g->W * sizeof *dx);
     for (size_t oh = 0; oh < g->OH; oh++)
@@ -205,7 +205,7 @@ static int avgpool_backward(const runner_layer_ctx_t *c, const float *x, const f
 {
     (void)x, (void)y, (void)err;
     if (!dx) return RUNNER_OK;
-    job_t j = {.g = geometry(c->hp, &c->in), .dy = dy, .dx = dx};
+    job_t j = {.g = geometry(c->hp, &c->in), .dy = dy, .out = dx};
     c->host->parallel_for(c->batch * j.g.C, avgpool_back_plane, &j);
     return RUNNER_OK;
 }

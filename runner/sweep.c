@@ -142,9 +142,14 @@ static void compute_training(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
         float *v[LAYOUT_MAX_VARS];
         for (size_t i = 0; i < LAYOUT_MAX_VARS; i++)
             v[i] = i < l->n_vars ? sl->vars[i] + r * l->vars[i].per_cell : tb->discard;
-        train_outputs_t out = {v[TV_TRAIN_LOSS],      v[TV_TRAIN_ACCURACY],      v[TV_TRAIN_EPOCH_LOSS],
-                               v[TV_VALIDATION_ACCURACY], v[TV_VALIDATION_LOSS], v[TV_TEST_ACCURACY],
-                               v[TV_TEST_LOSS],           v[TV_EPOCH_SECONDS]};
+        train_outputs_t out = {.train_loss = v[TV_TRAIN_LOSS],
+                               .train_accuracy = v[TV_TRAIN_ACCURACY],
+                               .train_eval_loss = v[TV_TRAIN_EPOCH_LOSS],
+                               .validation_accuracy = v[TV_VALIDATION_ACCURACY],
+                               .validation_loss = v[TV_VALIDATION_LOSS],
+                               .test_accuracy = v[TV_TEST_ACCURACY],
+                               .test_loss = v[TV_TEST_LOSS],
+                               .epoch_seconds = v[TV_EPOCH_SECONDS]};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = should_stop(s) ? STATUS_PENDING : train_run(&s->exp->cells[c], &out, stop_poll, s, &err);
