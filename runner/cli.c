@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,11 @@
 
 const char cli_usage[] =
     "usage: runner CONFIG [options]       run an experiment\n"
+    "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]\n"
+    "                                     tabulate a results file: per setting (mean +- std over\n"
+    "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
+    "                                     loss <= T (default 1e-6; training: epochs, only with\n"
+    "                                     --tol), test accuracy, diverged/failed counts, best setting\n"
     "       runner plugins                list the plugins found\n"
     "       runner describe NAME          show a plugin's parameters\n"
     "\n"
@@ -64,6 +70,7 @@ static bool is_option(const char *a, const char *longname, const char *shortname
 err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
 {
     memset(cli, 0, sizeof *cli);
+    cli->tol = NAN;
     cli->argc = argc;
     cli->argv = argv;
     cli->overrides = calloc((size_t)argc + 1, sizeof *cli->overrides);
@@ -87,6 +94,16 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         else if (!strcmp(a, "--fail-fast")) cli->fail_fast = true;
         else if (!strcmp(a, "--allow-insecure-plugins")) cli->allow_insecure_plugins = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = true;
+        else if (!strcmp(a, "--csv")) cli->csv = true;
+        else if (is_option(a, "--by", NULL)) {
+            if (!(cli->by = option_value(argc, argv, &i, "--by", NULL))) return usage_error(err, "%s needs an axis name", a);
+        } else if (is_option(a, "--tol", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--tol", NULL))) return usage_error(err, "%s needs a number", a);
+            char *end;
+            cli->tol = strtod(v, &end);
+            if (*end || end == v || !isfinite(cli->tol))
+                return usage_error(err, "--tol needs a finite number such as 1e-6, got '%s'", v);
+        }
         else if (is_option(a, "--set", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--set", NULL))) return usage_error(err, "%s needs PATH=VALUE", a);
             const char *eq = strchr(v, '=');
@@ -133,6 +150,10 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
     if (!strcmp(positional[0], "plugins")) {
         if (n_pos > 1) return usage_error(err, "unexpected argument '%s'", positional[1]);
         cli->command = CMD_PLUGINS;
+    } else if (!strcmp(positional[0], "report")) {
+        if (n_pos != 2) return usage_error(err, "%s", "report needs one results file: runner report RESULTS.h5");
+        cli->command = CMD_REPORT;
+        cli->results = positional[1];
     } else if (!strcmp(positional[0], "describe")) {
         if (n_pos != 2) return usage_error(err, "%s", "describe needs one plugin name: runner describe NAME");
         cli->command = CMD_DESCRIBE;
@@ -142,6 +163,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         cli->command = CMD_RUN;
         cli->config = positional[0];
     }
+    if (cli->command != CMD_REPORT && (cli->by || cli->csv || !isnan(cli->tol)))
+        return usage_error(err, "%s", "--by, --csv and --tol go with runner report RESULTS.h5");
     return ERR_OK;
 }
 

@@ -3,6 +3,7 @@
  *
  *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--resume]
  *                 [--fail-fast] [--max-cells N] [--max-output SIZE] [--quiet]
+ *   runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
@@ -16,12 +17,16 @@
 #include "error.h"
 #include "experiment.h"
 
-typedef enum { CMD_RUN, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
+typedef enum { CMD_RUN, CMD_REPORT, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
 
 typedef struct {
     command_t command;
     const char *config;   /* CMD_RUN */
     const char *name;     /* CMD_DESCRIBE */
+    const char *results;  /* CMD_REPORT: the results file */
+    const char *by;       /* --by AXIS */
+    bool csv;             /* --csv */
+    double tol;           /* --tol; NaN = the default (report.h) */
     const char *output;   /* -o */
     int threads;          /* -j; 0 = OMP_NUM_THREADS or all cores */
     uint64_t max_cells;   /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */

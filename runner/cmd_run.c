@@ -1,6 +1,7 @@
 /* cmd_run.c: `runner CONFIG`: load, validate, create the file, sweep, summarise. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "guards.h"
 #include "h5out.h"
 #include "interrupt.h"
+#include "report.h"
 #include "sweep.h"
 #include "version.h"
 #include "yaml_load.h"
@@ -90,7 +92,13 @@ static char *join_command_line(int argc, char **argv, const char *drop, const ch
     return s;
 }
 
-static void print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads)
+/* Sweeps of up to this many settings get the report's table at the end. */
+#define SUMMARY_MAX_ROWS 12
+
+/* The counts of this run, then the table and best cell from the file as
+ * `runner report` reads it (the same code). */
+static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads,
+                                err_t *err)
 {
     size_t done = summary_done(sum), computed = done - sum->resumed;
     printf("%s: %zu cell%s in %.3f s on %d thread%s: %zu ok, %zu diverged, %zu failed", exp->name, computed,
@@ -99,18 +107,12 @@ static void print_summary(const experiment_t *exp, const sweep_summary_t *sum, c
     if (sum->resumed) printf(" (%zu kept from the file)", sum->resumed);
     if (done < exp->n_cells) printf(", %zu pending", exp->n_cells - done);
     printf("\n");
-    if (sum->have_best) {
-        char label[512];
-        experiment_cell_label(exp, sum->best_cell, label, sizeof label);
-        printf("best: cell %zu%s%s, %s %.6g\n", sum->best_cell, *label ? " " : "", label, sum->metric_name,
-               sum->best_value);
-    }
-    if (sum->failed) {
-        char label[512];
-        experiment_cell_label(exp, sum->first_failed, label, sizeof label);
-        printf("first failure: cell %zu %s: %s\n", sum->first_failed, label, sum->first_failure);
-    }
-    printf("output: %s\n", output);
+    results_t r;
+    err_code_t rc = results_read(output, exp->training ? NAN : REPORT_DEFAULT_TOL, &r, err);
+    if (rc == ERR_OK) rc = report_summary(stdout, &r, SUMMARY_MAX_ROWS, err);
+    results_free(&r);
+    if (rc == ERR_OK) printf("output: %s\n", output);
+    return rc;
 }
 
 void run_context_free(run_context_t *ctx)
@@ -140,16 +142,15 @@ static err_code_t reopen_output(const cli_t *cli, const experiment_t *exp, const
 {
     size_t n = exp->n_cells;
     int8_t *status = malloc(n * sizeof *status);
-    float *final = malloc(n * sizeof *final);
     *todo = malloc(n);
-    err_code_t rc = !status || !final || !*todo ? err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory")
-                                                 : h5out_open(exp, output, out, status, final, err);
+    err_code_t rc = !status || !*todo ? err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory")
+                                      : h5out_open(exp, output, out, status, err);
     for (size_t c = 0; rc == ERR_OK && c < n; c++) {
         bool kept = status[c] == STATUS_OK || status[c] == STATUS_DIVERGED;
         (*todo)[c] = !kept;
-        if (kept) summary_add(sum, c, status[c], final[c], NULL), sum->resumed++;
+        if (kept) summary_add(sum, c, status[c], NULL), sum->resumed++;
     }
-    free(status), free(final);
+    free(status);
     if (rc == ERR_OK && (rc = guard_resources(exp, *todo, output, threads, cli->max_output, err)) == ERR_OK)
         rc = h5out_set_state(*out, RUN_RUNNING, err);
     if (rc && *out) h5out_close(*out, &(err_t){0}), *out = NULL;
@@ -164,9 +165,7 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
 {
     char fp[FINGERPRINT_LEN];
     experiment_fingerprint(exp, RUNNER_VERSION, fp);
-    layout_t layout;
-    layout_of(exp, &layout);
-    summary_init(sum, layout.metric_name, layout.metric_higher_is_better);
+    summary_init(sum);
     *todo = NULL;
     struct stat st;
     bool exists = stat(output, &st) == 0;
@@ -269,7 +268,7 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
         *err = close_err;
         return ERR_RUNTIME;
     }
-    if (!cli->quiet) print_summary(exp, &sum, output, threads);
+    if (!cli->quiet && (rc = print_summary(exp, &sum, output, threads, err))) return rc;
     if (stop.signal || stop.on_failure) {
         *exit_status = stop.signal ? 128 + stop.signal : 1;
         return stopped_error(cli, exp, &sum, &stop, output, err);

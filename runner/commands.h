@@ -23,6 +23,8 @@ void run_context_free(run_context_t *ctx);
 const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark);
 
 err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err);
+/* `runner report`: needs no config and no plugins, only the file. */
+err_code_t cmd_report(const cli_t *cli, err_t *err);
 err_code_t cmd_plugins(const registry_t *reg, err_t *err);
 err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err);
 

@@ -13,9 +13,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "h5util.h"
 #include "version.h"
 
-#define MAX_RANK 40
+#define MAX_RANK H5UTIL_MAX_RANK
 
 struct h5out {
     hid_t file;
@@ -42,14 +43,6 @@ static err_code_t h5fail(err_t *err, const char *path, const char *what)
     return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 could not %s", what);
 }
 
-static hid_t string_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
 /* Failure messages: fixed length, so writing one changes no metadata. */
 static hid_t failure_type(void)
 {
@@ -62,7 +55,7 @@ static hid_t failure_type(void)
 
 static herr_t attr_string(hid_t obj, const char *name, const char *value)
 {
-    hid_t t = string_type(), s = H5Screate(H5S_SCALAR);
+    hid_t t = h5_string_type(), s = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &value);
     if (a >= 0) H5Aclose(a);
@@ -116,37 +109,6 @@ static void iso_now(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Select cells [c0, c1) (row-major over the cell axes), with `trailing`
- * further dimensions selected whole, as a union of a few hyperslabs. */
-static herr_t select_cells(hid_t space, const h5out_t *o, size_t c0, size_t c1, const hsize_t *trailing, int n_trailing)
-{
-    int n = (int)o->n_axes;
-    hsize_t start[MAX_RANK], count[MAX_RANK], span[MAX_RANK + 1];
-    span[n] = 1; /* span[k] = product of dims k..n-1: span[k+1] cells per step of axis k */
-    for (int k = n - 1; k >= 0; k--) span[k] = span[k + 1] * o->axis_dims[k];
-    if (n == 0) return H5Sselect_all(space);
-    H5Sselect_none(space);
-    hsize_t a = c0;
-    while (a < c1) {
-        /* the coarsest axis j whose unit (cells per index step, span[j+1])
-         * fits at a: aligned, and not past c1 */
-        int j = n - 1;
-        while (j > 0 && a % span[j] == 0 && a + span[j] <= c1) j--;
-        hsize_t unit = span[j + 1];
-        hsize_t coord = (a / unit) % o->axis_dims[j];
-        hsize_t cnt = (c1 - a) / unit;
-        if (cnt > o->axis_dims[j] - coord) cnt = o->axis_dims[j] - coord;
-        for (int k = 0; k < n; k++) {
-            start[k] = (a / span[k + 1]) % o->axis_dims[k];
-            count[k] = k < j ? 1 : k == j ? cnt : o->axis_dims[k];
-        }
-        for (int t = 0; t < n_trailing; t++) start[n + t] = 0, count[n + t] = trailing[t];
-        if (H5Sselect_hyperslab(space, H5S_SELECT_OR, start, NULL, count, NULL) < 0) return -1;
-        a += cnt * unit;
-    }
-    return 0;
-}
-
 static herr_t write_cells(const h5out_t *o, hid_t ds, hid_t mem_type, size_t c0, size_t c1, const hsize_t *trailing,
                           int n_trailing, const void *buf)
 {
@@ -156,7 +118,7 @@ static herr_t write_cells(const h5out_t *o, hid_t ds, hid_t mem_type, size_t c0,
     hid_t fspace = H5Dget_space(ds);
     hsize_t total = (hsize_t)(c1 - c0) * per;
     hid_t mspace = H5Screate_simple(1, &total, NULL);
-    herr_t rc = select_cells(fspace, o, c0, c1, trailing, n_trailing);
+    herr_t rc = h5_select_cells(fspace, o->n_axes, o->axis_dims, c0, c1, trailing, n_trailing);
     if (rc >= 0) rc = H5Dwrite(ds, mem_type, mspace, fspace, H5P_DEFAULT, buf);
     H5Sclose(mspace), H5Sclose(fspace);
     return rc;
@@ -180,7 +142,7 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
         seeds[c] = cell->seed;
         steps[c] = (int32_t)cell->steps;
     }
-    hid_t st = string_type();
+    hid_t st = h5_string_type();
     int rank = (int)o->n_axes;
     struct {
         const char *name, *doc;
@@ -218,7 +180,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
     int na = (int)exp->n_axes;
     hid_t scales[MAX_RANK];
     int n_scales = 0;
-    hid_t st = string_type();
+    hid_t st = h5_string_type();
     herr_t rc = 0;
     /* coordinates, one per dimension */
     for (int k = 0; k < na && rc >= 0; k++) {
@@ -418,19 +380,6 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
     return rc;
 }
 
-static herr_t read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a), st = string_type();
-    char *value = NULL;
-    herr_t rc = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 ? H5Aread(a, st, &value) : -1;
-    if (rc >= 0) snprintf(buf, len, "%s", value ? value : "");
-    if (value) H5free_memory(value);
-    H5Tclose(st), H5Tclose(ft), H5Aclose(a);
-    return rc;
-}
-
 err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -438,7 +387,7 @@ err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t
         return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file (or unreadable), so it cannot be resumed");
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 cannot open the file to resume it");
-    herr_t rc = read_attr_string(f, "config_fingerprint", buf, len);
+    herr_t rc = h5_read_attr_string(f, "config_fingerprint", buf, len);
     H5Fclose(f);
     if (rc < 0)
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},
@@ -458,38 +407,6 @@ static bool extent_is(hid_t ds, const hsize_t *dims, int rank)
     return same;
 }
 
-/* Each ok cell's final value of the layout's metric, by element selection. */
-static herr_t read_final_metric(const h5out_t *o, const experiment_t *exp, const int8_t *status, float *final)
-{
-    size_t n = exp->n_cells, rank = o->n_axes + 1, n_ok = 0;
-    for (size_t c = 0; c < n; c++) final[c] = NAN, n_ok += status[c] == STATUS_OK;
-    if (n_ok == 0) return 0;
-    hsize_t *coords = malloc(n_ok * rank * sizeof *coords);
-    float *vals = malloc(n_ok * sizeof *vals);
-    herr_t rc = coords && vals ? 0 : -1;
-    size_t idx[MAX_RANK], j = 0;
-    for (size_t c = 0; c < n && rc >= 0; c++) {
-        if (status[c] != STATUS_OK) continue;
-        experiment_cell_coords(exp, c, idx);
-        for (size_t k = 0; k < o->n_axes; k++) coords[j * rank + k] = idx[k];
-        coords[j * rank + o->n_axes] = layout_metric_index(exp, c);
-        j++;
-    }
-    hid_t ds = o->vars[o->layout.metric_var];
-    hid_t fs = rc < 0 ? -1 : H5Dget_space(ds);
-    hsize_t m = n_ok;
-    hid_t ms = H5Screate_simple(1, &m, NULL);
-    if (fs < 0 || H5Sselect_elements(fs, H5S_SELECT_SET, n_ok, coords) < 0 ||
-        H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, vals) < 0)
-        rc = -1;
-    for (size_t c = 0, i = 0; c < n && rc >= 0; c++)
-        if (status[c] == STATUS_OK) final[c] = vals[i++];
-    if (fs >= 0) H5Sclose(fs);
-    H5Sclose(ms);
-    free(coords), free(vals);
-    return rc;
-}
-
 /* Open dataset `name`, which must have exactly these dimensions. */
 static hid_t open_shaped(hid_t file, const char *name, const hsize_t *dims, int rank)
 {
@@ -501,8 +418,7 @@ static hid_t open_shaped(hid_t file, const char *name, const hsize_t *dims, int 
     return ds;
 }
 
-err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_metric,
-                      err_t *err)
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, err_t *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     h5out_t *o = h5out_new(exp, path);
@@ -535,8 +451,7 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},
                        "dataset '%s' is missing or not shaped for this config, so the file cannot be resumed", bad);
     }
-    if (H5Dread(o->status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
-        read_final_metric(o, exp, status, final_metric) < 0) {
+    if (H5Dread(o->status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
         close_all(o);
         return h5fail(err, path, "read the status of the cells to resume");
     }

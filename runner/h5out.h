@@ -57,11 +57,9 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
 err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err);
 
 /* Open an existing file of the same experiment to finish it: checks its
- * layout against exp and fills, per cell, status and (for ok cells) the
- * final value of the layout's metric. The caller sets run_state back to
- * running. */
-err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, float *final_metric,
-                      err_t *err);
+ * layout against exp and fills each cell's status. The caller sets
+ * run_state back to running. */
+err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, int8_t *status, err_t *err);
 
 /* Cells [c0, c1): vars[v] holds the layout's variable v for these cells,
  * (c1-c0, its dimensions); status, wall and failure message per cell. Data

@@ -19,8 +19,6 @@ void layout_of(const experiment_t *exp, layout_t *l)
         add_var(l, "params", "parameters at each step (step 0 is the start point)", 0, 1);
         add_var(l, "loss", "objective value at each step", 0, -1);
         add_var(l, "grad_norm", "L2 norm of the gradient at each step", 0, -1);
-        l->metric_var = 1;
-        l->metric_name = "final loss";
         return;
     }
     l->dims[0] = (layout_dim_t){"iteration", exp->max_steps, 1, NULL, "optimizer step (batch) from 1"};
@@ -36,13 +34,4 @@ void layout_of(const experiment_t *exp, layout_t *l)
         add_var(l, "validation_accuracy", "accuracy on the validation split", 1, -1);
         add_var(l, "validation_loss", "mean loss on the validation split", 1, -1);
     }
-    l->metric_var = TV_TEST_ACCURACY;
-    l->metric_higher_is_better = true;
-    l->metric_name = "final test accuracy";
-}
-
-size_t layout_metric_index(const experiment_t *exp, size_t cell)
-{
-    const cell_t *c = &exp->cells[cell];
-    return exp->training ? c->train->epochs : c->steps;
 }

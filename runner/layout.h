@@ -42,10 +42,6 @@ typedef struct {
     layout_var_t vars[LAYOUT_MAX_VARS];
     size_t n_vars;
     size_t floats_per_cell;
-    /* the number a sweep is summarised by: vars[metric_var] at layout_metric_index */
-    int metric_var;
-    bool metric_higher_is_better;
-    const char *metric_name; /* "final loss", "final test accuracy" */
 } layout_t;
 
 /* Training variables, in this order (train_run's outputs). */
@@ -53,8 +49,5 @@ enum { TV_TRAIN_LOSS, TV_TRAIN_ACCURACY, TV_TRAIN_EPOCH_LOSS, TV_TEST_ACCURACY, 
        TV_VALIDATION_ACCURACY, TV_VALIDATION_LOSS };
 
 void layout_of(const experiment_t *exp, layout_t *l);
-
-/* Where in the metric variable a cell's final value is. */
-size_t layout_metric_index(const experiment_t *exp, size_t cell);
 
 #endif

@@ -37,6 +37,12 @@ int main(int argc, char **argv)
         cli_free(&cli);
         return 0;
     }
+    if (cli.command == CMD_REPORT) {
+        err_code_t rc = cmd_report(&cli, &err);
+        if (rc) err_print(&err, NULL, "runner");
+        cli_free(&cli);
+        return rc ? exit_status_for(rc, 2) : 0;
+    }
     registry_t reg;
     registry_init(&reg);
     reg.allow_insecure = cli.allow_insecure_plugins;

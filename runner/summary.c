@@ -1,4 +1,4 @@
-/* summary.c: counts and the best cell of a sweep. */
+/* summary.c: counts and the first failure of a sweep. */
 #include "summary.h"
 
 #include <stdio.h>
@@ -6,26 +6,15 @@
 
 #include "h5out.h"
 
-void summary_init(sweep_summary_t *sum, const char *metric_name, bool higher_is_better)
+void summary_init(sweep_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
-    sum->metric_name = metric_name;
-    sum->higher_is_better = higher_is_better;
 }
 
-void summary_add(sweep_summary_t *sum, size_t cell, int status, double final, const char *failure)
+void summary_add(sweep_summary_t *sum, size_t cell, int status, const char *failure)
 {
-    bool better;
     switch (status) {
-    case STATUS_OK:
-        sum->ok++;
-        better = sum->higher_is_better ? final > sum->best_value : final < sum->best_value;
-        if (!sum->have_best || better || (final == sum->best_value && cell < sum->best_cell)) {
-            sum->have_best = true;
-            sum->best_value = final;
-            sum->best_cell = cell;
-        }
-        break;
+    case STATUS_OK: sum->ok++; break;
     case STATUS_DIVERGED: sum->diverged++; break;
     default:
         if (sum->failed++ == 0 || cell < sum->first_failed) {

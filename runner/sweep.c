@@ -174,12 +174,7 @@ static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
 /* The summary is computed from what is written, in cell order per batch. */
 static void summarise(sweep_t *s, const slot_t *sl)
 {
-    for (size_t c = sl->c0; c < sl->c1; c++) {
-        size_t k = c - sl->c0;
-        const layout_var_t *mv = &s->layout.vars[s->layout.metric_var];
-        float metric = sl->vars[s->layout.metric_var][k * mv->per_cell + layout_metric_index(s->exp, c)];
-        summary_add(s->sum, c, sl->status[k], metric, sl->failure[k]);
-    }
+    for (size_t c = sl->c0; c < sl->c1; c++) summary_add(s->sum, c, sl->status[c - sl->c0], sl->failure[c - sl->c0]);
 }
 
 static void draw_progress(sweep_t *s, bool final)

@@ -1,0 +1,55 @@
+/* h5util.c: HDF5 helpers shared by the writer and the reader. */
+#include "h5util.h"
+
+#include <stdio.h>
+
+herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
+                       const hsize_t *trailing, int n_trailing)
+{
+    int n = (int)n_axes;
+    hsize_t start[H5UTIL_MAX_RANK], count[H5UTIL_MAX_RANK], span[H5UTIL_MAX_RANK + 1];
+    span[n] = 1; /* span[k] = product of dims k..n-1: span[k+1] cells per step of axis k */
+    for (int k = n - 1; k >= 0; k--) span[k] = span[k + 1] * axis_dims[k];
+    if (n == 0) return H5Sselect_all(space);
+    H5Sselect_none(space);
+    hsize_t a = c0;
+    while (a < c1) {
+        /* the coarsest axis j whose unit (cells per index step, span[j+1])
+         * fits at a: aligned, and not past c1 */
+        int j = n - 1;
+        while (j > 0 && a % span[j] == 0 && a + span[j] <= c1) j--;
+        hsize_t unit = span[j + 1];
+        hsize_t coord = (a / unit) % axis_dims[j];
+        hsize_t cnt = (c1 - a) / unit;
+        if (cnt > axis_dims[j] - coord) cnt = axis_dims[j] - coord;
+        for (int k = 0; k < n; k++) {
+            start[k] = (a / span[k + 1]) % axis_dims[k];
+            count[k] = k < j ? 1 : k == j ? cnt : axis_dims[k];
+        }
+        for (int t = 0; t < n_trailing; t++) start[n + t] = 0, count[n + t] = trailing[t];
+        if (H5Sselect_hyperslab(space, H5S_SELECT_OR, start, NULL, count, NULL) < 0) return -1;
+        a += cnt * unit;
+    }
+    return 0;
+}
+
+hid_t h5_string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
+{
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), st = h5_string_type();
+    char *value = NULL;
+    herr_t rc = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 ? H5Aread(a, st, &value) : -1;
+    if (rc >= 0) snprintf(buf, len, "%s", value ? value : "");
+    if (value) H5free_memory(value);
+    H5Tclose(st), H5Tclose(ft), H5Aclose(a);
+    return rc;
+}

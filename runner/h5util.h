@@ -1,0 +1,25 @@
+/*
+ * h5util.h: HDF5 helpers shared by the writer (h5out) and the reader
+ * (results). Cells are numbered row-major over the cell axes; a dataset is
+ * [axes..., trailing...].
+ */
+#ifndef RUNNER_H5UTIL_H
+#define RUNNER_H5UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+
+#define H5UTIL_MAX_RANK 40
+
+/* Select cells [c0, c1) of `space`, with `n_trailing` further dimensions of
+ * sizes `trailing` selected whole, as a union of a few hyperslabs. */
+herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
+                       const hsize_t *trailing, int n_trailing);
+
+/* A scalar variable-length string attribute into buf; -1 when absent or of another type. */
+herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len);
+
+/* The UTF-8 variable-length string type the files use (close with H5Tclose). */
+hid_t h5_string_type(void);
+
+#endif

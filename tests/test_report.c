@@ -1,0 +1,235 @@
+/* test_report.c: a results file read back (results.c) and tabulated
+ * (report.c): per-cell numbers, grouping, mean +- std over seeds, counts,
+ * CSV; then `runner report` end to end, with its errors. */
+#include <hdf5.h>
+#include <math.h>
+#include <unistd.h>
+
+#include "e2e_helpers.h"
+#include "h5out.h"
+#include "helpers.h"
+#include "report.h"
+
+static registry_t reg;
+static experiment_t ex;
+static char path[256];
+
+/* 2 learning rates x 3 seeds = 6 cells, 2 steps (3 recorded values). */
+static void setup(void)
+{
+    load_build_plugins(&reg);
+    err_t err;
+    cr_assert_eq(load_text(&ex, &reg,
+                           "name: rep\nsteps: 2\nproblem: {objective: elliptic, start: [1, 2]}\n"
+                           "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: [0.1, 0.2]}\nseeds: [1, 2, 3]\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(ex.n_cells, 6);
+    snprintf(path, sizeof path, "/tmp/runner_test_report_%d.h5", (int)getpid());
+    e2e_make_dir("report");
+}
+static void teardown(void)
+{
+    experiment_free(&ex);
+    registry_free(&reg);
+    unlink(path);
+    e2e_remove_dir();
+}
+TestSuite(report, .init = setup, .fini = teardown);
+
+/* The losses of each cell (cell = lr index * 3 + seed index):
+ *   lr 0.1: [4 2 1] [4 3 3] [4 1 2]           all ok
+ *   lr 0.2: [4 .5 .25] ok, [4 inf nan] diverged, failed ("boom") */
+static const float losses[6][3] = {{4, 2, 1}, {4, 3, 3}, {4, 1, 2}, {4, 0.5f, 0.25f}, {4, INFINITY, NAN}, {0, 0, 0}};
+static const int8_t statuses[6] = {STATUS_OK, STATUS_OK, STATUS_OK, STATUS_OK, STATUS_DIVERGED, STATUS_FAILED};
+
+/* Write cells [0, n) of the table above and close the file. */
+static void write_file_with(size_t n)
+{
+    h5out_t *o;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
+    float params[6 * 3 * 2] = {0}, loss[6 * 3];
+    double wall[6] = {0};
+    char failure[6][RUNNER_ERR_MAX] = {{0}};
+    snprintf(failure[5], RUNNER_ERR_MAX, "boom");
+    memcpy(loss, losses, sizeof loss);
+    const float *vars[] = {params, loss, loss};
+    cr_assert_eq(h5out_write_cells(o, 0, n, vars, statuses, wall, failure, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_set_state(o, n == 6 ? RUN_COMPLETE : RUN_INTERRUPTED, &err), ERR_OK);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+}
+
+/* What report_print writes, as a string (caller frees). */
+static char *report_text(const results_t *r, int by, bool csv)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    err_t err;
+    report_opts_t o = {.by = by, .csv = csv};
+    cr_assert_eq(report_print(f, r, &o, &err), ERR_OK, "%s", err.msg);
+    fclose(f);
+    return buf;
+}
+
+Test(report, reads_cells_axes_and_failure)
+{
+    write_file_with(6);
+    results_t r;
+    err_t err;
+    cr_assert_eq(results_read(path, 1.5, &r, &err), ERR_OK, "%s", err.msg);
+    cr_expect_str_eq(r.title, "rep");
+    cr_expect(!r.training);
+    cr_expect_eq(r.run_state, RUN_COMPLETE);
+    cr_assert_eq(r.n_axes, 2);
+    cr_expect_str_eq(r.axes[0].name, "optimizer.lr");
+    cr_expect_str_eq(r.axes[0].labels[1], "0.2");
+    cr_expect(!r.axes[0].is_seed);
+    cr_expect_str_eq(r.axes[1].name, "seed");
+    cr_expect(r.axes[1].is_seed);
+    cr_expect_str_eq(r.axes[1].labels[2], "3");
+    cr_assert_eq(r.n_cells, 6);
+    const double final[] = {1, 3, 2, 0.25}, best[] = {1, 3, 1, 0.25};
+    const int reach[] = {2, -1, 1, 1};
+    for (size_t c = 0; c < 4; c++) {
+        cr_expect_eq(r.cells[c].status, STATUS_OK, "cell %zu", c);
+        cr_expect_eq(r.cells[c].final_loss, final[c], "cell %zu: %g", c, r.cells[c].final_loss);
+        cr_expect_eq(r.cells[c].best_loss, best[c], "cell %zu", c);
+        cr_expect_eq(r.cells[c].reach, reach[c], "cell %zu: %d", c, r.cells[c].reach);
+        cr_expect(isnan(r.cells[c].final_acc));
+    }
+    cr_expect_eq(r.cells[4].status, STATUS_DIVERGED);
+    cr_expect_eq(r.cells[5].status, STATUS_FAILED);
+    cr_expect_eq(r.first_failed, 5);
+    cr_expect_str_eq(r.first_failure, "boom");
+    char label[256];
+    results_cell_label(&r, 4, -1, false, label, sizeof label);
+    cr_expect_str_eq(label, "optimizer.lr=0.2 seed=2");
+    results_cell_label(&r, 4, 0, true, label, sizeof label);
+    cr_expect_str_eq(label, "");
+    results_free(&r);
+}
+
+Test(report, table_is_mean_and_std_over_seeds)
+{
+    write_file_with(6);
+    results_t r;
+    err_t err;
+    cr_assert_eq(results_read(path, 1.5, &r, &err), ERR_OK, "%s", err.msg);
+    char *text = report_text(&r, -1, false);
+    /* lr 0.1: final 1,3,2 -> 2 +- 1; best 1,3,1 -> 1.667 +- 1.155; reached at 2 and 1 of 3 */
+    cr_expect(strstr(text, "rep: "), "%s", text);
+    cr_expect(strstr(text, "6 cells: 4 ok, 1 diverged, 1 failed (run complete); mean ± std over the seed axis"), "%s",
+              text);
+    cr_expect(strstr(text, "optimizer.lr  n  ok  diverged  failed  final loss  best loss    steps to 1.5\n"), "%s", text);
+    cr_expect(strstr(text, "0.1           3  3   0         0       2 ± 1       1.667 ± 1.2  1.5 (2/3)\n"), "%s", text);
+    cr_expect(strstr(text, "0.2           3  1   1         1       0.25        0.25         1\n"), "%s", text);
+    cr_expect(strstr(text, "best: optimizer.lr=0.2, final loss 0.25\n"), "%s", text);
+    cr_expect(strstr(text, "first failure: cell 5 optimizer.lr=0.2 seed=3: boom\n"), "%s", text);
+    free(text);
+    results_free(&r);
+}
+
+Test(report, csv_has_unrounded_numbers)
+{
+    write_file_with(6);
+    results_t r;
+    err_t err;
+    cr_assert_eq(results_read(path, 1.5, &r, &err), ERR_OK, "%s", err.msg);
+    char *text = report_text(&r, -1, true);
+    cr_expect_str_eq(text, "optimizer.lr,n,ok,diverged,failed,final_loss,final_loss_std,best_loss,best_loss_std,"
+                           "steps_to_tol,reached\n"
+                           "0.1,3,3,0,0,2,1,1.66666667,1.15470054,1.5,2\n"
+                           "0.2,3,1,1,1,0.25,,0.25,,1,1\n");
+    free(text);
+    results_free(&r);
+}
+
+Test(report, by_axis_names_the_best_setting_of_each_group)
+{
+    write_file_with(6);
+    results_t r;
+    err_t err;
+    cr_assert_eq(results_read(path, NAN, &r, &err), ERR_OK, "%s", err.msg);
+    int by;
+    cr_assert_eq(report_find_axis(&r, "seed", &by, &err), ERR_OK);
+    cr_assert_eq(by, 1);
+    /* per seed, over both learning rates: seed 1 has cells 0 (1) and 3 (0.25) */
+    char *text = report_text(&r, by, true);
+    cr_expect_str_eq(text, "seed,n,ok,diverged,failed,final_loss,final_loss_std,best_loss,best_loss_std,best_setting\n"
+                           "1,2,2,0,0,0.625,0.530330086,0.625,0.530330086,optimizer.lr=0.2\n"
+                           "2,2,1,1,0,3,,3,,optimizer.lr=0.1\n"
+                           "3,2,1,0,1,2,,1,,optimizer.lr=0.1\n");
+    free(text);
+    cr_expect_eq(report_find_axis(&r, "optimizer.l", &by, &err), ERR_USAGE);
+    cr_expect(strstr(err.msg, "its axes are: optimizer.lr, seed (did you mean 'optimizer.lr'?)"), "%s", err.msg);
+    results_free(&r);
+}
+
+Test(report, pending_cells_are_counted_and_the_summary_names_the_best_cell)
+{
+    write_file_with(3);
+    results_t r;
+    err_t err;
+    cr_assert_eq(results_read(path, NAN, &r, &err), ERR_OK, "%s", err.msg);
+    cr_expect_eq(r.run_state, RUN_INTERRUPTED);
+    char *text = report_text(&r, -1, false);
+    cr_expect(strstr(text, "6 cells: 3 ok, 0 diverged, 0 failed, 3 pending (run interrupted)"), "%s", text);
+    cr_expect(strstr(text, "  pending  "), "%s", text);
+    cr_expect(!strstr(text, "first failure"), "%s", text);
+    free(text);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(report_summary(f, &r, 12, &err), ERR_OK);
+    fclose(f);
+    cr_expect(strstr(buf, "best: cell 0 optimizer.lr=0.1 seed=1, final loss 1\n"), "%s", buf);
+    cr_expect(strstr(buf, "optimizer.lr  n  ok  diverged  failed  pending"), "%s", buf);
+    free(buf);
+    results_free(&r);
+}
+
+Test(report, command_line_end_to_end)
+{
+    char out[16384], errtxt[4096];
+    write_file("sweep.yaml", "name: e2e\nsteps: 20\nproblem: {objective: parabola, start: [3]}\n"
+                             "optimizer: {name: momentum, lr: 0.1}\n"
+                             "grid: {optimizer.lr: [0.1, 0.3], optimizer.momentum: [0, 0.9]}\n"
+                             "output: sweep.h5\n");
+    char args[1024];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("sweep.yaml"), in_dir("sweep.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    /* 4 settings: the end-of-sweep summary shows the report's table */
+    cr_expect(strstr(out, "optimizer.lr  optimizer.momentum  ok  diverged  failed  final loss"), "%s", out);
+    cr_expect(strstr(out, "best: cell "), "%s", out);
+
+    snprintf(args, sizeof args, "report %s --by optimizer.momentum", in_dir("sweep.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(strstr(out, "optimizer.momentum  n  ok"), "%s", out);
+    cr_expect(strstr(out, "best setting"), "%s", out);
+
+    snprintf(args, sizeof args, "report %s --csv --tol 1e-3", in_dir("sweep.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(!strncmp(out, "optimizer.lr,optimizer.momentum,ok,diverged,failed,final_loss,", 62), "%s", out);
+
+    /* errors: exit 2 and a message naming the file */
+    snprintf(args, sizeof args, "report %s", in_dir("missing.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "missing.h5: error: not an HDF5 file, or unreadable"), "%s", errtxt);
+    snprintf(args, sizeof args, "report %s", in_dir("sweep.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    hid_t f = H5Fcreate(in_dir("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(f);
+    snprintf(args, sizeof args, "report %s", in_dir("other.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "not a runner results file"), "%s", errtxt);
+    snprintf(args, sizeof args, "report %s --by lr", in_dir("sweep.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "no such axis"), "%s", errtxt);
+    snprintf(args, sizeof args, "%s --csv", in_dir("sweep.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "go with runner report"), "%s", errtxt);
+    cr_expect_eq(run("report", out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect_eq(run("report x.h5 --tol abc", out, sizeof out, errtxt, sizeof errtxt), 2);
+}
