@@ -15,6 +15,8 @@ const char cli_usage[] =
     "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
     "                                     loss <= T (default 1e-6; training: epochs, only with\n"
     "                                     --tol), test accuracy, diverged/failed counts, best setting\n"
+    "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"
+    "                                     optimizers on convex quadratics, layers by gradient check\n"
     "       runner plugins                list the plugins found\n"
     "       runner describe NAME          show a plugin's parameters\n"
     "\n"
@@ -154,6 +156,10 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         if (n_pos != 2) return usage_error(err, "%s", "report needs one results file: runner report RESULTS.h5");
         cli->command = CMD_REPORT;
         cli->results = positional[1];
+    } else if (!strcmp(positional[0], "check")) {
+        if (n_pos != 2) return usage_error(err, "%s", "check needs one plugin file: runner check PLUGIN.so");
+        cli->command = CMD_CHECK;
+        cli->name = positional[1];
     } else if (!strcmp(positional[0], "describe")) {
         if (n_pos != 2) return usage_error(err, "%s", "describe needs one plugin name: runner describe NAME");
         cli->command = CMD_DESCRIBE;

@@ -4,6 +4,7 @@
  *   runner CONFIG [--set PATH=VALUE]... [-o OUT] [-j N] [--dry-run] [--force] [--resume]
  *                 [--fail-fast] [--max-cells N] [--max-output SIZE] [--quiet]
  *   runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]
+ *   runner check PLUGIN.so
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
@@ -17,12 +18,12 @@
 #include "error.h"
 #include "experiment.h"
 
-typedef enum { CMD_RUN, CMD_REPORT, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
+typedef enum { CMD_RUN, CMD_REPORT, CMD_CHECK, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
 
 typedef struct {
     command_t command;
     const char *config;   /* CMD_RUN */
-    const char *name;     /* CMD_DESCRIBE */
+    const char *name;     /* CMD_DESCRIBE: a plugin name; CMD_CHECK: a plugin file */
     const char *results;  /* CMD_REPORT: the results file */
     const char *by;       /* --by AXIS */
     bool csv;             /* --csv */

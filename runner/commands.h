@@ -25,6 +25,10 @@ const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const
 err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err);
 /* `runner report`: needs no config and no plugins, only the file. */
 err_code_t cmd_report(const cli_t *cli, err_t *err);
+/* `runner check PLUGIN.so`: the verdict goes to stdout and into
+ * *exit_status (0 pass, 1 fail); found is the normal search, to warn
+ * about a plugin of the same name that would shadow this one. */
+err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status, err_t *err);
 err_code_t cmd_plugins(const registry_t *reg, err_t *err);
 err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err);
 

@@ -1,0 +1,79 @@
+/* test_check.c: `runner check PLUGIN.so` end to end: every bundled plugin
+ * passes its self-test; each way of failing it (tests/fixtures/plugins/
+ * bad_selftest.c) is caught and named; a file the runner would refuse gets
+ * a FAIL verdict with the reason. */
+#include <dirent.h>
+
+#include "e2e_helpers.h"
+
+static void setup(void) { e2e_make_dir("check"); }
+static void teardown(void) { e2e_remove_dir(); }
+TestSuite(check, .init = setup, .fini = teardown);
+
+static char out[65536], errtxt[4096];
+
+static int check(const char *file)
+{
+    char args[1024];
+    snprintf(args, sizeof args, "check %s", file);
+    return run(args, out, sizeof out, errtxt, sizeof errtxt);
+}
+
+Test(check, every_bundled_plugin_passes)
+{
+    DIR *d = opendir(RUNNER_BUILD_DIR "/plugins");
+    cr_assert(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".so")) continue;
+        char file[1024];
+        snprintf(file, sizeof file, "%s/plugins/%s", RUNNER_BUILD_DIR, e->d_name);
+        cr_expect_eq(check(file), 0, "%s:\n%s%s", e->d_name, out, errtxt);
+        cr_expect(strstr(out, "verdict: PASS ("), "%s", out);
+        cr_expect(!strstr(out, "FAIL"), "%s", out);
+        n++;
+    }
+    closedir(d);
+    cr_expect_geq(n, 12);
+}
+
+Test(check, what_each_kind_of_plugin_is_put_through)
+{
+    cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/sgd.so"), 0, "%s", errtxt);
+    cr_expect(strstr(out, "sgd 1.0.0 (optimizer, plugin ABI 1.1): descriptor and schema valid, 6 parameters"), "%s", out);
+    cr_expect(strstr(out, "required parameters, given for the test: lr=0.01"), "%s", out);
+    cr_expect(strstr(out, "ok: 37 parameters, 300 steps: loss 23.12 -> "), "%s", out);
+    cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/conv2d.so"), 0, "%s", errtxt);
+    cr_expect(strstr(out, "skipped: input (9) refused (it needs images"), "%s", out);
+    cr_expect(strstr(out, "ok: input (2, 7, 6), batch 3: 84 inputs -> 80 outputs, 76 parameters"), "%s", out);
+    cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/losses.so"), 0, "%s", errtxt);
+    cr_expect(strstr(out, "dx matches central differences"), "%s", out);
+}
+
+Test(check, each_self_test_failure_is_named)
+{
+    cr_assert_eq(check(RUNNER_BROKEN_DIR "/bad_selftest.so"), 1, "%s%s", out, errtxt);
+    cr_expect(strstr(out, "ascent 1 (optimizer, plugin ABI 1.1): descriptor and schema valid, 1 parameter\n"
+                          "  FAIL: convex quadratic of 1 parameter: the loss did not decrease"), "%s", out);
+    cr_expect(strstr(out, "a second run after init gave other numbers (init does not reset the state)"), "%s", out);
+    cr_expect(strstr(out, "step wrote past the 4 bytes of state_bytes(1)"), "%s", out);
+    cr_expect(strstr(out, "FAIL: input (9), batch 3: dx[0]: backward gives"), "%s", out);
+    cr_expect(strstr(out, "verdict: FAIL (4 of 4 plugins in "), "%s", out);
+
+    cr_expect_eq(check(RUNNER_BROKEN_DIR "/failing_step.so"), 1);
+    cr_expect(strstr(out, "step 3 failed: step 3 fails on purpose"), "%s", out);
+}
+
+Test(check, refused_files_and_usage)
+{
+    cr_expect_eq(check(RUNNER_BROKEN_DIR "/bad_magic.so"), 1);
+    cr_expect(strstr(out, "refused: plugin refused: bad magic"), "%s", out);
+    cr_expect(strstr(out, "verdict: FAIL (the runner would not load this file)"), "%s", out);
+    cr_expect_eq(check(RUNNER_BROKEN_DIR "/not_elf.so"), 1);
+    cr_expect(strstr(out, "verdict: FAIL"), "%s", out);
+    cr_expect_eq(check(in_dir("missing.so")), 2);
+    cr_expect(strstr(errtxt, "missing.so: error: no such plugin file"), "%s", errtxt);
+    cr_expect_eq(run("check", out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "check needs one plugin file"), "%s", errtxt);
+}
