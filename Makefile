@@ -1,6 +1,6 @@
 # Thin wrapper over CMake. Every target installs missing Debian packages first.
 #   make          build build/runner and build/plugins/*.so
-#   make run      build, then run configs/momentum_sweep.yaml into results/
+#   make run      build, run configs/momentum_sweep.yaml into results/, draw its figures
 #   make test     build, then run the whole test suite (Criterion via CTest)
 #   make asan     the test suite again under AddressSanitizer + UBSan (build-asan/)
 #   make valgrind the end-to-end tests with the runner under valgrind memcheck
@@ -24,6 +24,7 @@ build: deps
 
 run: build
 	$(BUILD)/runner configs/momentum_sweep.yaml --force
+	tools/runner-plot results/momentum_sweep.h5
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE valgrind

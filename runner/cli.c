@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,9 @@ const char cli_usage[] =
     "                                     --tol), test accuracy, diverged/failed counts, best setting\n"
     "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"
     "                                     optimizers on convex quadratics, layers by gradient check\n"
+    "       runner surface RESULTS.h5 --cell N --range LO,HI[,LO,HI] [--points N]\n"
+    "                                     an analytic cell's objective on a grid (rows of numbers;\n"
+    "                                     runner-plot draws its contour lines from them)\n"
     "       runner plugins                list the plugins found\n"
     "       runner describe NAME          show a plugin's parameters\n"
     "\n"
@@ -73,6 +77,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
 {
     memset(cli, 0, sizeof *cli);
     cli->tol = NAN;
+    cli->cell = SIZE_MAX;
+    cli->points = 100;
     cli->argc = argc;
     cli->argv = argv;
     cli->overrides = calloc((size_t)argc + 1, sizeof *cli->overrides);
@@ -99,6 +105,36 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         else if (!strcmp(a, "--csv")) cli->csv = true;
         else if (is_option(a, "--by", NULL)) {
             if (!(cli->by = option_value(argc, argv, &i, "--by", NULL))) return usage_error(err, "%s needs an axis name", a);
+        } else if (is_option(a, "--cell", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--cell", NULL))) return usage_error(err, "%s needs a cell index", a);
+            char *end;
+            errno = 0;
+            unsigned long long c = strtoull(v, &end, 10);
+            if (*end || end == v || errno || *v == '-') return usage_error(err, "--cell needs a cell index, got '%s'", v);
+            cli->cell = (size_t)c;
+        } else if (is_option(a, "--points", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--points", NULL))) return usage_error(err, "%s needs a number", a);
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 2 || n > 4000) return usage_error(err, "--points needs a number from 2 to 4000, got '%s'", v);
+            cli->points = (size_t)n;
+        } else if (is_option(a, "--range", NULL)) {
+            if (!(v = option_value(argc, argv, &i, "--range", NULL))) return usage_error(err, "%s needs LO,HI[,LO,HI]", a);
+            const char *q = v;
+            cli->n_range = 0;
+            while (cli->n_range < 4) {
+                char *end;
+                double x = strtod(q, &end);
+                if (end == q || !isfinite(x)) break;
+                cli->range[cli->n_range++] = x;
+                q = end;
+                if (*q != ',') break;
+                q++;
+            }
+            bool ordered = cli->n_range >= 2 && cli->range[0] < cli->range[1] &&
+                           (cli->n_range == 2 || cli->range[2] < cli->range[3]);
+            if (*q || (cli->n_range != 2 && cli->n_range != 4) || !ordered)
+                return usage_error(err, "--range needs LO,HI or LO,HI,LO,HI with LO < HI, got '%s'", v);
         } else if (is_option(a, "--tol", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--tol", NULL))) return usage_error(err, "%s needs a number", a);
             char *end;
@@ -156,6 +192,12 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
         if (n_pos != 2) return usage_error(err, "%s", "report needs one results file: runner report RESULTS.h5");
         cli->command = CMD_REPORT;
         cli->results = positional[1];
+    } else if (!strcmp(positional[0], "surface")) {
+        if (n_pos != 2) return usage_error(err, "%s", "surface needs one results file: runner surface RESULTS.h5 --cell N --range ...");
+        if (cli->cell == SIZE_MAX || !cli->n_range)
+            return usage_error(err, "%s", "surface needs --cell N and --range LO,HI[,LO,HI]");
+        cli->command = CMD_SURFACE;
+        cli->results = positional[1];
     } else if (!strcmp(positional[0], "check")) {
         if (n_pos != 2) return usage_error(err, "%s", "check needs one plugin file: runner check PLUGIN.so");
         cli->command = CMD_CHECK;
@@ -171,6 +213,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
     }
     if (cli->command != CMD_REPORT && (cli->by || cli->csv || !isnan(cli->tol)))
         return usage_error(err, "%s", "--by, --csv and --tol go with runner report RESULTS.h5");
+    if (cli->command != CMD_SURFACE && (cli->cell != SIZE_MAX || cli->n_range))
+        return usage_error(err, "%s", "--cell and --range go with runner surface RESULTS.h5");
     return ERR_OK;
 }
 

@@ -5,6 +5,7 @@
  *                 [--fail-fast] [--max-cells N] [--max-output SIZE] [--quiet]
  *   runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]
  *   runner check PLUGIN.so
+ *   runner surface RESULTS.h5 --cell N --range LO,HI[,LO,HI] [--points N]
  *   runner plugins
  *   runner describe NAME
  *   runner --help | --version
@@ -18,7 +19,7 @@
 #include "error.h"
 #include "experiment.h"
 
-typedef enum { CMD_RUN, CMD_REPORT, CMD_CHECK, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
+typedef enum { CMD_RUN, CMD_REPORT, CMD_CHECK, CMD_SURFACE, CMD_PLUGINS, CMD_DESCRIBE, CMD_HELP, CMD_VERSION } command_t;
 
 typedef struct {
     command_t command;
@@ -28,6 +29,10 @@ typedef struct {
     const char *by;       /* --by AXIS */
     bool csv;             /* --csv */
     double tol;           /* --tol; NaN = the default (report.h) */
+    size_t cell;          /* CMD_SURFACE: --cell */
+    double range[4];      /* --range LO,HI[,LO,HI] */
+    size_t n_range;       /* 2 or 4 numbers given */
+    size_t points;        /* --points per dimension */
     const char *output;   /* -o */
     int threads;          /* -j; 0 = OMP_NUM_THREADS or all cores */
     uint64_t max_cells;   /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */

@@ -29,6 +29,8 @@ err_code_t cmd_report(const cli_t *cli, err_t *err);
  * *exit_status (0 pass, 1 fail); found is the normal search, to warn
  * about a plugin of the same name that would shadow this one. */
 err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status, err_t *err);
+/* `runner surface`: an analytic cell's objective on a grid, as text rows. */
+err_code_t cmd_surface(const cli_t *cli, registry_t *reg, run_context_t *ctx, err_t *err);
 err_code_t cmd_plugins(const registry_t *reg, err_t *err);
 err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err);
 

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
         case CMD_PLUGINS: rc = cmd_plugins(&reg, &err), status = 0; break;
         case CMD_DESCRIBE: rc = cmd_describe(&reg, cli.name, &err), status = 0; break;
         case CMD_CHECK: rc = cmd_check(&cli, &reg, &status, &err); break;
+        case CMD_SURFACE: rc = cmd_surface(&cli, &reg, &ctx, &err), status = 0; break;
         default: rc = cmd_run(&cli, &reg, &ctx, &status, &err); break;
         }
     }

@@ -8,6 +8,8 @@ pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
+# runner-plot (installed with the runner) and its test: matplotlib; YAML for the test
+pkgs+=(python3-matplotlib python3-yaml)
 # data: Fashion-MNIST in IDX format (/usr/share/datasets/fashion-mnist), read by the IDX tests
 pkgs+=(dataset-fashion-mnist)
 case "${RUNNER_DEPS:-}" in

@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Render runner-plot's figures for every shipped config and check each is a
+non-trivial image of the kind the config calls for.
+
+Usage: check_plots.py RUNNER RUNNER_PLOT WORKDIR
+Training configs run shortened (--set: 600 samples, 1 epoch or 30 steps) so
+the whole check takes seconds; the figures are the same kinds.
+"""
+import glob
+import os
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+
+def is_training(cfg):
+    return "model" in cfg or any("model" in run for run in cfg.get("runs") or [])
+
+
+def expected_kinds(cfg):
+    """The figures a config must give, from what it sweeps."""
+    if is_training(cfg):
+        kinds = {"training"}
+    else:
+        dim = len(cfg["problem"].get("start", []))
+        kinds = {"loss", "paths" if dim == 2 else "curves" if dim == 1 else "loss"}
+    varying = [k for k, v in (cfg.get("grid") or {}).items() if isinstance(v, list) and len(v) > 1]
+    if cfg.get("runs") and len(cfg["runs"]) > 1:
+        varying.append("run")
+    if len(varying) == 2:
+        kinds.add("heatmap")
+    return kinds
+
+
+def check_png(path):
+    img = mpimg.imread(path)
+    h, w = img.shape[:2]
+    rgb = img[..., :3].reshape(-1, 3)
+    ink = np.mean(np.any(rgb < 0.9, axis=1))  # not white
+    colours = len(np.unique((rgb * 255).astype(np.uint8), axis=0))
+    problems = []
+    if h < 300 or w < 300:
+        problems.append("only %dx%d pixels" % (w, h))
+    if ink < 0.02:
+        problems.append("%.1f%% of pixels drawn" % (100 * ink))
+    if colours < 20:
+        problems.append("%d distinct colours" % colours)
+    return problems, "%dx%d, %.0f%% drawn, %d colours" % (w, h, 100 * ink, colours)
+
+
+def main(runner, plot, work):
+    os.makedirs(work, exist_ok=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    failures = 0
+    for path in sorted(glob.glob(os.path.join(root, "configs", "*.yaml"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(path) as f:
+            cfg = yaml.safe_load(f)
+        out = os.path.join(work, name + ".h5")
+        cmd = [runner, path, "-o", out, "--force", "--quiet"]
+        if is_training(cfg):
+            train = cfg.get("train", {})
+            cmd += ["--set", "train.limit=%d" % min(600, train.get("limit", 600))]
+            cmd += ["--set", "train.iterations=30"] if "iterations" in train else ["--set", "train.epochs=1"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            print("FAIL %s: runner exited %d: %s" % (name, r.returncode, r.stderr.strip()))
+            failures += 1
+            continue
+        p = subprocess.run([plot, out, "-o", os.path.join(work, "figures")], capture_output=True, text=True)
+        figures = p.stdout.split()
+        kinds = {os.path.splitext(f)[0][len(os.path.join(work, "figures", name)) + 1:] for f in figures}
+        missing = expected_kinds(cfg) - {k.split("_")[0] for k in kinds}
+        if p.returncode != 0 or missing:
+            print("FAIL %s: runner-plot exited %d, missing %s: %s" % (name, p.returncode, sorted(missing),
+                                                                    p.stderr.strip()))
+            failures += 1
+        for fig in figures:
+            problems, desc = check_png(fig)
+            print("%s %s: %s" % ("FAIL" if problems else "ok  ", os.path.basename(fig), "; ".join(problems) or desc))
+            failures += bool(problems)
+    # the other formats
+    for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
+        p = subprocess.run([plot, os.path.join(work, "optimizers_2d.h5"), "-o", os.path.join(work, fmt), "--format", fmt],
+                           capture_output=True, text=True)
+        files = p.stdout.split()
+        ok = p.returncode == 0 and files and all(open(f, "rb").read(5).startswith(magic) for f in files)
+        print("%s %s: %s" % ("ok  " if ok else "FAIL", fmt, " ".join(os.path.basename(f) for f in files)))
+        failures += not ok
+    # not a results file: a clear error, exit 2
+    p = subprocess.run([plot, path], capture_output=True, text=True)
+    ok = p.returncode == 2 and "not a runner results file" in p.stderr
+    print("%s a YAML file given to runner-plot: exit %d: %s" % ("ok  " if ok else "FAIL", p.returncode, p.stderr.strip()))
+    failures += not ok
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
