@@ -213,6 +213,20 @@ Test(report, command_line_end_to_end)
     cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
     cr_expect(!strncmp(out, "optimizer.lr,optimizer.momentum,ok,diverged,failed,final_loss,", 62), "%s", out);
 
+    /* the objective of a cell on a grid, for runner-plot's contour lines: parabola x^2 */
+    snprintf(args, sizeof args, "surface %s --cell 3 --range -2,2 --points 5", in_dir("sweep.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect_str_eq(out, "4 1 0 1 4\n");
+    snprintf(args, sizeof args, "surface %s --cell 3 --range -2,2,0,1", in_dir("sweep.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "cell 3's objective has 1 parameter: give --range LO,HI"), "%s", errtxt);
+    snprintf(args, sizeof args, "surface %s --cell 4 --range -2,2", in_dir("sweep.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "--cell 4: the file has cells 0 to 3"), "%s", errtxt);
+    snprintf(args, sizeof args, "surface %s --cell 0 --range 2,-2", in_dir("sweep.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "LO < HI"), "%s", errtxt);
+
     /* errors: exit 2 and a message naming the file */
     snprintf(args, sizeof args, "report %s", in_dir("missing.h5"));
     cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
