@@ -67,6 +67,15 @@ static const char *option_value(int argc, char **argv, int *i, const char *longn
     return NULL;
 }
 
+/* A whole number >= 0, all of v. */
+static bool parse_count(const char *v, unsigned long long *n)
+{
+    char *end;
+    errno = 0;
+    *n = strtoull(v, &end, 10);
+    return end != v && !*end && !errno && *v != '-';
+}
+
 static bool is_option(const char *a, const char *longname, const char *shortname)
 {
     size_t ll = strlen(longname);
@@ -107,10 +116,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
             if (!(cli->by = option_value(argc, argv, &i, "--by", NULL))) return usage_error(err, "%s needs an axis name", a);
         } else if (is_option(a, "--cell", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--cell", NULL))) return usage_error(err, "%s needs a cell index", a);
-            char *end;
-            errno = 0;
-            unsigned long long c = strtoull(v, &end, 10);
-            if (*end || end == v || errno || *v == '-') return usage_error(err, "--cell needs a cell index, got '%s'", v);
+            unsigned long long c;
+            if (!parse_count(v, &c) || c >= SIZE_MAX) return usage_error(err, "--cell needs a cell index, got '%s'", v);
             cli->cell = (size_t)c;
         } else if (is_option(a, "--points", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--points", NULL))) return usage_error(err, "%s needs a number", a);
@@ -159,11 +166,8 @@ err_code_t cli_parse(int argc, char **argv, cli_t *cli, err_t *err)
             cli->threads = (int)n;
         } else if (is_option(a, "--max-cells", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--max-cells", NULL))) return usage_error(err, "%s needs a number", a);
-            char *end;
-            errno = 0;
-            unsigned long long n = strtoull(v, &end, 10);
-            if (*end || errno || n < 1 || *v == '-')
-                return usage_error(err, "--max-cells needs a positive whole number, got '%s'", v);
+            unsigned long long n;
+            if (!parse_count(v, &n) || n < 1) return usage_error(err, "--max-cells needs a positive whole number, got '%s'", v);
             cli->max_cells = n;
         } else if (is_option(a, "--max-output", NULL)) {
             if (!(v = option_value(argc, argv, &i, "--max-output", NULL))) return usage_error(err, "%s needs a size", a);

@@ -217,33 +217,25 @@ Test(report, command_line_end_to_end)
     snprintf(args, sizeof args, "surface %s --cell 3 --range -2,2 --points 5", in_dir("sweep.h5"));
     cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
     cr_expect_str_eq(out, "4 1 0 1 4\n");
-    snprintf(args, sizeof args, "surface %s --cell 3 --range -2,2,0,1", in_dir("sweep.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "cell 3's objective has 1 parameter: give --range LO,HI"), "%s", errtxt);
-    snprintf(args, sizeof args, "surface %s --cell 4 --range -2,2", in_dir("sweep.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "--cell 4: the file has cells 0 to 3"), "%s", errtxt);
-    snprintf(args, sizeof args, "surface %s --cell 0 --range 2,-2", in_dir("sweep.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "LO < HI"), "%s", errtxt);
 
-    /* errors: exit 2 and a message naming the file */
-    snprintf(args, sizeof args, "report %s", in_dir("missing.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "missing.h5: error: not an HDF5 file, or unreadable"), "%s", errtxt);
-    snprintf(args, sizeof args, "report %s", in_dir("sweep.yaml"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    /* errors: exit 2 and a message (%s: the file named in the test directory) */
     hid_t f = H5Fcreate(in_dir("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(f);
-    snprintf(args, sizeof args, "report %s", in_dir("other.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "not a runner results file"), "%s", errtxt);
-    snprintf(args, sizeof args, "report %s --by lr", in_dir("sweep.h5"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "no such axis"), "%s", errtxt);
-    snprintf(args, sizeof args, "%s --csv", in_dir("sweep.yaml"));
-    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect(strstr(errtxt, "go with runner report"), "%s", errtxt);
-    cr_expect_eq(run("report", out, sizeof out, errtxt, sizeof errtxt), 2);
-    cr_expect_eq(run("report x.h5 --tol abc", out, sizeof out, errtxt, sizeof errtxt), 2);
+    static const char *const errors[][3] = {
+        {"surface %s --cell 3 --range -2,2,0,1", "sweep.h5", "cell 3's objective has 1 parameter: give --range LO,HI"},
+        {"surface %s --cell 4 --range -2,2", "sweep.h5", "--cell 4: the file has cells 0 to 3"},
+        {"surface %s --cell 0 --range 2,-2", "sweep.h5", "LO < HI"},
+        {"report %s", "missing.h5", "missing.h5: error: not an HDF5 file, or unreadable"},
+        {"report %s", "sweep.yaml", "not an HDF5 file"},
+        {"report %s", "other.h5", "not a runner results file"},
+        {"report %s --by lr", "sweep.h5", "no such axis"},
+        {"%s --csv", "sweep.yaml", "go with runner report"},
+        {"report %s --tol abc", "sweep.h5", "--tol needs a finite number"},
+        {"report", "", "report needs one results file"},
+    };
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        snprintf(args, sizeof args, errors[i][0], in_dir(errors[i][1]));
+        cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2, "runner %s", args);
+        cr_expect(strstr(errtxt, errors[i][2]), "runner %s: %s", args, errtxt);
+    }
 }
