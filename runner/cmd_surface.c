@@ -16,7 +16,7 @@
 static err_code_t read_resolved_config(const char *path, char **text, err_t *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    hid_t f = H5Fis_hdf5(path) > 0 ? h5_open_read(path) : -1;
     if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
     hid_t a = H5Aopen(f, "resolved_config", H5P_DEFAULT);
     hid_t st = h5_string_type();

@@ -33,6 +33,18 @@ herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, siz
     return 0;
 }
 
+hid_t h5_open_read(const char *path)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+#if H5_VERSION_GE(1, 10, 7)
+    H5Pset_file_locking(fapl, 0, 1);
+#endif
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
 hid_t h5_string_type(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);

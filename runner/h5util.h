@@ -19,6 +19,13 @@ herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, siz
 /* A scalar variable-length string attribute into buf; -1 when absent or of another type. */
 herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len);
 
+/* Open a results file read-only without HDF5's file lock, so that reports
+ * and plots can read a file a running sweep is still writing (the writer
+ * holds the lock). Safe for our files: after creation the writer changes
+ * no metadata, only raw data, and sets a cell's status after its data, so
+ * a reader sees each cell either pending or complete. */
+hid_t h5_open_read(const char *path);
+
 /* The UTF-8 variable-length string type the files use (close with H5Tclose). */
 hid_t h5_string_type(void);
 

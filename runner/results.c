@@ -206,7 +206,7 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     if (!(r->path = strdup(path))) return nomem(err);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (H5Fis_hdf5(path) <= 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = h5_open_read(path);
     if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 cannot open the file");
     char title[512];
     err_code_t rc = ERR_OK;

@@ -190,6 +190,26 @@ Test(report, pending_cells_are_counted_and_the_summary_names_the_best_cell)
     results_free(&r);
 }
 
+/* A sweep holds its file open (and HDF5-locked) while it runs: a report
+ * from another process still reads it, finished cells and pending ones. */
+Test(report, reads_a_file_while_it_is_being_written)
+{
+    h5out_t *o;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
+    float params[3 * 3 * 2] = {0}, loss[3 * 3];
+    double wall[3] = {0};
+    char failure[3][RUNNER_ERR_MAX] = {{0}};
+    memcpy(loss, losses, sizeof loss);
+    const float *vars[] = {params, loss, loss};
+    cr_assert_eq(h5out_write_cells(o, 0, 3, vars, statuses, wall, failure, &err), ERR_OK, "%s", err.msg);
+    char out[8192], errtxt[4096], args[512];
+    snprintf(args, sizeof args, "report %s", path);
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(strstr(out, "6 cells: 3 ok, 0 diverged, 0 failed, 3 pending (run running or killed)"), "%s", out);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+}
+
 Test(report, command_line_end_to_end)
 {
     char out[16384], errtxt[4096];
