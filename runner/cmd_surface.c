@@ -18,14 +18,7 @@ static err_code_t read_resolved_config(const char *path, char **text, err_t *err
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fis_hdf5(path) > 0 ? h5_open_read(path) : -1;
     if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
-    hid_t a = H5Aopen(f, "resolved_config", H5P_DEFAULT);
-    hid_t st = h5_string_type();
-    char *value = NULL;
-    herr_t rc = a >= 0 ? H5Aread(a, st, &value) : -1;
-    *text = rc >= 0 && value ? strdup(value) : NULL;
-    if (value) H5free_memory(value);
-    H5Tclose(st);
-    if (a >= 0) H5Aclose(a);
+    *text = h5_read_attr_text(f, "resolved_config");
     H5Fclose(f);
     if (!*text) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not a runner results file (no resolved_config)");
     return ERR_OK;

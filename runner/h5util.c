@@ -2,6 +2,8 @@
 #include "h5util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
                        const hsize_t *trailing, int n_trailing)
@@ -53,15 +55,24 @@ hid_t h5_string_type(void)
     return t;
 }
 
-herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
+char *h5_read_attr_text(hid_t obj, const char *name)
 {
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
+    if (a < 0) return NULL;
     hid_t ft = H5Aget_type(a), st = h5_string_type();
-    char *value = NULL;
-    herr_t rc = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 ? H5Aread(a, st, &value) : -1;
-    if (rc >= 0) snprintf(buf, len, "%s", value ? value : "");
+    char *value = NULL, *copy = NULL;
+    if (H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 && H5Aread(a, st, &value) >= 0)
+        copy = strdup(value ? value : "");
     if (value) H5free_memory(value);
     H5Tclose(st), H5Tclose(ft), H5Aclose(a);
-    return rc;
+    return copy;
+}
+
+herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
+{
+    char *text = h5_read_attr_text(obj, name);
+    if (!text) return -1;
+    snprintf(buf, len, "%s", text);
+    free(text);
+    return 0;
 }

@@ -18,6 +18,8 @@ herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, siz
 
 /* A scalar variable-length string attribute into buf; -1 when absent or of another type. */
 herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len);
+/* The same, whole, malloc'd (caller frees); NULL when absent, of another type, or out of memory. */
+char *h5_read_attr_text(hid_t obj, const char *name);
 
 /* Open a results file read-only without HDF5's file lock, so that reports
  * and plots can read a file a running sweep is still writing (the writer

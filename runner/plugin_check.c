@@ -53,9 +53,10 @@ static double quad_loss(const float *w, const double *a, size_t n)
     return f;
 }
 
-/* QUAD_STEPS steps from w = +-1 on f(w) = sum a_i w_i^2 / 2; w ends in w. */
+/* QUAD_STEPS steps from w = +-1 on f(w) = sum a_i w_i^2 / 2; w ends in w,
+ * f at the start and the end in f_start and f_end. */
 static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned char *state, size_t bytes, size_t n,
-                          float *w, double *f_end, char *msg, size_t len)
+                          float *w, double *f_start, double *f_end, char *msg, size_t len)
 {
     const runner_optimizer_ops_t *ops = d->optimizer;
     double *a = malloc(n * sizeof *a);
@@ -68,6 +69,7 @@ static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned c
         a[i] = n > 1 ? 0.5 + 1.5 * (double)i / (double)(n - 1) : 1.0;
         w[i] = i % 2 ? -1.0f : 1.0f;
     }
+    *f_start = quad_loss(w, a, n);
     runner_err_t e = {{0}};
     bool ok = ops->init(state, n, hp, 42, &e) == RUNNER_OK || fail(msg, len, "init failed: %s", e.msg);
     for (int t = 0; ok && t < QUAD_STEPS; t++) {
@@ -98,15 +100,14 @@ static bool check_optimizer(FILE *out, const runner_plugin_t *d, const double *h
         size_t n = sizes[s], bytes = ops->state_bytes(n, hp);
         unsigned char *state = aligned_alloc(64, ((bytes + CANARY) + 63) & ~(size_t)63);
         float *w = malloc(n * sizeof *w), *w2 = malloc(n * sizeof *w2);
-        double f_end = NAN, f_again = NAN, f0 = 0.0;
-        for (size_t i = 0; i < n; i++) f0 += 0.5 * (n > 1 ? 0.5 + 1.5 * (double)i / (double)(n - 1) : 1.0);
+        double f0 = NAN, f_end = NAN, f_again = NAN;
         if (!state || !w || !w2) {
             ok = fail(msg, sizeof msg, "out of memory");
         } else {
             memset(state, 0xA5, bytes + CANARY);
-            ok = run_quadratic(d, hp, state, bytes, n, w, &f_end, msg, sizeof msg);
+            ok = run_quadratic(d, hp, state, bytes, n, w, &f0, &f_end, msg, sizeof msg);
             /* again on the used state: init must reset everything a run depends on */
-            if (ok) ok = run_quadratic(d, hp, state, bytes, n, w2, &f_again, msg, sizeof msg);
+            if (ok) ok = run_quadratic(d, hp, state, bytes, n, w2, &f0, &f_again, msg, sizeof msg);
             if (ok && memcmp(w, w2, n * sizeof *w))
                 ok = fail(msg, sizeof msg, "a second run after init gave other numbers (init does not reset the state)");
             if (ok && !(f_end < f0))

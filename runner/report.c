@@ -70,6 +70,13 @@ static bool better(const results_t *r, double a, double b)
     return r->training ? a > b : a < b;
 }
 
+/* Unit u should replace the best so far (SIZE_MAX: none yet). */
+static bool improves(const results_t *r, const agg_t *units, size_t u, size_t best)
+{
+    double m = agg_metric(r, &units[u]);
+    return best == SIZE_MAX ? !isnan(m) : better(r, m, agg_metric(r, &units[best]));
+}
+
 /* The grouping: units are settings of the non-seed axes (cells when the
  * grouping axis is the seed itself, or there is no seed axis); rows are
  * settings (by = -1) or the values of axis `by`. */
@@ -85,22 +92,15 @@ typedef struct {
     bool units_are_cells;
 } grouping_t;
 
-static size_t unit_of(const results_t *r, const grouping_t *g, size_t cell)
+/* The unit and the row of a cell, from its coordinates. */
+static void place(const results_t *r, const grouping_t *g, int by, size_t cell, size_t *unit, size_t *row)
 {
-    if (g->units_are_cells) return cell;
     size_t idx[H5UTIL_MAX_RANK], u = 0;
     results_cell_coords(r, cell, idx);
     for (size_t k = 0; k < r->n_axes; k++)
         if ((int)k != g->seed) u = u * r->axes[k].n + idx[k];
-    return u;
-}
-
-static size_t row_of(const results_t *r, const grouping_t *g, int by, size_t cell)
-{
-    if (by < 0) return unit_of(r, g, cell);
-    size_t idx[H5UTIL_MAX_RANK];
-    results_cell_coords(r, cell, idx);
-    return idx[by];
+    *unit = g->units_are_cells ? cell : u;
+    *row = by < 0 ? *unit : idx[by];
 }
 
 static void grouping_free(grouping_t *g)
@@ -129,19 +129,17 @@ static err_code_t grouping_build(const results_t *r, int by, grouping_t *g, err_
     }
     for (size_t i = 0; i < g->n_rows; i++) g->row_best[i] = SIZE_MAX;
     for (size_t c = r->n_cells; c-- > 0;) { /* backwards, so the first cell of each unit/row is kept */
-        size_t u = unit_of(r, g, c), row = row_of(r, g, by, c);
+        size_t u, row;
+        place(r, g, by, c, &u, &row);
         agg_add(&g->units[u], &r->cells[c]);
         agg_add(&g->rows[row], &r->cells[c]);
         g->unit_cell[u] = c;
         g->row_unit[row] = u;
     }
-    for (size_t c = 0; c < r->n_cells; c++) {
-        size_t u = unit_of(r, g, c), row = row_of(r, g, by, c);
-        if (g->unit_cell[u] != c) continue; /* each unit once */
-        size_t *b = &g->row_best[row];
-        if (*b == SIZE_MAX ? !isnan(agg_metric(r, &g->units[u]))
-                           : better(r, agg_metric(r, &g->units[u]), agg_metric(r, &g->units[*b])))
-            *b = u;
+    for (size_t u = 0; u < g->n_units; u++) { /* in order: the lowest unit wins a tie */
+        size_t unit, row;
+        place(r, g, by, g->unit_cell[u], &unit, &row);
+        if (improves(r, g->units, u, g->row_best[row])) g->row_best[row] = u;
     }
     return ERR_OK;
 }
@@ -151,9 +149,7 @@ static size_t best_unit(const results_t *r, const grouping_t *g)
 {
     size_t best = SIZE_MAX;
     for (size_t u = 0; u < g->n_units; u++)
-        if (best == SIZE_MAX ? !isnan(agg_metric(r, &g->units[u]))
-                             : better(r, agg_metric(r, &g->units[u]), agg_metric(r, &g->units[best])))
-            best = u;
+        if (improves(r, g->units, u, best)) best = u;
     return best;
 }
 

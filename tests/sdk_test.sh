@@ -14,6 +14,9 @@ prefix=$work/prefix
 rm -rf "$work"
 mkdir -p "$work/pkgconfig-build"
 step() { echo "== $*"; }
+# Output to a file, then grep it: `cmd | grep -q` under pipefail fails at
+# random when grep exits early and cmd dies of SIGPIPE.
+has() { grep -q -- "$1" "$2" || { echo "$2 lacks '$1':"; cat "$2"; exit 1; }; }
 
 step "cmake --install into $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -42,20 +45,26 @@ done
 step "Lion in a sweep beside SGD and Adam (bundled plugins found by the installed runner)"
 cd "$work"
 "$runner" "$src/examples/custom_optimizer/lion_vs_adam.yaml" --plugin-path "$work/custom_optimizer" -o lion.h5 | tee lion.txt
-grep -q "^Lion " lion.txt
-"$runner" report lion.h5 --csv | grep -q "^Lion,1,0,0,"
+has "^Lion " lion.txt
+"$runner" report lion.h5 --csv >lion.csv
+has "^Lion,1,0,0," lion.csv
 
 step "installed into the runner's plugin directory: found without --plugin-path"
 cmake --install "$work/custom_optimizer" >/dev/null
-"$runner" plugins | grep -A1 "lion " | grep -q "lib/runner/plugins/lion.so"
+"$runner" plugins >plugins.txt
+has "lib/runner/plugins/lion.so" plugins.txt
 "$runner" "$src/examples/custom_optimizer/lion_vs_adam.yaml" -o lion2.h5 --quiet
 
 step "leaky ReLU in a training sweep beside ReLU"
 "$runner" "$src/examples/custom_layer/leaky_vs_relu.yaml" --plugin-path "$work/custom_layer" -o leaky.h5 \
   --set train.limit=1000 --set train.epochs=1 | tee leaky.txt
-grep -q "^LeakyReLU " leaky.txt
+has "^LeakyReLU " leaky.txt
 
 step "installed runner-plot and man page"
-"$prefix/bin/runner-plot" lion.h5 -o figures | grep -q "lion_paths.png"
-if command -v man >/dev/null; then MANPATH="$prefix/share/man" man -w runner | grep -q "$prefix/share/man/man1/runner.1"; fi
+"$prefix/bin/runner-plot" lion.h5 -o figures >figures.txt
+has "lion_paths.png" figures.txt
+if command -v man >/dev/null; then
+  MANPATH="$prefix/share/man" man -w runner >man.txt
+  has "$prefix/share/man/man1/runner.1" man.txt
+fi
 echo "sdk: all steps passed"
