@@ -1,4 +1,5 @@
-/* sweep.c: OpenMP workers over batches of cells, one HDF5 writer thread. */
+/* sweep.c: OpenMP workers over batches of cells, one writer thread; with
+ * a link (sweep_link.h), the same over several processes. */
 #include "sweep.h"
 
 #include <math.h>
@@ -13,46 +14,54 @@
 #include "clock.h"
 #include "host_services.h"
 #include "layout.h"
+#include "sweep_link.h"
 #include "train.h"
 
 #define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */
-
-typedef struct {
-    size_t c0, c1; /* cells [c0, c1) */
-    float *vars[LAYOUT_MAX_VARS]; /* the layout's variables, (cells, per_cell) each */
-    int8_t *status;
-    double *wall;
-    char (*failure)[RUNNER_ERR_MAX];
-} slot_t;
+#define MAX_FOREIGN 4          /* workers' batches waiting for the writer, at most */
 
 typedef struct {
     size_t c0, c1;
 } range_t;
 
+/* An entry of the writer's queue: a batch and who gets it back once written. */
 typedef struct {
+    batch_t *b;
+    void (*release)(batch_t *b, void *arg);
+    void *arg;
+    bool foreign; /* a worker's batch: counts against MAX_FOREIGN */
+} queued_t;
+
+struct sweep {
     const experiment_t *exp;
-    h5out_t *out;
+    h5out_t *out; /* NULL on a worker: its writer thread sends instead */
     const sweep_opts_t *opts;
+    const sweep_link_t *link; /* NULL: this process alone */
     layout_t layout;
     size_t S, P; /* analytic cells: rows (steps + 1) and columns (parameters) */
+    /* the plan (alone or coordinator): batches handed out in order */
     range_t *batches;
-    size_t n_batches;
-    slot_t *slots;
+    size_t n_batches, next_batch;
+    size_t max_cells; /* cells in the largest batch: what a slot holds */
+    batch_t *slots;
     size_t n_slots;
-    /* free slots (a stack) and filled slots (a FIFO), under one lock */
+    /* free slots (a stack), the writer's queue (a ring), under one lock */
     pthread_mutex_t lock;
-    pthread_cond_t slot_freed, slot_filled;
+    pthread_cond_t slot_freed, queue_changed;
     size_t *free_stack, n_free;
-    size_t *ready, ready_head, ready_tail; /* ring of n_slots + 1 */
-    size_t batches_written;
-    bool write_failed;
-    err_t write_err;
+    queued_t *queue;
+    size_t queue_cap, queue_head, queue_len;
+    size_t n_foreign;   /* workers' batches queued or being written */
+    int producers_left; /* the writer ends when none is left and the queue is empty */
+    /* a failure (writing, sending, a worker's): the first one is reported */
+    bool failed;
+    err_t fail_err;
     sweep_summary_t *sum;
     double t0;
     /* a stop request: set once, read by every worker between cell groups */
     bool stop;
     sweep_stop_t why;
-} sweep_t;
+};
 
 static size_t take_free_slot(sweep_t *s)
 {
@@ -63,12 +72,30 @@ static size_t take_free_slot(sweep_t *s)
     return i;
 }
 
-static void hand_to_writer(sweep_t *s, size_t i)
+static void release_local(batch_t *b, void *arg)
+{
+    sweep_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    s->free_stack[s->n_free++] = (size_t)(b - s->slots);
+    pthread_cond_broadcast(&s->slot_freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* To the writer. The queue holds every local slot and MAX_FOREIGN more. */
+static void enqueue(sweep_t *s, queued_t q)
 {
     pthread_mutex_lock(&s->lock);
-    s->ready[s->ready_tail] = i;
-    s->ready_tail = (s->ready_tail + 1) % (s->n_slots + 1);
-    pthread_cond_signal(&s->slot_filled);
+    s->queue[(s->queue_head + s->queue_len++) % s->queue_cap] = q;
+    pthread_cond_signal(&s->queue_changed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A producer of batches (the local threads, the link to workers) is done. */
+static void producer_done(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->producers_left--;
+    pthread_cond_signal(&s->queue_changed);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -79,11 +106,26 @@ typedef struct {
     float *discard;
 } thread_buffers_t;
 
+static void halt(sweep_t *s)
+{
+    __atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+}
+
 static void request_stop(sweep_t *s, int sig, bool on_failure)
 {
     pthread_mutex_lock(&s->lock);
     if (!s->stop) s->why = (sweep_stop_t){.signal = sig, .on_failure = on_failure};
-    __atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+    halt(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The first failure is kept; any failure stops the sweep. */
+static void fail(sweep_t *s, const err_t *e)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->failed) s->fail_err = *e;
+    s->failed = true;
+    halt(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -92,10 +134,13 @@ static bool should_stop(sweep_t *s)
     if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) return true;
     int sig = s->opts->stop_signal ? s->opts->stop_signal() : 0;
     if (sig) request_stop(s, sig, false);
-    return sig != 0;
+    else if (s->link && !s->link->coordinator && s->link->stop_asked(s->link->ctx)) halt(s);
+    return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 }
 
-static void record_cell(slot_t *sl, size_t r, int status, double wall, const runner_err_t *err, bool *failed)
+bool sweep_stopping(sweep_t *s) { return should_stop(s); }
+
+static void record_cell(batch_t *sl, size_t r, int status, double wall, const runner_err_t *err, bool *failed)
 {
     sl->status[r] = (int8_t)status;
     sl->wall[r] = wall;
@@ -104,7 +149,7 @@ static void record_cell(slot_t *sl, size_t r, int status, double wall, const run
 }
 
 /* Analytic cells, CELL_LANES at a time. */
-static void compute_analytic(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+static void compute_analytic(sweep_t *s, batch_t *sl, const thread_buffers_t *tb)
 {
     const experiment_t *exp = s->exp;
     for (size_t c0 = sl->c0; c0 < sl->c1; c0 += CELL_LANES) {
@@ -134,7 +179,7 @@ static int stop_poll(void *arg) { return should_stop(arg); }
 
 /* Training cells, one at a time; a stop request abandons the cell in
  * flight (it stays pending: a training cell can take minutes). */
-static void compute_training(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+static void compute_training(sweep_t *s, batch_t *sl, const thread_buffers_t *tb)
 {
     const layout_t *l = &s->layout;
     for (size_t c = sl->c0; c < sl->c1; c++) {
@@ -165,16 +210,23 @@ static void compute_training(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
 
 /* Compute the batch's cells; on a stop request, end the batch at the last
  * finished cell (the writer writes only those). */
-static void compute_batch(sweep_t *s, slot_t *sl, const thread_buffers_t *tb)
+static void compute_batch(sweep_t *s, batch_t *sl, const thread_buffers_t *tb)
 {
     if (s->exp->training) compute_training(s, sl, tb);
     else compute_analytic(s, sl, tb);
 }
 
+
 /* The summary is computed from what is written, in cell order per batch. */
-static void summarise(sweep_t *s, const slot_t *sl)
+static void summarise(sweep_t *s, const batch_t *b)
 {
-    for (size_t c = sl->c0; c < sl->c1; c++) summary_add(s->sum, c, sl->status[c - sl->c0], sl->failure[c - sl->c0]);
+    bool failed = false;
+    for (size_t c = b->c0; c < b->c1; c++) {
+        summary_add(s->sum, c, b->status[c - b->c0], b->failure[c - b->c0]);
+        failed |= b->status[c - b->c0] == STATUS_FAILED;
+    }
+    /* a worker's failed cell stops the others too */
+    if (failed && s->opts->fail_fast) request_stop(s, 0, true);
 }
 
 static void draw_progress(sweep_t *s, bool final)
@@ -192,49 +244,67 @@ static void draw_progress(sweep_t *s, bool final)
     fflush(stderr);
 }
 
+/* Write a computed batch into the file (alone, coordinator), or send it to
+ * the coordinator (worker). */
+static void deliver(sweep_t *s, const batch_t *b)
+{
+    err_t e = {0};
+    err_code_t rc = s->out ? h5out_write_cells(s->out, b->c0, b->c1, (const float *const *)b->vars, b->status,
+                                               b->wall, b->failure, &e)
+                           : s->link->send(s->link->ctx, &s->layout, b, &e);
+    if (rc) fail(s, &e);
+    else if (s->out) summarise(s, b);
+}
+
 static void *writer_main(void *arg)
 {
     sweep_t *s = arg;
     double last_draw = 0.0;
-    for (size_t b = 0; b < s->n_batches; b++) {
+    for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (s->ready_head == s->ready_tail) pthread_cond_wait(&s->slot_filled, &s->lock);
-        size_t i = s->ready[s->ready_head];
-        s->ready_head = (s->ready_head + 1) % (s->n_slots + 1);
-        pthread_mutex_unlock(&s->lock);
-        bool failed = __atomic_load_n(&s->write_failed, __ATOMIC_RELAXED);
-
-        slot_t *sl = &s->slots[i];
-        if (!failed && sl->c1 > sl->c0) {
-            err_t e = {0};
-            if (h5out_write_cells(s->out, sl->c0, sl->c1, (const float *const *)sl->vars, sl->status, sl->wall,
-                                  sl->failure, &e)) {
-                s->write_err = e;
-                __atomic_store_n(&s->write_failed, true, __ATOMIC_RELAXED);
-            } else {
-                summarise(s, sl);
-            }
+        while (s->queue_len == 0 && s->producers_left > 0) pthread_cond_wait(&s->queue_changed, &s->lock);
+        if (s->queue_len == 0) {
+            pthread_mutex_unlock(&s->lock);
+            break;
         }
+        queued_t q = s->queue[s->queue_head];
+        s->queue_head = (s->queue_head + 1) % s->queue_cap;
+        s->queue_len--;
+        bool failed = s->failed;
+        pthread_mutex_unlock(&s->lock);
+
+        if (!failed && q.b->c1 > q.b->c0) deliver(s, q.b);
         if (s->opts->progress && now_seconds() - last_draw > 0.2) {
             draw_progress(s, false);
             last_draw = now_seconds();
         }
-        pthread_mutex_lock(&s->lock);
-        s->free_stack[s->n_free++] = i;
-        pthread_cond_signal(&s->slot_freed);
-        pthread_mutex_unlock(&s->lock);
+        q.release(q.b, q.arg);
+        if (q.foreign) {
+            pthread_mutex_lock(&s->lock);
+            s->n_foreign--;
+            pthread_cond_broadcast(&s->slot_freed);
+            pthread_mutex_unlock(&s->lock);
+        }
     }
     if (s->opts->progress) draw_progress(s, true);
     return NULL;
 }
 
+/* Bounded: the link waits while MAX_FOREIGN of its batches are queued. */
+void sweep_submit(sweep_t *s, batch_t *b, void (*release)(batch_t *, void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->n_foreign >= MAX_FOREIGN) pthread_cond_wait(&s->slot_freed, &s->lock);
+    s->n_foreign++;
+    pthread_mutex_unlock(&s->lock);
+    enqueue(s, (queued_t){b, release, arg, true});
+}
+
 static bool alloc_slots(sweep_t *s)
 {
-    size_t bc = 0;
-    for (size_t b = 0; b < s->n_batches; b++)
-        if (s->batches[b].c1 - s->batches[b].c0 > bc) bc = s->batches[b].c1 - s->batches[b].c0;
+    size_t bc = s->max_cells;
     for (size_t i = 0; i < s->n_slots; i++) {
-        slot_t *sl = &s->slots[i];
+        batch_t *sl = &s->slots[i];
         for (size_t v = 0; v < s->layout.n_vars; v++)
             if (!(sl->vars[v] = malloc(bc * s->layout.vars[v].per_cell * sizeof(float)))) return false;
         sl->status = malloc(bc * sizeof *sl->status);
@@ -248,18 +318,18 @@ static bool alloc_slots(sweep_t *s)
 static void free_slots(sweep_t *s)
 {
     for (size_t i = 0; s->slots && i < s->n_slots; i++) {
-        slot_t *sl = &s->slots[i];
+        batch_t *sl = &s->slots[i];
         for (size_t v = 0; v < LAYOUT_MAX_VARS; v++) free(sl->vars[v]);
         free(sl->status), free(sl->wall), free(sl->failure);
     }
     free(s->slots);
     free(s->free_stack);
-    free(s->ready);
+    free(s->queue);
     free(s->batches);
 }
 
-/* Batches: runs of consecutive cells to compute, about 8 per thread for
- * load balance, each at most BATCH_BYTES of output. */
+/* Batches: runs of consecutive cells to compute, about 8 per thread (of
+ * all processes) for load balance, each at most BATCH_BYTES of output. */
 static bool plan_batches(sweep_t *s, int threads)
 {
     const experiment_t *exp = s->exp;
@@ -277,6 +347,7 @@ static bool plan_batches(sweep_t *s, int threads)
     s->batches = malloc(cap * sizeof *s->batches);
     if (!s->batches) return false;
     s->n_batches = 0;
+    s->max_cells = 0;
     for (size_t c = 0; c < exp->n_cells;) {
         if (todo && !todo[c]) {
             c++;
@@ -285,6 +356,7 @@ static bool plan_batches(sweep_t *s, int threads)
         size_t e = c;
         while (e < exp->n_cells && e - c < per && (!todo || todo[e])) e++;
         s->batches[s->n_batches++] = (range_t){c, e};
+        if (e - c > s->max_cells) s->max_cells = e - c;
         c = e;
     }
     return true;
@@ -320,50 +392,47 @@ uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
     return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * CELL_LANES * (max.state_bytes + max.work_bytes + 128);
 }
 
-err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
-                     sweep_stop_t *stop, err_t *err)
+/* The plan's next batch, for anyone who asks (local threads, workers). */
+static bool take_planned(sweep_t *s, size_t *c0, size_t *c1)
 {
-    sweep_t s = {.exp = exp, .out = out, .opts = opts, .sum = sum, .t0 = now_seconds()};
-    *stop = (sweep_stop_t){0};
-    layout_of(exp, &s.layout);
-    s.S = exp->max_steps + 1;
-    s.P = exp->max_dim;
-    int threads = opts->threads > 0 ? opts->threads : 1;
-    if (!plan_batches(&s, threads)) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
-    /* Training: as many cells side by side as there are threads, each with
-     * single-threaded matrix products; with fewer cells than threads, one
-     * cell at a time with all the threads in its products. Never both. */
-    if (exp->training) {
-        bool by_cell = s.n_batches >= (size_t)threads;
-        host_set_kernel_threads(by_cell ? 1 : threads);
-        if (!by_cell) threads = 1;
+    bool got = false;
+    pthread_mutex_lock(&s->lock);
+    if (!s->stop && s->next_batch < s->n_batches) {
+        *c0 = s->batches[s->next_batch].c0;
+        *c1 = s->batches[s->next_batch].c1;
+        s->next_batch++;
+        got = true;
     }
-    if (s.n_batches == 0) {
-        free_slots(&s);
-        return ERR_OK;
-    }
-    if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
-    s.n_slots = 2 * (size_t)threads + 1;
-    s.slots = calloc(s.n_slots, sizeof *s.slots);
-    s.free_stack = malloc(s.n_slots * sizeof *s.free_stack);
-    s.ready = malloc((s.n_slots + 1) * sizeof *s.ready);
-    if (!s.slots || !s.free_stack || !s.ready || !alloc_slots(&s)) {
-        free_slots(&s);
-        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu output buffers", s.n_slots);
-    }
-    for (size_t i = 0; i < s.n_slots; i++) s.free_stack[s.n_free++] = i;
-    /* per-thread optimizer state and work buffers, sized for the largest cell */
-    cell_sizes_t max = max_cell_sizes(exp);
-    pthread_mutex_init(&s.lock, NULL);
-    pthread_cond_init(&s.slot_freed, NULL);
-    pthread_cond_init(&s.slot_filled, NULL);
-    pthread_t writer;
-    bool oom = false;
-    if (pthread_create(&writer, NULL, writer_main, &s) != 0) {
-        free_slots(&s);
-        return err_set(err, ERR_RUNTIME, (mark_t){0}, "cannot start the writer thread");
-    }
+    pthread_mutex_unlock(&s->lock);
+    return got;
+}
 
+bool sweep_take_batch(sweep_t *s, size_t *c0, size_t *c1)
+{
+    return !should_stop(s) && take_planned(s, c0, c1);
+}
+
+void sweep_peer_ended(sweep_t *s, const sweep_peer_end_t *end)
+{
+    if (end->failed) fail(s, &end->err);
+    else if (end->signal) request_stop(s, end->signal, false);
+}
+
+/* A local thread's next batch: from the plan, or (worker) from the coordinator. */
+static bool next_batch(sweep_t *s, size_t *c0, size_t *c1)
+{
+    if (should_stop(s)) return false;
+    if (s->link && !s->link->coordinator) return s->link->fetch(s->link->ctx, c0, c1);
+    return take_planned(s, c0, c1);
+}
+
+/* The local threads: each takes a slot, a batch to fill it, computes it
+ * and queues it for the writer, until no batch is left. */
+static err_code_t compute_all(sweep_t *s, int threads, err_t *err)
+{
+    const experiment_t *exp = s->exp;
+    cell_sizes_t max = max_cell_sizes(exp);
+    bool oom = false;
 #pragma omp parallel num_threads(threads)
     {
         /* Allocated once per thread, before the first step; reused by every cell. */
@@ -381,36 +450,138 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
         if (!ok) {
 #pragma omp atomic write
             oom = true;
+            halt(s);
         }
         /* Parallel over batches of cells: the outer loop, where the work is independent. */
-#pragma omp for schedule(dynamic, 1)
-        for (size_t b = 0; b < s.n_batches; b++) {
-            size_t i = take_free_slot(&s);
-            slot_t *sl = &s.slots[i];
-            sl->c0 = s.batches[b].c0;
-            sl->c1 = s.batches[b].c1;
-            bool skip;
-#pragma omp atomic read
-            skip = oom;
-            /* after a failure or a stop the remaining batches go to the writer empty */
-            if (skip || __atomic_load_n(&s.write_failed, __ATOMIC_RELAXED) || should_stop(&s)) sl->c1 = sl->c0;
-            else compute_batch(&s, sl, &tb);
-            hand_to_writer(&s, i);
+        while (ok) {
+            size_t i = take_free_slot(s);
+            batch_t *sl = &s->slots[i];
+            if (!next_batch(s, &sl->c0, &sl->c1)) {
+                release_local(sl, s);
+                break;
+            }
+            compute_batch(s, sl, &tb);
+            enqueue(s, (queued_t){sl, release_local, s, false});
         }
         for (size_t j = 0; j < CELL_LANES; j++) free(tb.state[j]), free(tb.work[j]);
         free(tb.discard);
     }
-    pthread_join(writer, NULL);
+    if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
+    return ERR_OK;
+}
+
+static void *serve_main(void *arg)
+{
+    sweep_t *s = arg;
+    s->link->serve(s->link->ctx, s);
+    producer_done(s);
+    return NULL;
+}
+
+/* Buffers and the writer's queue, for `threads` local threads. */
+static bool alloc_buffers(sweep_t *s, int threads)
+{
+    s->n_slots = 2 * (size_t)threads + 1;
+    s->queue_cap = s->n_slots + MAX_FOREIGN;
+    s->slots = calloc(s->n_slots, sizeof *s->slots);
+    s->free_stack = malloc(s->n_slots * sizeof *s->free_stack);
+    s->queue = malloc(s->queue_cap * sizeof *s->queue);
+    if (!s->slots || !s->free_stack || !s->queue || !alloc_slots(s)) return false;
+    for (size_t i = 0; i < s->n_slots; i++) s->free_stack[s->n_free++] = i;
+    return true;
+}
+
+/* The plan: made here (alone, coordinator) or received (worker). */
+static err_code_t make_plan(sweep_t *s, int threads, err_t *err)
+{
+    const sweep_link_t *link = s->link;
+    if (link && !link->coordinator) {
+        sweep_plan_t plan;
+        err_code_t rc = link->share_plan(link->ctx, &plan, err);
+        s->n_batches = rc ? 0 : (size_t)plan.n_batches;
+        s->max_cells = rc ? 0 : (size_t)plan.max_cells;
+        return rc;
+    }
+    bool ok = plan_batches(s, link ? link->threads : threads);
+    if (!ok) s->n_batches = s->max_cells = 0;
+    err_code_t rc = ok ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    if (link) {
+        sweep_plan_t plan = {s->n_batches, s->max_cells};
+        err_t e;
+        if (link->share_plan(link->ctx, &plan, rc ? &e : err) && !rc) rc = err->code;
+    }
+    return rc;
+}
+
+err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
+                     sweep_stop_t *stop, err_t *err)
+{
+    const sweep_link_t *link = opts->link;
+    bool worker = link && !link->coordinator;
+    sweep_t s = {.exp = exp, .out = worker ? NULL : out, .opts = opts, .link = link, .sum = sum, .t0 = now_seconds()};
+    *stop = (sweep_stop_t){0};
+    layout_of(exp, &s.layout);
+    s.S = exp->max_steps + 1;
+    s.P = exp->max_dim;
+    int threads = opts->threads > 0 ? opts->threads : 1;
+    err_code_t rc = make_plan(&s, threads, err);
+    if (rc || s.n_batches == 0) {
+        free_slots(&s);
+        return rc;
+    }
+    /* Training: as many cells side by side as there are threads, each with
+     * single-threaded matrix products; with fewer cells than threads, one
+     * cell at a time with all the threads in its products. Never both. */
+    if (exp->training) {
+        bool by_cell = s.n_batches >= (size_t)(link ? link->threads : threads);
+        host_set_kernel_threads(by_cell ? 1 : threads);
+        if (!by_cell) threads = 1;
+    }
+    if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.slot_freed, NULL);
+    pthread_cond_init(&s.queue_changed, NULL);
+    s.producers_left = 1 + (link && link->coordinator);
+    pthread_t writer, server;
+    bool have_writer = false, have_server = false;
+    if (!alloc_buffers(&s, threads)) {
+        fail(&s, &(err_t){.code = ERR_NOMEM, .msg = "out of memory for the output buffers"});
+    } else if (pthread_create(&writer, NULL, writer_main, &s) != 0) {
+        fail(&s, &(err_t){.code = ERR_RUNTIME, .msg = "cannot start the writer thread"});
+    } else {
+        have_writer = true;
+    }
+    /* The link to the workers serves them to the end, even when nothing
+     * can be computed here: they must all hear that the sweep is over. */
+    if (link && link->coordinator) {
+        if (have_writer && pthread_create(&server, NULL, serve_main, &s) == 0) {
+            have_server = true;
+        } else {
+            if (have_writer) fail(&s, &(err_t){.code = ERR_RUNTIME, .msg = "cannot start the thread serving the other ranks"});
+            link->serve(link->ctx, &s); /* answers "no more batches" to each of them */
+            producer_done(&s);
+        }
+    }
+    if (have_writer) {
+        err_t e = {0};
+        if (compute_all(&s, threads, &e)) fail(&s, &e);
+        producer_done(&s);
+        if (have_server) pthread_join(server, NULL);
+        pthread_join(writer, NULL);
+    }
+    if (worker) {
+        sweep_peer_end_t end = {.signal = s.why.signal, .failed = s.failed, .err = s.fail_err};
+        link->done(link->ctx, &end);
+    }
     pthread_mutex_destroy(&s.lock);
     pthread_cond_destroy(&s.slot_freed);
-    pthread_cond_destroy(&s.slot_filled);
+    pthread_cond_destroy(&s.queue_changed);
     free_slots(&s);
     sum->seconds = now_seconds() - s.t0;
     *stop = s.why;
-    if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
-    if (s.write_failed) {
-        *err = s.write_err;
-        return ERR_RUNTIME;
+    if (s.failed) {
+        *err = s.fail_err;
+        return s.fail_err.code ? s.fail_err.code : ERR_RUNTIME;
     }
     return ERR_OK;
 }

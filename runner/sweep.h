@@ -6,7 +6,8 @@
  * one writer thread, the only thread that calls HDF5 (the library is
  * serialised anyway, and one writer fed by the workers measured fastest).
  * A cell's numbers depend only on the cell, never on the thread or the
- * batch, so the file is bitwise the same for any -j.
+ * batch, so the file is bitwise the same for any -j. With a link
+ * (sweep_link.h) the batches are shared with other processes (MPI ranks).
  */
 #ifndef RUNNER_SWEEP_H
 #define RUNNER_SWEEP_H
@@ -16,6 +17,7 @@
 #include "experiment.h"
 #include "h5out.h"
 #include "summary.h"
+#include "sweep_link.h"
 
 typedef struct {
     int threads;                /* >= 1 */
@@ -23,6 +25,7 @@ typedef struct {
     bool fail_fast;             /* stop taking new cells after the first failed one */
     const unsigned char *todo;  /* n_cells flags: which cells to compute; NULL: all */
     int (*stop_signal)(void);   /* polled between cells: nonzero asks to stop; may be NULL */
+    const sweep_link_t *link;   /* other processes in the sweep; NULL: this one alone */
 } sweep_opts_t;
 
 typedef struct {
@@ -37,7 +40,8 @@ uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads);
 /* Compute the cells and write them. sum is added to (it may already hold a
  * resumed file's cells). On a stop request the cells in flight are
  * finished and written, the rest stay pending, *stop says why, and the
- * return is still ERR_OK: the file is consistent. */
+ * return is still ERR_OK: the file is consistent. On a worker (link, not
+ * coordinator) out is not used: batches go to the coordinator. */
 err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
                      sweep_stop_t *stop, err_t *err);
 
