@@ -15,6 +15,7 @@
 #include "guards.h"
 #include "h5out.h"
 #include "interrupt.h"
+#include "mpi_link.h"
 #include "report.h"
 #include "sweep.h"
 #include "version.h"
@@ -98,12 +99,13 @@ static char *join_command_line(int argc, char **argv, const char *drop, const ch
 /* The counts of this run, then the table and best cell from the file as
  * `runner report` reads it (the same code). */
 static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads,
-                                err_t *err)
+                                int ranks, err_t *err)
 {
     size_t done = summary_done(sum), computed = done - sum->resumed;
-    printf("%s: %zu cell%s in %.3f s on %d thread%s: %zu ok, %zu diverged, %zu failed", exp->name, computed,
-           computed == 1 ? "" : "s", sum->seconds, threads, threads == 1 ? "" : "s", sum->ok, sum->diverged,
-           sum->failed);
+    printf("%s: %zu cell%s in %.3f s on %d thread%s", exp->name, computed, computed == 1 ? "" : "s", sum->seconds,
+           threads, threads == 1 ? "" : "s");
+    if (ranks > 1) printf(" of %d MPI ranks", ranks);
+    printf(": %zu ok, %zu diverged, %zu failed", sum->ok, sum->diverged, sum->failed);
     if (sum->resumed) printf(" (%zu kept from the file)", sum->resumed);
     if (done < exp->n_cells) printf(", %zu pending", exp->n_cells - done);
     printf("\n");
@@ -165,7 +167,6 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
 {
     char fp[FINGERPRINT_LEN];
     experiment_fingerprint(exp, RUNNER_VERSION, fp);
-    summary_init(sum);
     *todo = NULL;
     struct stat st;
     bool exists = stat(output, &st) == 0;
@@ -222,40 +223,101 @@ static err_code_t stopped_error(const cli_t *cli, const experiment_t *exp, const
     return ERR_STOPPED;
 }
 
-err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
+/* ---- a job of several processes (mpirun, srun): what the ranks agree on
+ * before the sweep. Rank 0 reports; the others stay quiet unless the fault
+ * is theirs alone (ctx->reported_elsewhere). ------------------------------ */
+
+/* Every rank loaded the config, or all stop. */
+static err_code_t agree_on_load(mpi_link_t *mpi, run_context_t *ctx, err_code_t rc, err_t *err)
+{
+    int failed;
+    if (mpi_link_all_ok(mpi, rc, &failed)) return ERR_OK;
+    int rank = mpi_link_rank(mpi);
+    if (rank == failed) return rc; /* the first rank that failed says why */
+    ctx->reported_elsewhere = rank != 0;
+    if (rank != 0) return rc ? rc : ERR_CONFIG;
+    return err_set(err, ERR_CONFIG, (mark_t){0}, "rank %d could not load the config (its error is above); "
+                   "every node needs the same config, plugins and data", failed);
+}
+
+/* Every rank loaded the same experiment: same config, plugins, runner. */
+static err_code_t agree_on_experiment(mpi_link_t *mpi, run_context_t *ctx, const experiment_t *exp, err_t *err)
+{
+    char fp[FINGERPRINT_LEN] = {0}, theirs[FINGERPRINT_LEN] = {0};
+    experiment_fingerprint(exp, RUNNER_VERSION, fp);
+    int r = mpi_link_first_different(mpi, fp, sizeof fp, theirs);
+    if (r < 0) return ERR_OK;
+    if (mpi_link_rank(mpi) != 0) return ctx->reported_elsewhere = true, ERR_CONFIG;
+    return err_set(err, ERR_CONFIG, (mark_t){0},
+                   "rank %d loaded a different experiment (fingerprint %s, rank 0 %s): every node needs the same "
+                   "config, plugins and runner version",
+                   r, theirs, fp);
+}
+
+/* Rank 0's outcome of opening the file, for everyone. */
+static err_code_t agree_on_output(mpi_link_t *mpi, run_context_t *ctx, err_code_t rc, int *exit_status)
+{
+    int32_t v[2] = {rc, *exit_status};
+    mpi_link_bcast(mpi, v, sizeof v);
+    if (mpi_link_rank(mpi) == 0 || v[0] == ERR_OK) return (err_code_t)v[0];
+    *exit_status = v[1];
+    ctx->reported_elsewhere = true;
+    return (err_code_t)v[0];
+}
+
+/* The sweep of one process, or of this rank of a job (mpi). */
+static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx, mpi_link_t *mpi, int *exit_status,
+                          err_t *err)
 {
     size_t len = 0;
     err_code_t rc;
+    bool coordinator = mpi_link_rank(mpi) == 0;
     *exit_status = 2; /* until the output file exists, any error is the input's */
-    if ((rc = read_text_file(cli->config, &ctx->config_text, &len, err))) return rc;
     experiment_t *exp = &ctx->exp;
-    ctx->have_exp = true;
-    if ((rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg, cli->max_cells, err)))
-        return rc;
+    rc = read_text_file(cli->config, &ctx->config_text, &len, err);
+    if (rc == ERR_OK) {
+        ctx->have_exp = true;
+        rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg,
+                             cli->max_cells, err);
+    }
+    if (mpi && (rc = agree_on_load(mpi, ctx, rc, err)) == ERR_OK) rc = agree_on_experiment(mpi, ctx, exp, err);
+    if (rc) return rc;
     const char *output = cli->output ? cli->output : exp->output;
     if (cli->dry_run) {
-        print_cell_table(exp);
-        printf("output: %s (not written: --dry-run)\n", output);
+        if (coordinator) {
+            print_cell_table(exp);
+            printf("output: %s (not written: --dry-run)\n", output);
+        }
         *exit_status = 0;
         return ERR_OK;
     }
     h5out_t *out = NULL;
-    unsigned char *todo;
+    unsigned char *todo = NULL;
     sweep_summary_t sum;
+    summary_init(&sum);
     int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
-    if ((rc = open_output(cli, exp, output, threads, &out, &todo, &sum, err))) return rc;
+    if (coordinator) rc = open_output(cli, exp, output, threads, &out, &todo, &sum, err);
+    if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
+    if (rc) return rc;
 
     *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
+    int all_threads = mpi ? mpi_link_sum(mpi, threads) : threads;
     sweep_opts_t opts = {.threads = threads,
-                         .progress = !cli->quiet && isatty(STDERR_FILENO),
+                         .progress = coordinator && !cli->quiet && isatty(STDERR_FILENO),
                          .fail_fast = cli->fail_fast,
                          .todo = todo,
-                         .stop_signal = interrupt_signal};
+                         .stop_signal = interrupt_signal,
+                         .link = mpi ? mpi_link_for_sweep(mpi, all_threads) : NULL};
     sweep_stop_t stop;
     interrupt_install();
     rc = sweep_run(exp, out, &opts, &sum, &stop, err);
     interrupt_restore();
     free(todo);
+    if (!coordinator) { /* its failures went to rank 0, which reports them */
+        ctx->reported_elsewhere = rc != ERR_OK;
+        *exit_status = rc ? 1 : stop.signal ? 128 + stop.signal : 0;
+        return rc ? ERR_RUNTIME : ERR_OK;
+    }
     run_state_t state = rc ? RUN_STOPPED
                         : stop.signal ? RUN_INTERRUPTED
                         : stop.on_failure || summary_done(&sum) < exp->n_cells ? RUN_STOPPED
@@ -268,11 +330,24 @@ err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *e
         *err = close_err;
         return ERR_RUNTIME;
     }
-    if (!cli->quiet && (rc = print_summary(exp, &sum, output, threads, err))) return rc;
+    if (!cli->quiet && (rc = print_summary(exp, &sum, output, all_threads, mpi_link_size(mpi), err))) return rc;
     if (stop.signal || stop.on_failure) {
         *exit_status = stop.signal ? 128 + stop.signal : 1;
         return stopped_error(cli, exp, &sum, &stop, output, err);
     }
     *exit_status = sum.failed ? 1 : 0;
     return ERR_OK;
+}
+
+err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
+{
+    mpi_link_t *mpi = NULL;
+    *exit_status = 2;
+    if (mpi_launched()) {
+        err_code_t rc = mpi_link_create(&mpi, err);
+        if (rc) return rc;
+    }
+    err_code_t rc = run_job(cli, reg, ctx, mpi, exit_status, err);
+    mpi_link_destroy(mpi);
+    return rc;
 }

@@ -16,6 +16,8 @@ typedef struct {
     char *config_text;
     experiment_t exp;
     bool have_exp;
+    /* Under MPI: another rank (rank 0) reports this error; print nothing. */
+    bool reported_elsewhere;
 } run_context_t;
 
 void run_context_free(run_context_t *ctx);

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         }
     }
     if (rc) {
-        err_print(&err, run_context_source(&ctx, &cli, &err.mark), "runner");
+        if (!ctx.reported_elsewhere) err_print(&err, run_context_source(&ctx, &cli, &err.mark), "runner");
         status = exit_status_for(rc, status);
     }
     run_context_free(&ctx);

@@ -140,6 +140,14 @@ static bool should_stop(sweep_t *s)
 
 bool sweep_stopping(sweep_t *s) { return should_stop(s); }
 
+bool sweep_signalled(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool sig = s->why.signal != 0;
+    pthread_mutex_unlock(&s->lock);
+    return sig;
+}
+
 static void record_cell(batch_t *sl, size_t r, int status, double wall, const runner_err_t *err, bool *failed)
 {
     sl->status[r] = (int8_t)status;
@@ -497,7 +505,7 @@ static err_code_t make_plan(sweep_t *s, int threads, err_t *err)
     const sweep_link_t *link = s->link;
     if (link && !link->coordinator) {
         sweep_plan_t plan;
-        err_code_t rc = link->share_plan(link->ctx, &plan, err);
+        err_code_t rc = link->share_plan(link->ctx, &s->layout, &plan, err);
         s->n_batches = rc ? 0 : (size_t)plan.n_batches;
         s->max_cells = rc ? 0 : (size_t)plan.max_cells;
         return rc;
@@ -508,7 +516,7 @@ static err_code_t make_plan(sweep_t *s, int threads, err_t *err)
     if (link) {
         sweep_plan_t plan = {s->n_batches, s->max_cells};
         err_t e;
-        if (link->share_plan(link->ctx, &plan, rc ? &e : err) && !rc) rc = err->code;
+        if (link->share_plan(link->ctx, &s->layout, &plan, rc ? &e : err) && !rc) rc = err->code;
     }
     return rc;
 }

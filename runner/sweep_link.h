@@ -50,8 +50,9 @@ typedef struct {
     bool coordinator;
     int threads; /* compute threads of all processes together: the plan is made for them */
     /* Both sides, collectively, before any batch: the coordinator gives its
-     * plan (n_batches 0 when it has nothing to hand out), workers get it. */
-    err_code_t (*share_plan)(void *ctx, sweep_plan_t *plan, err_t *err);
+     * plan (n_batches 0 when it has nothing to hand out), workers get it;
+     * l is what each cell writes, the same on every process. */
+    err_code_t (*share_plan)(void *ctx, const layout_t *l, sweep_plan_t *plan, err_t *err);
     /* Coordinator: answer the workers until each one has said it is done;
      * runs on a thread of its own, the only one that talks to them. */
     void (*serve)(void *ctx, sweep_t *s);
@@ -75,5 +76,7 @@ void sweep_submit(sweep_t *s, batch_t *b, void (*release)(batch_t *b, void *arg)
 void sweep_peer_ended(sweep_t *s, const sweep_peer_end_t *end);
 /* Whether the sweep is stopping (a signal, --fail-fast, a failure anywhere). */
 bool sweep_stopping(sweep_t *s);
+/* Whether it is stopping for a signal (here or on another process). */
+bool sweep_signalled(sweep_t *s);
 
 #endif

@@ -5,6 +5,9 @@ set -euo pipefail
 
 # build and run (OpenBLAS: the OpenMP build, which shares the runner's thread pool)
 pkgs=(build-essential cmake pkg-config libyaml-dev libhdf5-dev hdf5-tools zlib1g-dev libopenblas-openmp-dev)
+# sweeps over several processes or nodes: Open MPI (mpirun; the serial HDF5
+# above stays the one the runner links: only rank 0 writes)
+pkgs+=(openmpi-bin libopenmpi-dev)
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
