@@ -119,6 +119,7 @@ static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *
 
 void run_context_free(run_context_t *ctx)
 {
+    mpi_link_destroy(ctx->mpi);
     if (ctx->have_exp) experiment_free(&ctx->exp);
     free(ctx->config_text);
     memset(ctx, 0, sizeof *ctx);
@@ -341,13 +342,12 @@ static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx,
 
 err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
 {
-    mpi_link_t *mpi = NULL;
     *exit_status = 2;
+    /* The job outlives this function: rank 0 reports an error before any
+     * rank leaves it (run_context_free), or mpirun would end rank 0 first. */
     if (mpi_launched()) {
-        err_code_t rc = mpi_link_create(&mpi, err);
+        err_code_t rc = mpi_link_create(&ctx->mpi, err);
         if (rc) return rc;
     }
-    err_code_t rc = run_job(cli, reg, ctx, mpi, exit_status, err);
-    mpi_link_destroy(mpi);
-    return rc;
+    return run_job(cli, reg, ctx, ctx->mpi, exit_status, err);
 }

@@ -7,6 +7,7 @@
 #define RUNNER_COMMANDS_H
 
 #include "cli.h"
+#include "mpi_link.h"
 #include "registry.h"
 
 /* What a reported error may point into: the config text and the loaded
@@ -18,8 +19,11 @@ typedef struct {
     bool have_exp;
     /* Under MPI: another rank (rank 0) reports this error; print nothing. */
     bool reported_elsewhere;
+    mpi_link_t *mpi; /* the job, when mpirun/srun started several processes */
 } run_context_t;
 
+/* Frees the context and, under MPI, leaves the job: after main has printed
+ * the error, so that every rank waits for rank 0's report. */
 void run_context_free(run_context_t *ctx);
 /* The text a mark points into, for printing the line and caret. */
 const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark);

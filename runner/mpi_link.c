@@ -370,6 +370,7 @@ void mpi_link_destroy(mpi_link_t *m)
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->buf_freed);
     if (!lost) {
+        MPI_Barrier(m->comm); /* nobody leaves (mpirun would end the job) before rank 0 has reported */
         MPI_Comm_free(&m->comm);
         MPI_Finalize();
     }

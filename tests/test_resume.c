@@ -11,8 +11,9 @@
 #include <signal.h>
 #include <time.h>
 
+#include "analytic_results.h"
 #include "e2e_helpers.h"
-#include "h5out.h"
+#include "process_helpers.h"
 
 static void setup(void)
 {
@@ -35,109 +36,13 @@ static const char sweep_yaml[] = "name: killme\n"
                                  "  optimizer.beta1: {linspace: [0.5, 0.95, 20]}\n"
                                  "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Start build/runner with args (split on spaces), output to dir/log. */
-static pid_t spawn(const char *args)
-{
-    char buf[2048], *argv[64];
-    int argc = 0;
-    snprintf(buf, sizeof buf, "%s", args);
-    argv[argc++] = RUNNER_BUILD_DIR "/runner";
-    for (char *save, *t = strtok_r(buf, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
-    argv[argc] = NULL;
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fd = open(in_dir("log"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : -1000;
-}
-
-static void sleep_seconds(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-typedef struct {
-    size_t n_cells, S, P;
-    float *params, *loss, *grad_norm;
-    int8_t *status;
-    int8_t run_state;
-} results_t;
-
-static bool read_results(const char *file, results_t *r)
-{
-    hid_t f = H5Fopen(in_dir(file), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return false;
-    H5Fclose(f);
-    size_t n, n_loss, n_params;
-    r->status = read_all(file, "status", H5T_NATIVE_INT8, 1, &r->n_cells);
-    r->loss = read_all(file, "loss", H5T_NATIVE_FLOAT, 4, &n_loss);
-    r->grad_norm = read_all(file, "grad_norm", H5T_NATIVE_FLOAT, 4, &n_loss);
-    r->params = read_all(file, "params", H5T_NATIVE_FLOAT, 4, &n_params);
-    int8_t *state = read_all(file, "run_state", H5T_NATIVE_INT8, 1, &n);
-    r->run_state = *state;
-    free(state);
-    r->S = n_loss / r->n_cells;
-    r->P = n_params / n_loss;
-    return true;
-}
-
-static void free_results(results_t *r)
-{
-    free(r->params), free(r->loss), free(r->grad_norm), free(r->status);
-}
-
-/* Every cell `got` marks done holds the reference's numbers, bit for bit. */
-static size_t check_done_cells(const results_t *got, const results_t *ref, const char *when)
-{
-    cr_assert_eq(got->n_cells, ref->n_cells);
-    size_t done = 0, S = ref->S, P = ref->P;
-    for (size_t c = 0; c < ref->n_cells; c++) {
-        if (got->status[c] == STATUS_PENDING) continue;
-        done++;
-        cr_assert_eq(got->status[c], ref->status[c], "%s: cell %zu status %d, uninterrupted %d", when, c,
-                     got->status[c], ref->status[c]);
-        cr_assert_eq(memcmp(got->loss + c * S, ref->loss + c * S, S * 4), 0, "%s: cell %zu loss differs", when, c);
-        cr_assert_eq(memcmp(got->grad_norm + c * S, ref->grad_norm + c * S, S * 4), 0, "%s: cell %zu grad_norm", when, c);
-        cr_assert_eq(memcmp(got->params + c * S * P, ref->params + c * S * P, S * P * 4), 0, "%s: cell %zu params",
-                     when, c);
-    }
-    return done;
-}
-
-static void expect_identical(const results_t *got, const results_t *ref, const char *when)
-{
-    cr_assert_eq(check_done_cells(got, ref, when), ref->n_cells, "%s: not every cell is done", when);
-    cr_expect_eq(got->run_state, RUN_COMPLETE, "%s: run_state %d", when, got->run_state);
-}
-
 Test(resume, kill_9_at_random_moments_loses_nothing)
 {
     write_file("sweep.yaml", sweep_yaml);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet", in_dir("sweep.yaml"), in_dir("ref.h5"));
     double t0 = now();
-    cr_assert_eq(wait_exit(spawn(cmd)), 0, "the uninterrupted run failed");
+    cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0, "the uninterrupted run failed");
     double t_ref = now() - t0;
     results_t ref;
     cr_assert(read_results("ref.h5", &ref));
@@ -152,7 +57,7 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
         snprintf(when, sizeof when, "kill %d after %.4f s (seed %u, -j %d)", k, delay, seed, 1 + k % 2);
         snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet", in_dir("sweep.yaml"), in_dir("k.h5"), 1 + k % 2);
         unlink(in_dir("k.h5"));
-        pid_t pid = spawn(cmd);
+        pid_t pid = spawn(RUNNER_BUILD_DIR "/runner", cmd);
         sleep_seconds(delay);
         kill(pid, SIGKILL);
         int st = wait_exit(pid);
@@ -169,7 +74,7 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
         }
         /* resume with the other thread count */
         snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet --resume", in_dir("sweep.yaml"), in_dir("k.h5"), 2 - k % 2);
-        cr_assert_eq(wait_exit(spawn(cmd)), 0, "%s: --resume failed", when);
+        cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0, "%s: --resume failed", when);
         results_t got;
         cr_assert(read_results("k.h5", &got), "%s: resumed file does not open", when);
         expect_identical(&got, &ref, when);
@@ -193,7 +98,7 @@ static void interrupt_with(int sig, int expect_exit)
     write_file("long.yaml", yaml);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2", in_dir("long.yaml"), in_dir("long.h5"));
-    pid_t pid = spawn(cmd);
+    pid_t pid = spawn(RUNNER_BUILD_DIR "/runner", cmd);
     for (int i = 0; i < 2000 && !exists("long.h5"); i++) sleep_seconds(0.005);
     sleep_seconds(0.05);
     kill(pid, sig);
@@ -211,7 +116,7 @@ static void interrupt_with(int sig, int expect_exit)
     free_results(&got);
 
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --resume", in_dir("long.yaml"), in_dir("long.h5"));
-    cr_assert_eq(wait_exit(spawn(cmd)), 0);
+    cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0);
     slurp("log", log, sizeof log);
     cr_expect(strstr(log, "kept from the file"), "%s", log);
     cr_assert(read_results("long.h5", &got));
