@@ -105,10 +105,22 @@ static double worst_error(const float *got, const node_t *ref, size_t n, const c
 
 #define REFERENCE_TOL 1e-5
 
-static void expect_matches(const float *got, const node_t *ref, size_t n, const char *what, size_t c)
+/* A sum of `terms` float32 values carries rounding error growing like
+ * sqrt(terms), in an order set by the BLAS kernel the CPU gets (OpenBLAS's
+ * Zen kernels reach 1.2e-5 on conv2d's 1152-term weight gradients where
+ * Haswell-class ones stayed under 1e-5): up to 256 terms REFERENCE_TOL,
+ * beyond that scaled by sqrt(terms / 256). */
+static void expect_matches_sum(const float *got, const node_t *ref, size_t n, const char *what, size_t c, size_t terms)
 {
     double worst = worst_error(got, ref, n, what);
-    cr_expect_leq(worst, REFERENCE_TOL, "case %zu %s: worst error %.3g against PyTorch", c, what, worst);
+    double tol = REFERENCE_TOL * sqrt(fmax(1.0, (double)terms / 256));
+    cr_expect_leq(worst, tol, "case %zu %s: worst error %.3g against PyTorch (tolerance %.3g for sums of %zu terms)", c,
+                  what, worst, tol, terms);
+}
+
+static void expect_matches(const float *got, const node_t *ref, size_t n, const char *what, size_t c)
+{
+    expect_matches_sum(got, ref, n, what, c, 1);
 }
 
 Test(image_layers, match_pytorch_reference)
@@ -134,7 +146,9 @@ Test(image_layers, match_pytorch_reference)
         expect_matches(r.y, node_get(cs, "y"), r.B * r.O, "y", c);
         cr_assert_eq(r.d->layer->backward(&r.c, r.x, r.y, r.dy, r.dx, &e), RUNNER_OK, "%s", e.msg);
         expect_matches(r.dx, node_get(cs, "dx"), r.B * r.I, "dx", c);
-        expect_matches(r.c.grads, node_get(cs, "dparams"), np, "dparams", c);
+        /* a parameter's gradient sums over the batch and, for images, every output position */
+        size_t positions = r.c.out.rank == 3 ? (size_t)r.c.out.dim[1] * r.c.out.dim[2] : 1;
+        expect_matches_sum(r.c.grads, node_get(cs, "dparams"), np, "dparams", c, r.B * positions);
         const node_t *state = node_get(cs, "state");
         if (state) { /* batchnorm: running mean and variance after the step, then evaluation with them */
             float running[64];
