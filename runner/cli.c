@@ -45,6 +45,10 @@ const char cli_usage[] =
     "  -h, --help         this help\n"
     "  --version          print the version\n"
     "\n"
+    "\n"
+    "on a cluster: mpirun -np N runner CONFIG [options] (or srun) shares the cells between the\n"
+    "             ranks; rank 0 writes the one file, the same bits as a single-process run\n"
+    "\n"
     "exit status: 0 success (diverged cells are results), 1 runtime failure or a failed cell,\n"
     "             2 usage or config error (nothing is written), 130/143 interrupted by\n"
     "             SIGINT/SIGTERM (finished cells are kept: run again with --resume)\n";

@@ -33,7 +33,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cli.command == CMD_VERSION) {
-        printf("runner %s (plugin ABI %d.%d)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
+#ifdef RUNNER_HAVE_MPI
+        const char *mpi = ", MPI";
+#else
+        const char *mpi = "";
+#endif
+        printf("runner %s (plugin ABI %d.%d%s)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR, mpi);
         cli_free(&cli);
         return 0;
     }

@@ -18,6 +18,7 @@ typedef struct {
     size_t first_failed;
     char first_failure[RUNNER_ERR_MAX];
     double seconds;
+    double write_seconds; /* of those, the writer's time in HDF5 calls: the serial part of a sweep */
 } sweep_summary_t;
 
 void summary_init(sweep_summary_t *sum);

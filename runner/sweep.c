@@ -257,9 +257,11 @@ static void draw_progress(sweep_t *s, bool final)
 static void deliver(sweep_t *s, const batch_t *b)
 {
     err_t e = {0};
+    double t0 = now_seconds();
     err_code_t rc = s->out ? h5out_write_cells(s->out, b->c0, b->c1, (const float *const *)b->vars, b->status,
                                                b->wall, b->failure, &e)
                            : s->link->send(s->link->ctx, &s->layout, b, &e);
+    if (s->out) s->sum->write_seconds += now_seconds() - t0; /* only the writer thread adds */
     if (rc) fail(s, &e);
     else if (s->out) summarise(s, b);
 }
