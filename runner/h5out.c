@@ -112,16 +112,7 @@ static void iso_now(char *buf, size_t len)
 static herr_t write_cells(const h5out_t *o, hid_t ds, hid_t mem_type, size_t c0, size_t c1, const hsize_t *trailing,
                           int n_trailing, const void *buf)
 {
-    hsize_t per = 1;
-    for (int t = 0; t < n_trailing; t++) per *= trailing[t];
-    if (o->n_axes == 0) return H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    hid_t fspace = H5Dget_space(ds);
-    hsize_t total = (hsize_t)(c1 - c0) * per;
-    hid_t mspace = H5Screate_simple(1, &total, NULL);
-    herr_t rc = h5_select_cells(fspace, o->n_axes, o->axis_dims, c0, c1, trailing, n_trailing);
-    if (rc >= 0) rc = H5Dwrite(ds, mem_type, mspace, fspace, H5P_DEFAULT, buf);
-    H5Sclose(mspace), H5Sclose(fspace);
-    return rc;
+    return h5_write_cells(ds, mem_type, o->n_axes, o->axis_dims, c0, c1, trailing, n_trailing, buf);
 }
 
 /* Per-cell strings and numbers known before any cell runs. */

@@ -5,17 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
-                       const hsize_t *trailing, int n_trailing)
+size_t h5_cell_blocks(size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1, h5_cell_block_t *blocks)
 {
     int n = (int)n_axes;
-    hsize_t start[H5UTIL_MAX_RANK], count[H5UTIL_MAX_RANK], span[H5UTIL_MAX_RANK + 1];
+    hsize_t span[H5UTIL_MAX_RANK + 1];
     span[n] = 1; /* span[k] = product of dims k..n-1: span[k+1] cells per step of axis k */
     for (int k = n - 1; k >= 0; k--) span[k] = span[k + 1] * axis_dims[k];
-    if (n == 0) return H5Sselect_all(space);
-    H5Sselect_none(space);
+    size_t nb = 0;
     hsize_t a = c0;
-    while (a < c1) {
+    while (a < c1 && n > 0) {
         /* the coarsest axis j whose unit (cells per index step, span[j+1])
          * fits at a: aligned, and not past c1 */
         int j = n - 1;
@@ -24,15 +22,63 @@ herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, siz
         hsize_t coord = (a / unit) % axis_dims[j];
         hsize_t cnt = (c1 - a) / unit;
         if (cnt > axis_dims[j] - coord) cnt = axis_dims[j] - coord;
+        h5_cell_block_t *bl = &blocks[nb++];
         for (int k = 0; k < n; k++) {
-            start[k] = (a / span[k + 1]) % axis_dims[k];
-            count[k] = k < j ? 1 : k == j ? cnt : axis_dims[k];
+            bl->start[k] = (a / span[k + 1]) % axis_dims[k];
+            bl->count[k] = k < j ? 1 : k == j ? cnt : axis_dims[k];
         }
-        for (int t = 0; t < n_trailing; t++) start[n + t] = 0, count[n + t] = trailing[t];
-        if (H5Sselect_hyperslab(space, H5S_SELECT_OR, start, NULL, count, NULL) < 0) return -1;
+        bl->c0 = a;
+        bl->cells = cnt * unit;
         a += cnt * unit;
     }
+    return nb;
+}
+
+/* A block's hyperslab, the trailing dimensions whole. */
+static herr_t select_block(hid_t space, H5S_seloper_t op, size_t n_axes, const h5_cell_block_t *bl,
+                           const hsize_t *trailing, int n_trailing)
+{
+    hsize_t start[H5UTIL_MAX_RANK], count[H5UTIL_MAX_RANK];
+    memcpy(start, bl->start, n_axes * sizeof *start);
+    memcpy(count, bl->count, n_axes * sizeof *count);
+    for (int t = 0; t < n_trailing; t++) start[n_axes + t] = 0, count[n_axes + t] = trailing[t];
+    return H5Sselect_hyperslab(space, op, start, NULL, count, NULL);
+}
+
+herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
+                       const hsize_t *trailing, int n_trailing)
+{
+    if (n_axes == 0) return H5Sselect_all(space);
+    h5_cell_block_t blocks[H5_CELL_BLOCKS_MAX];
+    size_t nb = h5_cell_blocks(n_axes, axis_dims, c0, c1, blocks);
+    H5Sselect_none(space);
+    for (size_t i = 0; i < nb; i++)
+        if (select_block(space, H5S_SELECT_OR, n_axes, &blocks[i], trailing, n_trailing) < 0) return -1;
     return 0;
+}
+
+herr_t h5_write_cells(hid_t ds, hid_t mem_type, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
+                      const hsize_t *trailing, int n_trailing, const void *buf)
+{
+    if (n_axes == 0) return H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    hsize_t per = 1;
+    for (int t = 0; t < n_trailing; t++) per *= trailing[t];
+    size_t elem = H5Tget_size(mem_type);
+    h5_cell_block_t blocks[H5_CELL_BLOCKS_MAX];
+    size_t nb = h5_cell_blocks(n_axes, axis_dims, c0, c1, blocks);
+    hid_t fspace = H5Dget_space(ds);
+    herr_t rc = fspace < 0 ? -1 : 0;
+    for (size_t i = 0; i < nb && rc >= 0; i++) {
+        hsize_t n = blocks[i].cells * per;
+        hid_t mspace = H5Screate_simple(1, &n, NULL);
+        rc = select_block(fspace, H5S_SELECT_SET, n_axes, &blocks[i], trailing, n_trailing);
+        if (rc >= 0)
+            rc = H5Dwrite(ds, mem_type, mspace, fspace, H5P_DEFAULT,
+                          (const char *)buf + (blocks[i].c0 - c0) * per * elem);
+        H5Sclose(mspace);
+    }
+    if (fspace >= 0) H5Sclose(fspace);
+    return rc;
 }
 
 hid_t h5_open_read(const char *path)

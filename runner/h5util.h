@@ -11,10 +11,27 @@
 
 #define H5UTIL_MAX_RANK 40
 
+/* Cells [c0, c1) as at most H5_CELL_BLOCKS_MAX blocks of consecutive
+ * cells, each one regular hyperslab over the cell axes: start and count per
+ * axis, the first cell and how many. */
+typedef struct {
+    hsize_t start[H5UTIL_MAX_RANK], count[H5UTIL_MAX_RANK];
+    hsize_t c0, cells;
+} h5_cell_block_t;
+#define H5_CELL_BLOCKS_MAX (2 * H5UTIL_MAX_RANK)
+size_t h5_cell_blocks(size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1, h5_cell_block_t *blocks);
+
 /* Select cells [c0, c1) of `space`, with `n_trailing` further dimensions of
  * sizes `trailing` selected whole, as a union of a few hyperslabs. */
 herr_t h5_select_cells(hid_t space, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
                        const hsize_t *trailing, int n_trailing);
+
+/* Write cells [c0, c1) of ds from buf ((c1-c0) x trailing, row-major): one
+ * H5Dwrite per block. A union of hyperslabs is an irregular selection, which
+ * HDF5 copies one innermost row at a time (8 bytes for a 2-parameter
+ * trajectory); each regular block of a contiguous dataset is one run. */
+herr_t h5_write_cells(hid_t ds, hid_t mem_type, size_t n_axes, const hsize_t *axis_dims, size_t c0, size_t c1,
+                      const hsize_t *trailing, int n_trailing, const void *buf);
 
 /* A scalar variable-length string attribute into buf; -1 when absent or of another type. */
 herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len);

@@ -73,8 +73,6 @@ void param_range_text(const runner_param_t *p, char *buf, size_t len)
 
 bool param_value_valid(const runner_param_t *p, double v, char *msg, size_t len)
 {
-    char range[96];
-    param_range_text(p, range, sizeof range);
     if (!isfinite(v)) {
         snprintf(msg, len, "must be a finite number");
         return false;
@@ -86,6 +84,9 @@ bool param_value_valid(const runner_param_t *p, double v, char *msg, size_t len)
     bool lo = (p->flags & RUNNER_PARAM_MIN_EXCLUSIVE) ? v > p->min : v >= p->min;
     bool hi = (p->flags & RUNNER_PARAM_MAX_EXCLUSIVE) ? v < p->max : v <= p->max;
     if (!lo || !hi) {
+        /* formatted only here: every cell's every value passes through this check */
+        char range[96];
+        param_range_text(p, range, sizeof range);
         snprintf(msg, len, "%g is out of bounds: must be in %s", v, range);
         return false;
     }
