@@ -63,6 +63,17 @@ static herr_t attr_string(hid_t obj, const char *name, const char *value)
     return rc;
 }
 
+/* How the writer opens its file: no sieve buffer. Every write is one run of
+ * whole cells into space allocated at creation; through the 64 KB sieve
+ * buffer, a batch's small status and wall-time writes cost a 64 KB read of
+ * the file each (31 reads, ~30 ms in a 10,000-cell sweep). */
+static hid_t writer_access(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_sieve_buf_size(fapl, 0);
+    return fapl;
+}
+
 /* A dataset of full size, contiguous and allocated now: no metadata changes later. */
 static hid_t create_dataset(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, bool zero_fill)
 {
@@ -353,7 +364,9 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
     remove_stale_temporaries(path);
     /* A kill during creation must not leave a half-made file at `path`. */
     snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
-    o->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = writer_access();
+    o->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     err_code_t rc;
     if (o->file < 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create the output file (%s): check the directory is writable",
@@ -415,7 +428,9 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
     h5out_t *o = h5out_new(exp, path);
     if (!o) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     o->resumed = true;
-    o->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t fapl = writer_access();
+    o->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
     if (o->file < 0) {
         close_all(o);
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},
