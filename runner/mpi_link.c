@@ -232,11 +232,30 @@ static void release_buf(batch_t *b, void *arg)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Receive and drop a message that cannot be taken (none is expected: the
+ * ranks run the same runner, checked by the experiment's fingerprint). */
+static void drop_message(mpi_link_t *m, const MPI_Status *st)
+{
+    int count = 0;
+    MPI_Get_count(st, MPI_BYTE, &count);
+    char *junk = malloc(count > 0 ? (size_t)count : 1);
+    if (junk) recv_from(m, junk, (size_t)count, st->MPI_SOURCE, st->MPI_TAG);
+    free(junk);
+}
+
 /* Receive a worker's batch (its size is in st) and queue it for the writer. */
 static void take_batch(mpi_link_t *m, sweep_t *s, const MPI_Status *st)
 {
     int count = 0;
     MPI_Get_count(st, MPI_BYTE, &count);
+    if ((size_t)count > batch_bytes(m->layout, m->max_cells) || (size_t)count < 2 * sizeof(uint64_t)) {
+        drop_message(m, st);
+        err_t e;
+        err_set(&e, ERR_RUNTIME, (mark_t){0}, "rank %d sent a batch of %d bytes, not one of this sweep",
+                st->MPI_SOURCE, count);
+        sweep_peer_ended(s, &(sweep_peer_end_t){.failed = true, .err = e});
+        return;
+    }
     pthread_mutex_lock(&m->lock);
     recv_buf_t *rb = NULL;
     while (!rb) {
@@ -275,7 +294,9 @@ static void serve(void *ctx, sweep_t *s)
     for (size_t i = 0; i < RECV_BUFFERS; i++) {
         m->bufs[i].bytes = malloc(batch_bytes(m->layout, m->max_cells));
         if (!m->bufs[i].bytes || !ended) {
-            sweep_peer_ended(s, &(sweep_peer_end_t){.failed = true, .err = {.code = ERR_NOMEM, .msg = "out of memory for batches from other ranks"}});
+            sweep_peer_end_t oom = {.failed = true, .err = {.code = ERR_NOMEM}};
+            snprintf(oom.err.msg, sizeof oom.err.msg, "out of memory for batches from other ranks");
+            sweep_peer_ended(s, &oom);
             m->peers_lost = true; /* their batches cannot be taken: end the job */
             free(ended);
             return;
@@ -323,8 +344,8 @@ static void serve(void *ctx, sweep_t *s)
             sweep_peer_ended(s, &end);
             ended[src] = true;
             active--;
-        } else { /* a stray message: drain it */
-            recv_from(m, NULL, 0, src, st.MPI_TAG);
+        } else {
+            drop_message(m, &st);
         }
     }
     free(ended);
