@@ -207,22 +207,24 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
 
 /* The error main reports when the sweep stopped early, with how to go on. */
 static err_code_t stopped_error(const cli_t *cli, const experiment_t *exp, const sweep_summary_t *sum,
-                                const sweep_stop_t *stop, const char *output, err_t *err)
+                                const sweep_stop_t *stop, const char *output, int ranks, err_t *err)
 {
     char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
+    /* rank 0 sees only its own argv, not mpirun's; either way resumes the file */
+    const char *where = ranks > 1 ? " (under mpirun again, or alone)" : "";
     size_t done = summary_done(sum);
     if (stop->signal) {
-        err_set(err, ERR_STOPPED, (mark_t){0}, "interrupted by %s: %zu of %zu cells done and kept in %s; resume with: %s",
+        err_set(err, ERR_STOPPED, (mark_t){0}, "interrupted by %s: %zu of %zu cells done and kept in %s; resume with: %s%s",
                 stop->signal == SIGINT ? "SIGINT" : stop->signal == SIGTERM ? "SIGTERM" : "a signal", done,
-                exp->n_cells, output, again ? again : "the same command and --resume");
+                exp->n_cells, output, again ? again : "the same command and --resume", where);
     } else {
         char label[512];
         experiment_cell_label(exp, sum->first_failed, label, sizeof label);
         err_set(err, ERR_STOPPED, (mark_t){0},
                 "stopped at the first failed cell (--fail-fast): cell %zu %s: %s; %zu of %zu cells done and kept in "
-                "%s; resume with: %s",
+                "%s; resume with: %s%s",
                 sum->first_failed, label, sum->first_failure, done, exp->n_cells, output,
-                again ? again : "the same command and --resume");
+                again ? again : "the same command and --resume", where);
     }
     free(again);
     return ERR_STOPPED;
@@ -338,7 +340,7 @@ static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx,
     if (!cli->quiet && (rc = print_summary(exp, &sum, output, all_threads, mpi_link_size(mpi), err))) return rc;
     if (stop.signal || stop.on_failure) {
         *exit_status = stop.signal ? 128 + stop.signal : 1;
-        return stopped_error(cli, exp, &sum, &stop, output, err);
+        return stopped_error(cli, exp, &sum, &stop, output, mpi_link_size(mpi), err);
     }
     *exit_status = sum.failed ? 1 : 0;
     return ERR_OK;

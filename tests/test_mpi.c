@@ -260,6 +260,7 @@ Test(mpi, fail_fast_stops_every_rank)
              RUNNER_BROKEN_DIR);
     cr_expect_eq(run_mpi(3, args, out, sizeof out, err, sizeof err), 1, "%s", err);
     cr_expect_eq(count(err, "stopped at the first failed cell (--fail-fast)"), 1, "%s", err);
+    cr_expect(strstr(err, "--resume (under mpirun again, or alone)"), "%s", err);
     size_t n;
     int8_t *st = read_all("ff.h5", "status", H5T_NATIVE_INT8, 1, &n);
     size_t pending = 0;
