@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "h5out.h"
+#include "h5util.h"
 #include "helpers.h"
 
 static registry_t reg;
@@ -218,4 +219,35 @@ Test(h5out, stale_temporaries_are_removed)
     cr_expect_neq(access(stale, F_OK), 0, "stale temporary kept");
     cr_expect_eq(access(live, F_OK), 0, "a live runner's temporary was removed");
     unlink(live);
+}
+
+/* The writer issues one H5Dwrite per block: every range of cells must come
+ * out as at most 2n-1 regular blocks that, in order, cover exactly the
+ * range, each block's cells consecutive in row-major order. */
+Test(h5out, cell_ranges_split_into_regular_blocks)
+{
+    const hsize_t dims[3] = {3, 4, 5};
+    const size_t n = 60;
+    for (size_t c0 = 0; c0 < n; c0++)
+        for (size_t c1 = c0 + 1; c1 <= n; c1++) {
+            h5_cell_block_t b[H5_CELL_BLOCKS_MAX];
+            size_t nb = h5_cell_blocks(3, dims, c0, c1, b), next = c0;
+            cr_assert_leq(nb, 5, "[%zu, %zu): %zu blocks", c0, c1, nb);
+            for (size_t k = 0; k < nb; k++) {
+                cr_assert_eq(b[k].c0, next, "[%zu, %zu) block %zu starts at %llu", c0, c1, k,
+                             (unsigned long long)b[k].c0);
+                /* walk the block's cells row-major: they must be next, next+1, ... */
+                size_t cells = 0;
+                for (hsize_t i = 0; i < b[k].count[0]; i++)
+                    for (hsize_t j = 0; j < b[k].count[1]; j++)
+                        for (hsize_t l = 0; l < b[k].count[2]; l++) {
+                            hsize_t c = ((b[k].start[0] + i) * dims[1] + b[k].start[1] + j) * dims[2] + b[k].start[2] + l;
+                            cr_assert_eq(c, next + cells, "[%zu, %zu) block %zu cell %zu", c0, c1, k, cells);
+                            cells++;
+                        }
+                cr_assert_eq(cells, b[k].cells);
+                next += cells;
+            }
+            cr_assert_eq(next, c1, "[%zu, %zu) covered up to %zu", c0, c1, next);
+        }
 }
