@@ -110,7 +110,7 @@ static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *
     if (done < exp->n_cells) printf(", %zu pending", exp->n_cells - done);
     printf("\n");
     /* Under MPI, what more ranks cannot speed up: rank 0 writes every cell. */
-    if (ranks > 1 && sum->seconds > 0)
+    if (ranks > 1 && computed > 0 && sum->seconds > 0)
         printf("writer: %.3f s in HDF5 (%.0f%% of the sweep), %.0f cells/s\n", sum->write_seconds,
                100 * sum->write_seconds / sum->seconds, sum->write_seconds > 0 ? (double)computed / sum->write_seconds : 0.0);
     results_t r;
