@@ -224,7 +224,6 @@ static void compute_batch(sweep_t *s, batch_t *sl, const thread_buffers_t *tb)
     else compute_analytic(s, sl, tb);
 }
 
-
 /* The summary is computed from what is written, in cell order per batch. */
 static void summarise(sweep_t *s, const batch_t *b)
 {

@@ -39,6 +39,9 @@ static pid_t spawn(const char *prog, const char *args)
     return pid;
 }
 
+/* build/runner with args, as spawn. */
+static pid_t spawn_runner(const char *args) { return spawn(RUNNER_BUILD_DIR "/runner", args); }
+
 static int wait_exit(pid_t pid)
 {
     int st;

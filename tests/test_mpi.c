@@ -177,7 +177,7 @@ Test(mpi, a_file_started_alone_is_finished_under_mpi)
     reference_run();
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 1 --quiet", in_dir("sweep.yaml"), in_dir("a.h5"));
-    pid_t pid = spawn(RUNNER_BUILD_DIR "/runner", cmd);
+    pid_t pid = spawn_runner(cmd);
     sleep_seconds(0.8);
     kill(pid, SIGINT);
     cr_assert_eq(wait_exit(pid), 130);

@@ -42,7 +42,7 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet", in_dir("sweep.yaml"), in_dir("ref.h5"));
     double t0 = now();
-    cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0, "the uninterrupted run failed");
+    cr_assert_eq(wait_exit(spawn_runner(cmd)), 0, "the uninterrupted run failed");
     double t_ref = now() - t0;
     results_t ref;
     cr_assert(read_results("ref.h5", &ref));
@@ -57,7 +57,7 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
         snprintf(when, sizeof when, "kill %d after %.4f s (seed %u, -j %d)", k, delay, seed, 1 + k % 2);
         snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet", in_dir("sweep.yaml"), in_dir("k.h5"), 1 + k % 2);
         unlink(in_dir("k.h5"));
-        pid_t pid = spawn(RUNNER_BUILD_DIR "/runner", cmd);
+        pid_t pid = spawn_runner(cmd);
         sleep_seconds(delay);
         kill(pid, SIGKILL);
         int st = wait_exit(pid);
@@ -74,7 +74,7 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
         }
         /* resume with the other thread count */
         snprintf(cmd, sizeof cmd, "%s -o %s -j %d --quiet --resume", in_dir("sweep.yaml"), in_dir("k.h5"), 2 - k % 2);
-        cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0, "%s: --resume failed", when);
+        cr_assert_eq(wait_exit(spawn_runner(cmd)), 0, "%s: --resume failed", when);
         results_t got;
         cr_assert(read_results("k.h5", &got), "%s: resumed file does not open", when);
         expect_identical(&got, &ref, when);
@@ -98,7 +98,7 @@ static void interrupt_with(int sig, int expect_exit)
     write_file("long.yaml", yaml);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2", in_dir("long.yaml"), in_dir("long.h5"));
-    pid_t pid = spawn(RUNNER_BUILD_DIR "/runner", cmd);
+    pid_t pid = spawn_runner(cmd);
     for (int i = 0; i < 2000 && !exists("long.h5"); i++) sleep_seconds(0.005);
     sleep_seconds(0.05);
     kill(pid, sig);
@@ -116,7 +116,7 @@ static void interrupt_with(int sig, int expect_exit)
     free_results(&got);
 
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --resume", in_dir("long.yaml"), in_dir("long.h5"));
-    cr_assert_eq(wait_exit(spawn(RUNNER_BUILD_DIR "/runner", cmd)), 0);
+    cr_assert_eq(wait_exit(spawn_runner(cmd)), 0);
     slurp("log", log, sizeof log);
     cr_expect(strstr(log, "kept from the file"), "%s", log);
     cr_assert(read_results("long.h5", &got));
