@@ -83,7 +83,8 @@ ACTIVATION_OPS(tanh)
 
 #define ACTIVATION(fn)                                                                                       \
     static const runner_layer_ops_t fn##_ops = {                                                            \
-        .size = sizeof(runner_layer_ops_t), .shape = same_shape, .forward = fn##_forward, .backward = fn##_backward, \
+        .size = sizeof(runner_layer_ops_t), .flags = RUNNER_LAYER_PER_SAMPLE, .shape = same_shape,           \
+        .forward = fn##_forward, .backward = fn##_backward,                                                  \
     }
 ACTIVATION(relu);
 ACTIVATION(sigmoid);

@@ -67,6 +67,37 @@ static int adamw_init(void *state, size_t n, const double *hp, uint64_t seed, ru
     return init_common(state, n, hp, 1);
 }
 
+/* One step's constants, as locals of the caller: a store to w[i] may alias
+ * a float in the state, which would force a reload per element and keep
+ * the loop scalar. */
+typedef struct {
+    float b1, b2, c1, c2, eps, wd, neg_step, bc2s, decay;
+} step_coef_t;
+
+/* The update over [0, n). Inlined with constant flags, each variant is a
+ * loop without branches that GCC vectorises (sqrtf and / are exactly
+ * rounded in vector form too, so the bits are those of the scalar loop). */
+static inline __attribute__((always_inline)) void adam_loop(step_coef_t k, size_t n, float *w, const float *g,
+                                                            float *m, float *v, float *vmax, int amsgrad,
+                                                            int maximize, int decoupled, int l2)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = maximize ? -g[i] : g[i];
+        const float wi = decoupled ? w[i] * k.decay : w[i];
+        if (l2) gi = fmaf(k.wd, wi, gi);
+        const float mi = fmaf(k.c1, gi, m[i] * k.b1), vi = fmaf(k.c2 * gi, gi, v[i] * k.b2);
+        m[i] = mi, v[i] = vi;
+        float denom_sq = vi;
+        if (amsgrad) {
+            /* torch.maximum propagates NaN; fmaxf would drop it */
+            vmax[i] = (vi > vmax[i] || vi != vi) ? vi : vmax[i];
+            denom_sq = vmax[i];
+        }
+        const float denom = sqrtf(denom_sq) / k.bc2s + k.eps;
+        w[i] = wi + k.neg_step * mi / denom;
+    }
+}
+
 RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
 {
     (void)err;
@@ -75,23 +106,14 @@ RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const fl
     s->t++;
     const double bc1 = 1.0 - pow(s->beta1, (double)s->t);
     const double bc2_sqrt = sqrt(1.0 - pow(s->beta2, (double)s->t));
-    const float neg_step = (float)-(s->lr / bc1), bc2s = (float)bc2_sqrt;
-    const float decay = (float)(1.0 - s->lr * (double)s->weight_decay);
-    for (size_t i = 0; i < n; i++) {
-        float gi = s->maximize ? -g[i] : g[i];
-        if (s->decoupled) w[i] = w[i] * decay;
-        else if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
-        m[i] = fmaf(s->one_minus_beta1, gi, m[i] * s->beta1_f);
-        v[i] = fmaf(s->one_minus_beta2 * gi, gi, v[i] * s->beta2_f);
-        float denom_sq = v[i];
-        if (s->amsgrad) {
-            /* torch.maximum propagates NaN; fmaxf would drop it */
-            vmax[i] = (v[i] > vmax[i] || isnan(v[i])) ? v[i] : vmax[i];
-            denom_sq = vmax[i];
-        }
-        const float denom = sqrtf(denom_sq) / bc2s + s->eps;
-        w[i] = w[i] + neg_step * m[i] / denom;
-    }
+    const step_coef_t k = {.b1 = s->beta1_f, .b2 = s->beta2_f, .c1 = s->one_minus_beta1, .c2 = s->one_minus_beta2,
+                           .eps = s->eps, .wd = s->weight_decay, .neg_step = (float)-(s->lr / bc1),
+                           .bc2s = (float)bc2_sqrt, .decay = (float)(1.0 - s->lr * (double)s->weight_decay)};
+    const int l2 = !s->decoupled && s->weight_decay != 0.0f;
+    /* the common settings get loops of their own; the rest share one */
+    if (!s->amsgrad && !s->maximize && !s->decoupled && !l2) adam_loop(k, n, w, g, m, v, vmax, 0, 0, 0, 0);
+    else if (!s->amsgrad && !s->maximize && s->decoupled) adam_loop(k, n, w, g, m, v, vmax, 0, 0, 1, 0);
+    else adam_loop(k, n, w, g, m, v, vmax, s->amsgrad, s->maximize, s->decoupled, l2);
     return RUNNER_OK;
 }
 

@@ -171,6 +171,22 @@ static int conv_forward(const runner_layer_ctx_t *c, const float *x, float *y, r
     return RUNNER_OK;
 }
 
+/* x[0] + ... + x[n-1] in LANES running sums (element p into sum p % LANES),
+ * then the sums pairwise: a fixed order, so the same bits everywhere, and
+ * one that vectorises, where a single running sum waits on every add. */
+#define LANES 16
+static float sum(const float *x, size_t n)
+{
+    float acc[LANES] = {0};
+    size_t p = 0;
+    for (; p + LANES <= n; p += LANES)
+        for (size_t l = 0; l < LANES; l++) acc[l] += x[p + l];
+    for (size_t l = 0; p + l < n; l++) acc[l] += x[p + l];
+    for (size_t half = LANES / 2; half; half /= 2)
+        for (size_t l = 0; l < half; l++) acc[l] += acc[l + half];
+    return acc[0];
+}
+
 /* One group's samples: their dW, db into the group's partial, and each
  * sample's dx (when wanted) through d(cols) in the sample's cols slot. */
 static void backward_group(void *arg, size_t group)
@@ -186,8 +202,7 @@ static void backward_group(void *arg, size_t group)
         /* dW (F, K) += dy (F, P) col^T (P, K) */
         j->c->host->sgemm(0, 1, g->F, g->K, g->P, 1.0f, dy, g->P, col, g->P, i == first ? 0.0f : 1.0f, dW, g->K);
         for (size_t f = 0; f < g->F; f++) {
-            float s = 0.0f;
-            for (size_t p = 0; p < g->P; p++) s += dy[f * g->P + p];
+            float s = sum(dy + f * g->P, g->P);
             db[f] = i == first ? s : db[f] + s;
         }
         if (j->dx) {
@@ -215,6 +230,7 @@ static int conv_backward(const runner_layer_ctx_t *c, const float *x, const floa
 
 static const runner_layer_ops_t ops = {
     .size = sizeof(runner_layer_ops_t),
+    .flags = RUNNER_LAYER_PER_SAMPLE,
     .shape = conv_shape,
     .work_bytes = conv_work,
     .init = conv_init,

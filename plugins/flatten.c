@@ -31,7 +31,7 @@ static int flatten_backward(const runner_layer_ctx_t *c, const float *x, const f
 }
 
 static const runner_layer_ops_t ops = {
-    .size = sizeof(runner_layer_ops_t), .shape = flatten_shape, .forward = flatten_forward, .backward = flatten_backward};
+    .size = sizeof(runner_layer_ops_t), .flags = RUNNER_LAYER_PER_SAMPLE, .shape = flatten_shape, .forward = flatten_forward, .backward = flatten_backward};
 
 static const runner_plugin_t flatten = {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "flatten",
                                         .version = "1.0.0", .doc = "reshape each sample to one flat vector",

@@ -212,6 +212,7 @@ static int avgpool_backward(const runner_layer_ctx_t *c, const float *x, const f
 
 static const runner_layer_ops_t maxpool_ops = {
     .size = sizeof(runner_layer_ops_t),
+    .flags = RUNNER_LAYER_PER_SAMPLE,
     .shape = pool_shape,
     .forward = maxpool_forward,
     .backward = maxpool_backward,
@@ -219,6 +220,7 @@ static const runner_layer_ops_t maxpool_ops = {
 
 static const runner_layer_ops_t avgpool_ops = {
     .size = sizeof(runner_layer_ops_t),
+    .flags = RUNNER_LAYER_PER_SAMPLE,
     .shape = pool_shape,
     .forward = avgpool_forward,
     .backward = avgpool_backward,

@@ -30,15 +30,30 @@
 
 static int kernel_threads = 1;
 
-/* C[r0 : r0+rows, c0 : c0+cols] of the product, by one OpenBLAS call. */
-static void sgemm_block(int trans_a, int trans_b, size_t r0, size_t rows, size_t c0, size_t cols, size_t k,
-                        float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-                        size_t ldc)
+int host_kernel_threads(void) { return omp_in_parallel() ? 1 : kernel_threads; }
+
+/* One product, as cblas_sgemm takes it, and how it is cut into blocks. */
+typedef struct {
+    int trans_a, trans_b;
+    size_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    bool by_cols;         /* blocks of columns of C, else of rows */
+    size_t extent, each;  /* rows (columns) in all, and per block */
+} product_t;
+
+/* Block i of the product (rows or columns [i each, (i+1) each) of C), by one OpenBLAS call. */
+static void sgemm_block(const product_t *p, size_t i)
 {
-    const float *a0 = trans_a ? a + r0 : a + r0 * lda; /* rows of op(A): rows of A, or columns when transposed */
-    const float *b0 = trans_b ? b + c0 * ldb : b + c0; /* columns of op(B) likewise */
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)rows,
-                (int)cols, (int)k, alpha, a0, (int)lda, b0, (int)ldb, beta, c + r0 * ldc + c0, (int)ldc);
+    size_t at = i * p->each, len = p->extent - at < p->each ? p->extent - at : p->each;
+    size_t r0 = p->by_cols ? 0 : at, rows = p->by_cols ? p->m : len;
+    size_t c0 = p->by_cols ? at : 0, cols = p->by_cols ? len : p->n;
+    const float *a0 = p->trans_a ? p->a + r0 : p->a + r0 * p->lda; /* rows of op(A): rows of A, or columns when transposed */
+    const float *b0 = p->trans_b ? p->b + c0 * p->ldb : p->b + c0; /* columns of op(B) likewise */
+    cblas_sgemm(CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans, p->trans_b ? CblasTrans : CblasNoTrans,
+                (int)rows, (int)cols, (int)p->k, p->alpha, a0, (int)p->lda, b0, (int)p->ldb, p->beta,
+                p->c + r0 * p->ldc + c0, (int)p->ldc);
 }
 
 static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
@@ -47,24 +62,46 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
     bool big = m * n * k >= SPLIT_WORK;
     bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
     size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
-    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1, each = (extent + blocks - 1) / blocks;
-    int threads = omp_in_parallel() ? 1 : kernel_threads;
-    /* Parallel over blocks: independent outputs, each computed the same way at any thread count. */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && blocks > 1)
-    for (size_t i = 0; i < blocks; i++) {
-        size_t at = i * each, len = extent - at < each ? extent - at : each;
-        if (by_cols) sgemm_block(trans_a, trans_b, 0, m, at, len, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        else sgemm_block(trans_a, trans_b, at, len, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1;
+    const product_t p = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c,
+                         by_cols, extent, (extent + blocks - 1) / blocks};
+    int threads = host_kernel_threads();
+    if (threads <= 1 || blocks <= 1) { /* no region: even an inactive one costs a team's setup */
+        for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
+        return;
     }
+    /* Parallel over blocks: independent outputs, each computed the same way at any thread count. */
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
 }
 
 /* Static schedule: iteration i's result is the same whichever thread runs
  * it, and the contract (disjoint writes) makes the order irrelevant. */
 static void host_parallel_for(size_t n, void (*body)(void *arg, size_t i), void *arg)
 {
-    int threads = omp_in_parallel() ? 1 : kernel_threads;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n > 1)
+    int threads = host_kernel_threads();
+    if (threads <= 1 || n <= 1) {
+        for (size_t i = 0; i < n; i++) body(arg, i);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (size_t i = 0; i < n; i++) body(arg, i);
+}
+
+void host_parallel_for_threads(size_t n, int max_threads, void (*body)(void *arg, size_t i, int thread), void *arg)
+{
+    int threads = host_kernel_threads();
+    if (threads > max_threads) threads = max_threads;
+    if (threads <= 1 || n <= 1) { /* no region at all: nothing to share */
+        for (size_t i = 0; i < n; i++) body(arg, i, 0);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num();
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) body(arg, i, t);
+    }
 }
 
 static const runner_host_t services = {

@@ -21,4 +21,13 @@ const runner_host_t *host_services(void);
  * parallel region (one cell has the machine). */
 void host_set_kernel_threads(int threads);
 
+/* The threads a parallel_for called here and now would use: 1 inside a
+ * parallel region, else what host_set_kernel_threads said. */
+int host_kernel_threads(void);
+
+/* body(arg, i, thread) for every i in [0, n), as parallel_for, on at most
+ * max_threads threads; thread < max_threads numbers the one running it, for
+ * callers that keep scratch per thread. */
+void host_parallel_for_threads(size_t n, int max_threads, void (*body)(void *arg, size_t i, int thread), void *arg);
+
 #endif

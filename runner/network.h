@@ -18,6 +18,17 @@
 
 #include "model.h"
 
+/* A run of layers the host calls together (network.c says why): sliced,
+ * slice samples at a time through all of them, or whole (slice 0), one
+ * layer after the other over the batch. */
+typedef struct {
+    size_t first, end;           /* layers [first, end) */
+    size_t slice, n_slices;      /* samples per slice, slices per full batch; 0 when whole */
+    size_t param_offset, n_params; /* the run's parameters, contiguous */
+    size_t width;                /* the largest per-sample output in the run */
+    float *slice_grads;          /* (n_slices, n_params) when sliced */
+} segment_t;
+
 typedef struct {
     const model_t *model;
     size_t batch;            /* the most samples one call may take */
@@ -26,6 +37,12 @@ typedef struct {
     float *delta[2];         /* (batch, max_width) each */
     runner_layer_ctx_t *ctx; /* per layer */
     runner_layer_ctx_t loss_ctx;
+    segment_t *segments;     /* every layer in one, in order */
+    size_t n_segments;
+    size_t *work_stride;     /* per layer: bytes of one slice's work (0: not sliced) */
+    char *scratch;           /* per thread: two gradient buffers for a slice */
+    size_t scratch_each;     /* bytes per thread */
+    int scratch_threads;     /* threads a sliced backward may use */
     runner_rng_t rng;
     void *block;
 } network_t;
@@ -34,6 +51,10 @@ typedef struct {
 size_t network_bytes(const model_t *m, size_t batch);
 
 err_code_t network_create(network_t *net, const model_t *m, size_t batch, err_t *err);
+/* As network_create, with runs of per-sample layers cut into slices of
+ * about slice_bytes each (network.c) instead of the default; 1 slices every
+ * run sample by sample, which tests use on small models. */
+err_code_t network_create_sliced(network_t *net, const model_t *m, size_t batch, size_t slice_bytes, err_t *err);
 void network_destroy(network_t *net);
 
 /* Fresh parameters and state for a run with this seed. */

@@ -233,6 +233,55 @@ static bool layer_setup(layer_run_t *r, const runner_plugin_t *d, const double *
     return true;
 }
 
+/* Float results of two ways to the same numbers (sums in another order). */
+static bool same_values(const float *a, const float *b, size_t n, size_t *at)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(a[i] - b[i]) <= 1e-5f * fmaxf(fabsf(a[i]), fabsf(b[i])) + 1e-6f)) {
+            *at = i;
+            return false;
+        }
+    return true;
+}
+
+/* RUNNER_LAYER_PER_SAMPLE kept: each sample alone, with its own work and
+ * gradient, gives the batch's y and dx, the summed gradients give the
+ * batch's, and no random number is drawn. r holds the whole batch's y, dx
+ * and grads from the calls just made. */
+static bool check_slices(layer_run_t *r, char *msg, size_t len)
+{
+    const runner_layer_ops_t *ops = r->d->layer;
+    size_t wb = ops->work_bytes ? ops->work_bytes(r->hp, &r->c.in, 1) : 0, at = 0;
+    float *y = malloc(r->B * r->O * sizeof(float) + 1), *dx = malloc(r->B * r->I * sizeof(float) + 1);
+    float *g = calloc(r->np + 1, sizeof(float)), *sum = calloc(r->np + 1, sizeof(float));
+    void *work = calloc(wb + 1, 1);
+    bool ok = y && dx && g && sum && work ? true : fail(msg, len, "out of memory");
+    uint64_t rng = r->rng.state;
+    for (size_t s = 0; ok && s < r->B; s++) {
+        runner_layer_ctx_t c = r->c;
+        c.batch = 1, c.work = work, c.grads = g;
+        runner_err_t e = {{0}};
+        if (ops->forward(&c, r->x + s * r->I, y + s * r->O, &e) != RUNNER_OK ||
+            ops->backward(&c, r->x + s * r->I, y + s * r->O, r->dy + s * r->O, dx + s * r->I, &e) != RUNNER_OK)
+            ok = fail(msg, len, "per sample (RUNNER_LAYER_PER_SAMPLE): a call on one sample failed: %s", e.msg);
+        for (size_t i = 0; ok && i < r->np; i++) sum[i] += g[i];
+    }
+    if (ok && r->rng.state != rng)
+        ok = fail(msg, len, "per sample (RUNNER_LAYER_PER_SAMPLE): drew random numbers, which slices run in parallel cannot share");
+    if (ok && !same_values(r->y, y, r->B * r->O, &at))
+        ok = fail(msg, len, "per sample (RUNNER_LAYER_PER_SAMPLE): y[%zu] is %g for the batch but %g sample by sample",
+                  at, r->y[at], y[at]);
+    if (ok && !same_values(r->dx, dx, r->B * r->I, &at))
+        ok = fail(msg, len, "per sample (RUNNER_LAYER_PER_SAMPLE): dx[%zu] is %g for the batch but %g sample by sample",
+                  at, r->dx[at], dx[at]);
+    if (ok && !same_values(r->grads, sum, r->np, &at))
+        ok = fail(msg, len,
+                  "per sample (RUNNER_LAYER_PER_SAMPLE): dparams[%zu] is %g for the batch but %g summed over samples",
+                  at, r->grads[at], sum[at]);
+    free(y), free(dx), free(g), free(sum), free(work);
+    return ok;
+}
+
 bool plugin_check_layer(const runner_plugin_t *d, const double *hp, runner_shape_t in, size_t batch, uint64_t seed,
                         char *msg, size_t len)
 {
@@ -252,6 +301,7 @@ bool plugin_check_layer(const runner_plugin_t *d, const double *hp, runner_shape
     if (ok && d->layer->backward(&r.c, r.x, r.y, r.dy, r.dx, &e) != RUNNER_OK)
         ok = fail(msg, len, "backward failed: %s", e.msg);
     if (ok) memcpy(r.grads, r.c.grads, r.np * sizeof(float));
+    if (ok && (d->layer->flags & RUNNER_LAYER_PER_SAMPLE)) ok = check_slices(&r, msg, len);
     size_t kinks = 0;
     if (ok) ok = compare(&r, r.dx, r.x, r.B * r.I, "dx", &kinks, msg, len);
     if (ok) ok = compare(&r, r.grads, r.c.params, r.np, "dparams", &kinks, msg, len);
@@ -264,7 +314,8 @@ bool plugin_check_layer(const runner_plugin_t *d, const double *hp, runner_shape
             ok = fail(msg, len, "backward with dx = NULL gives other parameter gradients");
     }
     if (ok)
-        snprintf(msg, len, "%zu inputs -> %zu outputs, %zu parameters%s", r.I, r.O, r.np,
+        snprintf(msg, len, "%zu inputs -> %zu outputs, %zu parameters%s%s", r.I, r.O, r.np,
+                 d->layer->flags & RUNNER_LAYER_PER_SAMPLE ? ", sample by sample the same" : "",
                  kinks ? " (some elements at a kink: matched a one-sided difference)" : "");
     layer_run_free(&r);
     return ok;

@@ -435,45 +435,57 @@ static bool next_batch(sweep_t *s, size_t *c0, size_t *c1)
     return take_planned(s, c0, c1);
 }
 
-/* The local threads: each takes a slot, a batch to fill it, computes it
- * and queues it for the writer, until no batch is left. */
-static err_code_t compute_all(sweep_t *s, int threads, err_t *err)
+/* One local thread: it takes a slot, a batch to fill it, computes it and
+ * queues it for the writer, until no batch is left. */
+static void compute_loop(sweep_t *s, bool *oom)
 {
     const experiment_t *exp = s->exp;
     cell_sizes_t max = max_cell_sizes(exp);
-    bool oom = false;
-#pragma omp parallel num_threads(threads)
-    {
-        /* Allocated once per thread, before the first step; reused by every cell. */
-        thread_buffers_t tb = {{0}, {0}, NULL};
-        bool ok = true;
-        if (exp->training) {
-            ok = (tb.discard = malloc((exp->max_steps + exp->max_epochs + 1) * sizeof(float))) != NULL;
-        } else {
-            for (size_t j = 0; j < CELL_LANES; j++) {
-                tb.state[j] = aligned_alloc(64, max.state_bytes + 64);
-                tb.work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
-                ok &= tb.state[j] && tb.work[j];
-            }
+    /* Allocated once per thread, before the first step; reused by every cell. */
+    thread_buffers_t tb = {{0}, {0}, NULL};
+    bool ok = true;
+    if (exp->training) {
+        ok = (tb.discard = malloc((exp->max_steps + exp->max_epochs + 1) * sizeof(float))) != NULL;
+    } else {
+        for (size_t j = 0; j < CELL_LANES; j++) {
+            tb.state[j] = aligned_alloc(64, max.state_bytes + 64);
+            tb.work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
+            ok &= tb.state[j] && tb.work[j];
         }
-        if (!ok) {
+    }
+    if (!ok) {
 #pragma omp atomic write
-            oom = true;
-            halt(s);
+        *oom = true;
+        halt(s);
+    }
+    while (ok) {
+        size_t i = take_free_slot(s);
+        batch_t *sl = &s->slots[i];
+        if (!next_batch(s, &sl->c0, &sl->c1)) {
+            release_local(sl, s);
+            break;
         }
-        /* Parallel over batches of cells: the outer loop, where the work is independent. */
-        while (ok) {
-            size_t i = take_free_slot(s);
-            batch_t *sl = &s->slots[i];
-            if (!next_batch(s, &sl->c0, &sl->c1)) {
-                release_local(sl, s);
-                break;
-            }
-            compute_batch(s, sl, &tb);
-            enqueue(s, (queued_t){sl, release_local, s, false});
-        }
-        for (size_t j = 0; j < CELL_LANES; j++) free(tb.state[j]), free(tb.work[j]);
-        free(tb.discard);
+        compute_batch(s, sl, &tb);
+        enqueue(s, (queued_t){sl, release_local, s, false});
+    }
+    for (size_t j = 0; j < CELL_LANES; j++) free(tb.state[j]), free(tb.work[j]);
+    free(tb.discard);
+}
+
+/* The local threads, parallel over batches of cells: the outer loop,
+ * where the work is independent. One thread runs on the caller's, outside
+ * any parallel region: a cell's kernels then open their regions at the
+ * top level, where libgomp keeps its threads between regions. Inside even
+ * a one-thread region, every kernel's region started and ended threads of
+ * its own (measured: a third of a CNN epoch). */
+static err_code_t compute_all(sweep_t *s, int threads, err_t *err)
+{
+    bool oom = false;
+    if (threads == 1) {
+        compute_loop(s, &oom);
+    } else {
+#pragma omp parallel num_threads(threads)
+        compute_loop(s, &oom);
     }
     if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
     return ERR_OK;

@@ -210,14 +210,15 @@ Test(layers, model_chains_image_shapes)
 /* The whole chain: network_backward against central differences of the
  * mean loss (in training mode, as backward sees it), parameter by
  * parameter, for a model on an input of this shape. */
-static void network_gradient_check(const char *model, runner_shape_t input)
+static void network_gradient_check(const char *model, runner_shape_t input, size_t slice_bytes)
 {
     arena_init(&arena);
     model_t *m;
     err_t err;
     cr_assert_eq(compile(model, "softmax_cross_entropy", input, 3, &m, &err), ERR_OK, "%s", err.msg);
     network_t net;
-    cr_assert_eq(network_create(&net, m, 8, &err), ERR_OK);
+    cr_assert_eq(slice_bytes ? network_create_sliced(&net, m, 8, slice_bytes, &err) : network_create(&net, m, 8, &err),
+                 ERR_OK);
     runner_err_t e = {{0}};
     cr_assert_eq(network_init(&net, 7, &e), RUNNER_OK);
     runner_rng_t rng = {99};
@@ -248,7 +249,7 @@ Test(layers, network_gradient)
 {
     network_gradient_check("[{layer: affine, out: 6, init: xavier}, {layer: sigmoid}, {layer: affine, out: 5},"
                            " {layer: relu}, {layer: affine, out: 3, init: uniform}]",
-                           FLAT(4));
+                           FLAT(4), 0);
 }
 
 /* Smooth layers only (tanh, avgpool), so no perturbation crosses a kink. */
@@ -256,5 +257,72 @@ Test(layers, cnn_network_gradient)
 {
     network_gradient_check("[{layer: conv2d, filters: 3, size: 3, pad: 1}, {layer: batchnorm}, {layer: tanh},"
                            " {layer: avgpool}, {layer: conv2d, filters: 2, size: 2, stride: 2}, {layer: affine, out: 3}]",
-                           IMAGE(2, 8, 8));
+                           IMAGE(2, 8, 8), 0);
+}
+
+/* The same chains run sample by sample (every run of per-sample layers
+ * sliced): a sliced run first (no dx), one after batchnorm (dx into the
+ * shared buffer, gradients between its layers through scratch). */
+Test(layers, sliced_network_gradient)
+{
+    network_gradient_check("[{layer: conv2d, filters: 3, size: 3, pad: 1}, {layer: batchnorm}, {layer: tanh},"
+                           " {layer: avgpool}, {layer: conv2d, filters: 2, size: 2, stride: 2}, {layer: affine, out: 3}]",
+                           IMAGE(2, 8, 8), 1);
+    network_gradient_check("[{layer: conv2d, filters: 3, size: 3}, {layer: tanh}, {layer: avgpool},"
+                           " {layer: flatten}, {layer: affine, out: 3}]",
+                           IMAGE(1, 9, 9), 1);
+}
+
+/* One forward and backward of a fixed batch; the scores and gradients. */
+static void one_step(const model_t *m, size_t slice_bytes, int threads, float *scores, float *grads)
+{
+    host_set_kernel_threads(threads);
+    network_t net;
+    err_t err;
+    cr_assert_eq(slice_bytes ? network_create_sliced(&net, m, 8, slice_bytes, &err) : network_create(&net, m, 8, &err),
+                 ERR_OK);
+    /* conv, relu, maxpool: one run, sliced sample by sample or whole (small enough for cache) */
+    cr_assert_eq(net.n_segments, 2);
+    cr_assert_eq(net.segments[0].end, 3);
+    cr_assert_eq(net.segments[0].slice, slice_bytes ? 1 : 0);
+    runner_err_t e = {{0}};
+    cr_assert_eq(network_init(&net, 7, &e), RUNNER_OK);
+    runner_rng_t rng = {99};
+    for (size_t i = 0; i < 8 * runner_shape_size(&m->input); i++)
+        network_input(&net)[i] = (float)runner_rng_uniform(&rng);
+    int32_t labels[8] = {0, 1, 2, 0, 1, 2, 2, 1};
+    double L;
+    cr_assert_eq(network_forward(&net, 8, 1, &e), RUNNER_OK);
+    memcpy(scores, network_output(&net), 8 * 3 * sizeof *scores);
+    cr_assert_eq(network_backward(&net, 8, labels, &L, &e), RUNNER_OK);
+    memcpy(grads, net.grads, m->n_params * sizeof *grads);
+    network_destroy(&net);
+    host_set_kernel_threads(1);
+}
+
+/* Slicing changes only the order in which gradients are summed, and the
+ * slices, not the threads, decide that order. */
+Test(layers, slices_change_sums_not_results_nor_bits_across_threads)
+{
+    arena_init(&arena);
+    model_t *m;
+    err_t err;
+    cr_assert_eq(compile("[{layer: conv2d, filters: 4, size: 3}, {layer: relu}, {layer: maxpool, size: 2},"
+                         " {layer: affine, out: 3}]",
+                         "softmax_cross_entropy", IMAGE(2, 12, 12), 3, &m, &err),
+                 ERR_OK, "%s", err.msg);
+    size_t n = m->n_params;
+    float whole_s[24], sliced_s[24], threads_s[24];
+    float *whole_g = malloc(n * sizeof(float)), *sliced_g = malloc(n * sizeof(float)), *threads_g = malloc(n * sizeof(float));
+    one_step(m, 0, 1, whole_s, whole_g);
+    one_step(m, 1, 1, sliced_s, sliced_g);
+    one_step(m, 1, 2, threads_s, threads_g);
+    cr_expect_arr_eq(whole_s, sliced_s, sizeof whole_s, "per-sample layers give each sample the same scores");
+    for (size_t i = 0; i < n; i++)
+        cr_expect(fabsf(whole_g[i] - sliced_g[i]) <= 1e-5f * fabsf(whole_g[i]) + 1e-7f, "grad %zu: %g whole, %g sliced", i,
+                  whole_g[i], sliced_g[i]);
+    cr_expect_arr_eq(sliced_s, threads_s, sizeof sliced_s);
+    cr_expect_arr_eq(sliced_g, threads_g, n * sizeof(float), "two threads change no bit of the sliced gradients");
+    free(whole_g), free(sliced_g), free(threads_g);
+    arena_free(&arena);
 }

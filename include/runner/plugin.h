@@ -19,7 +19,7 @@
  * ABI history: 1.0 optimizers. 1.1 layers (kind RUNNER_KIND_LAYER, the
  * `layer` field of the descriptor), the host services table (sgemm,
  * parallel_for), the random stream, and the optimizer's optional set_lr
- * (for learning-rate schedules).
+ * (for learning-rate schedules). 1.2 the layer flag RUNNER_LAYER_PER_SAMPLE.
  *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
@@ -40,7 +40,7 @@ extern "C" {
 
 #define RUNNER_PLUGIN_MAGIC 0x52554E52u /* "RUNR" */
 #define RUNNER_ABI_MAJOR 1
-#define RUNNER_ABI_MINOR 1
+#define RUNNER_ABI_MINOR 2
 
 /* Optional, for speed: compile a function twice, with and without the FMA
  * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
@@ -211,6 +211,19 @@ typedef struct {
 /* Flags of a layer. */
 enum {
     RUNNER_LAYER_LOSS = 1u << 0, /* a loss: used as `loss:`, never inside `model:` */
+    /* ABI 1.2: the layer treats every sample on its own, at a cost per
+     * sample that does not grow when called on a few samples at a time,
+     * and draws no random numbers. The host may then call forward and
+     * backward on slices of the batch: ctx->batch samples, x, y, dy and dx
+     * at the slice's first sample, a work area sized by work_bytes for the
+     * slice and kept from the slice's forward to its backward, and a grads
+     * array of the slice's own (the host sums the slices' in order). state
+     * is shared by all slices: only read it. Slices of one batch may run at
+     * the same time on different threads. conv2d, the activations, the
+     * pooling layers and flatten set it; affine does not (its products
+     * want the whole batch), nor dropout (random) or batchnorm (batch
+     * statistics). A host before 1.2 ignores it. */
+    RUNNER_LAYER_PER_SAMPLE = 1u << 1,
 };
 
 typedef struct {
