@@ -273,35 +273,38 @@ Test(layers, sliced_network_gradient)
                            IMAGE(1, 9, 9), 1);
 }
 
-/* One forward and backward of a fixed batch; the scores and gradients. */
-static void one_step(const model_t *m, size_t slice_bytes, int threads, float *scores, float *grads)
+/* One forward and backward of B samples (the network is sized for 8);
+ * the scores and gradients, and the samples per slice of the first run. */
+static size_t one_step(const model_t *m, size_t slice_bytes, int threads, size_t B, float *scores, float *grads)
 {
     host_set_kernel_threads(threads);
     network_t net;
     err_t err;
     cr_assert_eq(slice_bytes ? network_create_sliced(&net, m, 8, slice_bytes, &err) : network_create(&net, m, 8, &err),
                  ERR_OK);
-    /* conv, relu, maxpool: one run, sliced sample by sample or whole (small enough for cache) */
+    /* conv, relu, maxpool: one run, sliced or whole (small enough for cache); then affine */
     cr_assert_eq(net.n_segments, 2);
     cr_assert_eq(net.segments[0].end, 3);
-    cr_assert_eq(net.segments[0].slice, slice_bytes ? 1 : 0);
+    size_t slice = net.segments[0].slice;
     runner_err_t e = {{0}};
     cr_assert_eq(network_init(&net, 7, &e), RUNNER_OK);
     runner_rng_t rng = {99};
-    for (size_t i = 0; i < 8 * runner_shape_size(&m->input); i++)
+    for (size_t i = 0; i < B * runner_shape_size(&m->input); i++)
         network_input(&net)[i] = (float)runner_rng_uniform(&rng);
     int32_t labels[8] = {0, 1, 2, 0, 1, 2, 2, 1};
     double L;
-    cr_assert_eq(network_forward(&net, 8, 1, &e), RUNNER_OK);
-    memcpy(scores, network_output(&net), 8 * 3 * sizeof *scores);
-    cr_assert_eq(network_backward(&net, 8, labels, &L, &e), RUNNER_OK);
+    cr_assert_eq(network_forward(&net, B, 1, &e), RUNNER_OK);
+    memcpy(scores, network_output(&net), B * 3 * sizeof *scores);
+    cr_assert_eq(network_backward(&net, B, labels, &L, &e), RUNNER_OK);
     memcpy(grads, net.grads, m->n_params * sizeof *grads);
     network_destroy(&net);
     host_set_kernel_threads(1);
+    return slice;
 }
 
 /* Slicing changes only the order in which gradients are summed, and the
- * slices, not the threads, decide that order. */
+ * slices, not the threads, decide that order: sample by sample, three at a
+ * time (slices of 3, 3, 2 and, for 5 samples, 3, 2), full and short batches. */
 Test(layers, slices_change_sums_not_results_nor_bits_across_threads)
 {
     arena_init(&arena);
@@ -314,15 +317,25 @@ Test(layers, slices_change_sums_not_results_nor_bits_across_threads)
     size_t n = m->n_params;
     float whole_s[24], sliced_s[24], threads_s[24];
     float *whole_g = malloc(n * sizeof(float)), *sliced_g = malloc(n * sizeof(float)), *threads_g = malloc(n * sizeof(float));
-    one_step(m, 0, 1, whole_s, whole_g);
-    one_step(m, 1, 1, sliced_s, sliced_g);
-    one_step(m, 1, 2, threads_s, threads_g);
-    cr_expect_arr_eq(whole_s, sliced_s, sizeof whole_s, "per-sample layers give each sample the same scores");
-    for (size_t i = 0; i < n; i++)
-        cr_expect(fabsf(whole_g[i] - sliced_g[i]) <= 1e-5f * fabsf(whole_g[i]) + 1e-7f, "grad %zu: %g whole, %g sliced", i,
-                  whole_g[i], sliced_g[i]);
-    cr_expect_arr_eq(sliced_s, threads_s, sizeof sliced_s);
-    cr_expect_arr_eq(sliced_g, threads_g, n * sizeof(float), "two threads change no bit of the sliced gradients");
+    /* bytes one sample needs in the run: input, three outputs, conv2d's work (im2col and a gradient) */
+    size_t per_sample = (2 * 144 + 3 * 400 + 100 + 18 * 100 + 4 * 18 + 4) * sizeof(float);
+    const size_t budgets[] = {1, 3 * per_sample}, slices[] = {1, 3}, batches[] = {8, 5};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t bi = 0; bi < 2; bi++) {
+            size_t B = batches[bi];
+            cr_assert_eq(one_step(m, 0, 1, B, whole_s, whole_g), 0);
+            cr_assert_eq(one_step(m, budgets[k], 1, B, sliced_s, sliced_g), slices[k]);
+            one_step(m, budgets[k], 2, B, threads_s, threads_g);
+            cr_expect_arr_eq(whole_s, sliced_s, B * 3 * sizeof(float), "slices of %zu: each sample's scores the same",
+                             slices[k]);
+            for (size_t i = 0; i < n; i++)
+                cr_expect(fabsf(whole_g[i] - sliced_g[i]) <= 1e-5f * fabsf(whole_g[i]) + 1e-7f,
+                          "slices of %zu, %zu samples: grad %zu: %g whole, %g sliced", slices[k], B, i, whole_g[i],
+                          sliced_g[i]);
+            cr_expect_arr_eq(sliced_s, threads_s, B * 3 * sizeof(float));
+            cr_expect_arr_eq(sliced_g, threads_g, n * sizeof(float),
+                             "slices of %zu, %zu samples: two threads change no bit of the gradients", slices[k], B);
+        }
     free(whole_g), free(sliced_g), free(threads_g);
     arena_free(&arena);
 }
