@@ -292,10 +292,11 @@ static void sum_slices(void *arg, size_t chunk)
     float *g = p->net->grads + sg->param_offset;
     size_t lo = chunk * SUM_CHUNK, hi = lo + SUM_CHUNK < sg->n_params ? lo + SUM_CHUNK : sg->n_params;
     size_t used = (p->B + sg->slice - 1) / sg->slice;
-    for (size_t e = lo; e < hi; e++) {
-        float s = sg->slice_grads[e];
-        for (size_t k = 1; k < used; k++) s += sg->slice_grads[k * sg->n_params + e];
-        g[e] = s;
+    /* slice by slice over the chunk: each element sees the same adds in the same order, and rows stream */
+    memcpy(g + lo, sg->slice_grads + lo, (hi - lo) * sizeof *g);
+    for (size_t k = 1; k < used; k++) {
+        const float *row = sg->slice_grads + k * sg->n_params;
+        for (size_t e = lo; e < hi; e++) g[e] += row[e];
     }
 }
 
