@@ -32,7 +32,10 @@ static int backward(const runner_layer_ctx_t *c, const float *x, const float *y,
     return RUNNER_OK;
 }
 
-static const runner_layer_ops_t ops = {.size = sizeof ops, .shape = shape, .forward = forward, .backward = backward};
+/* Element by element, so each sample on its own: the runner may run it a few
+ * samples at a time between conv2d and pooling, while they are in cache. */
+static const runner_layer_ops_t ops = {.size = sizeof ops, .flags = RUNNER_LAYER_PER_SAMPLE, .shape = shape,
+                                       .forward = forward, .backward = backward};
 static const runner_plugin_t leaky_relu = {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "leaky_relu",
                                            .version = "1.0.0", .doc = "leaky ReLU: x if x > 0, else slope * x",
                                            .params = params, .n_params = 1, .layer = &ops};
