@@ -242,7 +242,7 @@ static const runner_plugin_t conv2d = {
     RUNNER_PLUGIN_HEADER,
     .kind = RUNNER_KIND_LAYER,
     .name = "conv2d",
-    .version = "1.0.0",
+    .version = "1.1.0", /* 1.1: per-sample flag; the bias gradient sums in lanes (other bits) */
     .doc = "2-D convolution of (channels, height, width) images, by im2col and GEMM",
     .params = params,
     .n_params = 6,
