@@ -61,21 +61,12 @@ static segment_t segment_at(const model_t *m, size_t batch, size_t slice_bytes, 
     size_t slice = slice_bytes / bytes;
     slice = slice < 1 ? 1 : slice;
     bool sliced = per_sample(&m->layers[i]) && slice < batch;
-    return (segment_t){.first = i, .end = end, .slice = sliced ? slice : 0,
-                       .n_slices = sliced ? (batch + slice - 1) / slice : 0,
-                       .param_offset = m->layers[i].param_offset, .n_params = params, .width = width};
-}
-
-static size_t count_segments(const model_t *m, size_t batch, size_t slice_bytes)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_layers; i = segment_at(m, batch, slice_bytes, i).end) n++;
-    return n;
+    return (segment_t){.first = i, .end = end, .slice = sliced ? slice : 0, .param_offset = m->layers[i].param_offset, .n_params = params, .width = width};
 }
 
 static size_t slice_work(const segment_t *sg, const layer_spec_t *ls) { return round_up(work_bytes(ls, sg->slice)); }
 
-/* The block's layout, computed once for sizing and once for carving. */
+/* The block's layout: sizes and offsets only (network_create fills in the segments). */
 typedef struct {
     size_t params, grads, acts_ptrs, ctx, segments, strides, delta, scratch, total;
     size_t acts[MODEL_MAX_LAYERS + 1], state[MODEL_MAX_LAYERS], work[MODEL_MAX_LAYERS + 1]; /* work: + the loss */
@@ -84,16 +75,13 @@ typedef struct {
     int scratch_threads;
 } block_plan_t;
 
-/* seg, when not NULL, receives the segments (n_segments of them). */
-static void plan(const model_t *m, size_t batch, size_t slice_bytes, segment_t *seg, block_plan_t *l)
+static void plan(const model_t *m, size_t batch, size_t slice_bytes, block_plan_t *l)
 {
     size_t at = 0;
-    l->n_segments = count_segments(m, batch, slice_bytes);
     l->params = at, at += round_up(m->n_params * sizeof(float));
     l->grads = at, at += round_up(m->n_params * sizeof(float));
     l->acts_ptrs = at, at += round_up((m->n_layers + 1) * sizeof(float *));
     l->ctx = at, at += round_up(m->n_layers * sizeof(runner_layer_ctx_t));
-    l->segments = at, at += round_up(l->n_segments * sizeof(segment_t));
     l->strides = at, at += round_up(m->n_layers * sizeof(size_t));
     l->delta = at, at += 2 * round_up(batch * m->max_width * sizeof(float));
     l->acts[0] = at, at += round_up(batch * runner_shape_size(&m->input) * sizeof(float));
@@ -105,17 +93,20 @@ static void plan(const model_t *m, size_t batch, size_t slice_bytes, segment_t *
     /* Work per layer (per slice in a sliced run); per-slice gradients and
      * per-thread scratch for sliced runs. */
     l->scratch_each = 0;
-    for (size_t s = 0, i = 0; s < l->n_segments; s++) {
+    size_t s = 0;
+    for (size_t i = 0; i < m->n_layers; s++) {
         const segment_t sg = segment_at(m, batch, slice_bytes, i);
-        if (seg) seg[s] = sg;
+        size_t slices = sg.slice ? (batch + sg.slice - 1) / sg.slice : 0;
         for (; i < sg.end; i++) {
             const layer_spec_t *ls = &m->layers[i];
-            l->work[i] = at, at += sg.slice ? sg.n_slices * slice_work(&sg, ls) : round_up(work_bytes(ls, batch));
+            l->work[i] = at, at += sg.slice ? slices * slice_work(&sg, ls) : round_up(work_bytes(ls, batch));
         }
-        l->slice_grads[s] = at, at += sg.slice ? round_up(sg.n_slices * sg.n_params * sizeof(float)) : 0;
+        l->slice_grads[s] = at, at += round_up(slices * sg.n_params * sizeof(float));
         size_t each = sg.slice ? 2 * round_up(sg.slice * sg.width * sizeof(float)) : 0;
         if (each > l->scratch_each) l->scratch_each = each;
     }
+    l->n_segments = s;
+    l->segments = at, at += round_up(s * sizeof(segment_t));
     l->work[m->n_layers] = at, at += round_up(work_bytes(&m->loss, batch));
     l->scratch_threads = host_kernel_threads();
     l->scratch = at, at += l->scratch_each * (size_t)l->scratch_threads;
@@ -125,7 +116,7 @@ static void plan(const model_t *m, size_t batch, size_t slice_bytes, segment_t *
 size_t network_bytes(const model_t *m, size_t batch)
 {
     block_plan_t l;
-    plan(m, batch, SLICE_BYTES, NULL, &l);
+    plan(m, batch, SLICE_BYTES, &l);
     return l.total;
 }
 
@@ -137,7 +128,7 @@ err_code_t network_create(network_t *net, const model_t *m, size_t batch, err_t 
 err_code_t network_create_sliced(network_t *net, const model_t *m, size_t batch, size_t slice_bytes, err_t *err)
 {
     block_plan_t l;
-    plan(m, batch, slice_bytes, NULL, &l);
+    plan(m, batch, slice_bytes, &l);
     memset(net, 0, sizeof *net);
     char *b = aligned_alloc(ALIGN, l.total);
     if (!b) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for a network of %zu bytes", l.total);
@@ -158,11 +149,11 @@ err_code_t network_create_sliced(network_t *net, const model_t *m, size_t batch,
     net->scratch_each = l.scratch_each;
     net->scratch_threads = l.scratch_threads;
     net->acts[0] = (float *)(b + l.acts[0]);
-    plan(m, batch, slice_bytes, net->segments, &l); /* again, now with somewhere to put the segments */
-    for (size_t s = 0; s < l.n_segments; s++) {
+    for (size_t s = 0, i = 0; s < l.n_segments; s++) {
         segment_t *sg = &net->segments[s];
+        *sg = segment_at(m, batch, slice_bytes, i);
         sg->slice_grads = (float *)(b + l.slice_grads[s]);
-        for (size_t i = sg->first; i < sg->end; i++) net->work_stride[i] = sg->slice ? slice_work(sg, &m->layers[i]) : 0;
+        for (; i < sg->end; i++) net->work_stride[i] = sg->slice ? slice_work(sg, &m->layers[i]) : 0;
     }
     for (size_t i = 0; i < m->n_layers; i++) {
         const layer_spec_t *ls = &m->layers[i];
@@ -204,14 +195,12 @@ int network_init(network_t *net, uint64_t seed, runner_err_t *err)
     return RUNNER_OK;
 }
 
-static size_t width(const runner_shape_t *s) { return runner_shape_size(s); }
-
 /* ---- sliced runs ------------------------------------------------------- */
 
 typedef struct {
     network_t *net;
     const segment_t *sg;
-    size_t B;
+    size_t B, n_slices; /* samples, and the slices they make */
     int training;
     const float *dy; /* backward: the run's output gradient, (B, out of its last layer) */
     float *dx;       /* backward: its input gradient, or NULL */
@@ -247,8 +236,8 @@ static void forward_slice(void *arg, size_t k, int thread)
     for (size_t i = sg->first; i < sg->end; i++) {
         runner_layer_ctx_t c = slice_ctx(p, i, k, len);
         runner_err_t e = {{0}};
-        const float *x = p->net->acts[i] + s0 * width(&m->layers[i].in);
-        float *y = p->net->acts[i + 1] + s0 * width(&m->layers[i].out);
+        const float *x = p->net->acts[i] + s0 * runner_shape_size(&m->layers[i].in);
+        float *y = p->net->acts[i + 1] + s0 * runner_shape_size(&m->layers[i].out);
         if (m->layers[i].desc->layer->forward(&c, x, y, &e) != RUNNER_OK) {
             slice_failed(p, &e);
             return;
@@ -267,13 +256,13 @@ static void backward_slice(void *arg, size_t k, int thread)
     size_t s0 = k * sg->slice, len = p->B - s0 < sg->slice ? p->B - s0 : sg->slice;
     float *scratch[2] = {(float *)(net->scratch + (size_t)thread * net->scratch_each)};
     scratch[1] = scratch[0] + net->scratch_each / 2 / sizeof(float);
-    const float *dy = p->dy + s0 * width(&m->layers[sg->end - 1].out);
+    const float *dy = p->dy + s0 * runner_shape_size(&m->layers[sg->end - 1].out);
     for (size_t i = sg->end; i-- > sg->first;) {
         const layer_spec_t *ls = &m->layers[i];
-        float *dx = i > sg->first ? scratch[(sg->end - 1 - i) % 2] : p->dx ? p->dx + s0 * width(&ls->in) : NULL;
+        float *dx = i > sg->first ? scratch[(sg->end - 1 - i) % 2] : p->dx ? p->dx + s0 * runner_shape_size(&ls->in) : NULL;
         runner_layer_ctx_t c = slice_ctx(p, i, k, len);
         runner_err_t e = {{0}};
-        const float *x = net->acts[i] + s0 * width(&ls->in), *y = net->acts[i + 1] + s0 * width(&ls->out);
+        const float *x = net->acts[i] + s0 * runner_shape_size(&ls->in), *y = net->acts[i + 1] + s0 * runner_shape_size(&ls->out);
         if (ls->desc->layer->backward(&c, x, y, dy, dx, &e) != RUNNER_OK) {
             slice_failed(p, &e);
             return;
@@ -291,10 +280,9 @@ static void sum_slices(void *arg, size_t chunk)
     const segment_t *sg = p->sg;
     float *g = p->net->grads + sg->param_offset;
     size_t lo = chunk * SUM_CHUNK, hi = lo + SUM_CHUNK < sg->n_params ? lo + SUM_CHUNK : sg->n_params;
-    size_t used = (p->B + sg->slice - 1) / sg->slice;
     /* slice by slice over the chunk: each element sees the same adds in the same order, and rows stream */
     memcpy(g + lo, sg->slice_grads + lo, (hi - lo) * sizeof *g);
-    for (size_t k = 1; k < used; k++) {
+    for (size_t k = 1; k < p->n_slices; k++) {
         const float *row = sg->slice_grads + k * sg->n_params;
         for (size_t e = lo; e < hi; e++) g[e] += row[e];
     }
@@ -303,9 +291,9 @@ static void sum_slices(void *arg, size_t chunk)
 static int run_sliced(network_t *net, const segment_t *sg, size_t B, int training, const float *dy, float *dx,
                       runner_err_t *err)
 {
-    slice_pass_t p = {.net = net, .sg = sg, .B = B, .training = training, .dy = dy, .dx = dx};
-    size_t n = (B + sg->slice - 1) / sg->slice;
-    host_parallel_for_threads(n, dy ? net->scratch_threads : INT_MAX, dy ? backward_slice : forward_slice, &p);
+    slice_pass_t p = {.net = net, .sg = sg, .B = B, .n_slices = (B + sg->slice - 1) / sg->slice,
+                      .training = training, .dy = dy, .dx = dx};
+    host_parallel_for_threads(p.n_slices, dy ? net->scratch_threads : INT_MAX, dy ? backward_slice : forward_slice, &p);
     if (p.failed) {
         *err = p.err;
         return RUNNER_FAIL;

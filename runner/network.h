@@ -23,10 +23,10 @@
  * layer after the other over the batch. */
 typedef struct {
     size_t first, end;           /* layers [first, end) */
-    size_t slice, n_slices;      /* samples per slice, slices per full batch; 0 when whole */
+    size_t slice;                /* samples per slice; 0 when whole */
     size_t param_offset, n_params; /* the run's parameters, contiguous */
     size_t width;                /* the largest per-sample output in the run */
-    float *slice_grads;          /* (n_slices, n_params) when sliced */
+    float *slice_grads;          /* (slices of a full batch, n_params) when sliced */
 } segment_t;
 
 typedef struct {
