@@ -7,7 +7,7 @@
 #define RUNNER_TEST_ANALYTIC_RESULTS_H
 
 #include "e2e_helpers.h"
-#include "h5out.h"
+#include "results/h5out.h"
 
 typedef struct {
     size_t n_cells, S, P;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiment.h"
-#include "registry.h"
-#include "yaml_load.h"
+#include "config/experiment.h"
+#include "plugin_host/registry.h"
+#include "config/yaml_load.h"
 
 /* The registry of the build's own plugins (build/plugins). */
 static inline void load_build_plugins(registry_t *reg)

@@ -16,7 +16,7 @@
 #include <math.h>
 
 #include "helpers.h"
-#include "host_services.h"
+#include "plugin_host/host_services.h"
 
 static registry_t reg;
 static void setup(void) { load_build_plugins(&reg); }

@@ -1,7 +1,7 @@
 /* test_expr.c: formula objectives: values, exact gradients, and errors with columns. */
 #include <math.h>
 
-#include "expr.h"
+#include "config/expr.h"
 #include "helpers.h"
 
 TestSuite(expr);

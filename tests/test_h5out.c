@@ -4,8 +4,8 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "h5out.h"
-#include "h5util.h"
+#include "results/h5out.h"
+#include "results/h5util.h"
 #include "helpers.h"
 
 static registry_t reg;

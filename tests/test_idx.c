@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include "e2e_helpers.h"
-#include "idx.h"
+#include "cells/training/idx.h"
 
 /* An IDX image of `nd` dimensions of unsigned bytes, value (i * 7) % 256. */
 static size_t make_idx(uint8_t *buf, uint32_t nd, const uint32_t *dims)

@@ -5,8 +5,8 @@
  * errors of model_compile. The image layers are in test_image_layers.c.
  */
 #include "layer_rig.h"
-#include "model.h"
-#include "network.h"
+#include "cells/training/model.h"
+#include "cells/training/network.h"
 
 TestSuite(layers, .init = setup, .fini = teardown);
 

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "helpers.h"
-#include "problem.h"
+#include "cells/analytic/problem.h"
 
 TestSuite(objectives);
 

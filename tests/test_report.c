@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "e2e_helpers.h"
-#include "h5out.h"
+#include "results/h5out.h"
 #include "helpers.h"
-#include "report.h"
+#include "results/report.h"
 
 static registry_t reg;
 static experiment_t ex;

@@ -10,10 +10,10 @@
  * skipped (make test runs it).
  */
 #include "helpers.h"
-#include "host_services.h"
-#include "model.h"
-#include "network.h"
-#include "yaml_load.h"
+#include "plugin_host/host_services.h"
+#include "cells/training/model.h"
+#include "cells/training/network.h"
+#include "config/yaml_load.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define COUNTING 0

@@ -7,7 +7,7 @@
 
 #include "e2e_helpers.h"
 #include "idx_fixture.h"
-#include "train.h"
+#include "cells/training/train.h"
 
 #define N_TRAIN 300
 #define N_TEST 90

@@ -9,12 +9,27 @@
  * What this header is not: a place for host internals. A plugin never links
  * against the runner; everything it needs comes in through these types.
  *
- * Versioning rules (docs in README.md, "Writing a plugin"):
+ * Versioning rules (docs/plugins.md, "The ABI and its versions"):
  *  - every descriptor starts with magic, abi_major, abi_minor and size;
- *  - the host refuses a plugin whose abi_major differs from its own, and one
- *    whose size is smaller than the ABI 1.0 descriptor (it reads no further);
+ *  - the host refuses a plugin whose abi_major differs from its own, one
+ *    whose size is smaller than the ABI 1.0 descriptor, and one whose size
+ *    is larger than its own abi_minor's struct (RUNNER_PLUGIN_SIZE_OF_MINOR):
+ *    it reads no further than the version fields in either case;
  *  - a minor version only appends fields at the end of a struct; the host
- *    reads an appended field only when `size` says the plugin has it.
+ *    (and a plugin reading the host's table) reads a field only when `size`
+ *    covers it: RUNNER_HAS_FIELD(p, type, field), never size >= sizeof(type).
+ *
+ * Concurrency: the host calls a plugin's operations on several threads at
+ * once, each call with its own state, work and parameters (one instance per
+ * cell, cells side by side); operations on one instance are never
+ * concurrent. Optimizer check and state_bytes, and layer shape, state_bytes
+ * and work_bytes, may run on any thread while other cells compute: they
+ * must be pure functions of their arguments. A layer call may itself spread
+ * work over threads with host->parallel_for, never with threads of its own.
+ *
+ * Learning-rate schedules find the base rate in the optimizer's parameter
+ * named `lr` and change it through set_lr: an optimizer without a parameter
+ * named `lr`, or without set_lr, cannot follow a schedule.
  *
  * ABI history: 1.0 optimizers. 1.1 layers (kind RUNNER_KIND_LAYER, the
  * `layer` field of the descriptor), the host services table (sgemm,
@@ -97,6 +112,14 @@ typedef struct {
     char msg[RUNNER_ERR_MAX];
 } runner_err_t;
 
+/* Whether a struct whose leading `size` field says how many bytes its
+ * producer knew has `field`: the host reads an appended field only then
+ * (and a plugin reads the host's table the same way). Per field, never
+ * size >= sizeof(the whole struct): that refuses every plugin built before
+ * the struct last grew. */
+#define RUNNER_HAS_FIELD(p, type, field) \
+    ((size_t)(p)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
 /* Return codes of plugin functions. */
 #define RUNNER_OK 0
 #define RUNNER_FAIL (-1)
@@ -130,6 +153,9 @@ typedef struct {
 
 /* Where an ABI 1.0 optimizer's operations end: set_lr is read only past it. */
 #define RUNNER_OPTIMIZER_OPS_1_0_SIZE offsetof(runner_optimizer_ops_t, set_lr)
+/* The largest operations table of ABI 1.minor (1.1 appended set_lr). */
+#define RUNNER_OPTIMIZER_OPS_SIZE_OF_MINOR(minor) \
+    ((minor) == 0 ? RUNNER_OPTIMIZER_OPS_1_0_SIZE : sizeof(runner_optimizer_ops_t))
 
 /* ---- ABI 1.1: layers --------------------------------------------------- */
 
@@ -261,6 +287,11 @@ typedef struct {
                 runner_err_t *err);
 } runner_layer_ops_t;
 
+/* The layer operations as ABI 1.1 made them: the smallest table the host
+ * accepts, and the largest a 1.1 or 1.2 plugin can have. */
+#define RUNNER_LAYER_OPS_1_1_SIZE (offsetof(runner_layer_ops_t, loss) + sizeof(((runner_layer_ops_t *)0)->loss))
+#define RUNNER_LAYER_OPS_SIZE_OF_MINOR(minor) ((minor) <= 1 ? RUNNER_LAYER_OPS_1_1_SIZE : sizeof(runner_layer_ops_t))
+
 /* The descriptor. Version fields first so any host can read them. */
 typedef struct {
     uint32_t magic;     /* RUNNER_PLUGIN_MAGIC */
@@ -285,6 +316,11 @@ typedef struct {
 
 /* Where an ABI 1.0 descriptor ends: the smallest size the host accepts. */
 #define RUNNER_PLUGIN_1_0_SIZE offsetof(runner_plugin_t, layer)
+/* The largest descriptor a plugin of ABI 1.minor can have (1.1 appended
+ * layer and param_choices; 1.2 only a flag). A descriptor that claims more
+ * than its minor version has is refused unread: the host cannot know where
+ * it really ends. Minors newer than this header may claim more. */
+#define RUNNER_PLUGIN_SIZE_OF_MINOR(minor) ((minor) == 0 ? RUNNER_PLUGIN_1_0_SIZE : sizeof(runner_plugin_t))
 
 /* Fills the version fields; use as the first line of a descriptor. */
 #define RUNNER_PLUGIN_HEADER                                                                  \

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiment.h"
-#include "registry.h"
+#include "config/experiment.h"
+#include "plugin_host/registry.h"
 
 static registry_t reg;
 

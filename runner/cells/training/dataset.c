@@ -1,0 +1,136 @@
+/* dataset.c: IDX files -> scaled float samples. */
+#include "cells/training/dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cells/training/idx.h"
+
+static const char *const data_keys[] = {"format", "dir", "train_images", "train_labels", "test_images",
+                                        "test_labels", "standardize", "flatten", "validation"};
+#define N_KEYS (sizeof data_keys / sizeof data_keys[0])
+
+static err_code_t get_string(const node_t *data, const char *key, const char *def, const char **out, err_t *err)
+{
+    const node_t *v = data ? node_get(data, key) : NULL;
+    *out = def;
+    if (!v) return ERR_OK;
+    char what[64];
+    snprintf(what, sizeof what, "data.%s", key);
+    return node_to_string(v, what, out, err);
+}
+
+/* dir/name, or dir/name.gz when only that exists. */
+static const char *data_path(arena_t *a, const char *dir, const char *name)
+{
+    const char *p = name[0] == '/' ? name : arena_printf(a, "%s/%s", dir, name);
+    if (!p || access(p, F_OK) == 0) return p;
+    const char *gz = arena_printf(a, "%s.gz", p);
+    return gz && access(gz, F_OK) == 0 ? gz : p;
+}
+
+static void to_float(const uint8_t *src, size_t n, float *dst)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] * (1.0f / 255.0f);
+}
+
+err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *err)
+{
+    memset(ds, 0, sizeof *ds);
+    if (data && data->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, data->mark, "expected a mapping for data, like {format: idx, dir: %s}, got %s",
+                       DATASET_DEFAULT_DIR, node_kind_name(data));
+    for (size_t i = 0; data && i < data->n; i++) {
+        size_t k = 0;
+        while (k < N_KEYS && strcmp(data->pairs[i].key, data_keys[k])) k++;
+        if (k == N_KEYS) return node_unknown_key(&data->pairs[i], " in data", data_keys, N_KEYS, err);
+    }
+    const char *format, *dir, *names[4];
+    err_code_t rc;
+    if ((rc = get_string(data, "format", "idx", &format, err)) || (rc = get_string(data, "dir", DATASET_DEFAULT_DIR, &dir, err)) ||
+        (rc = get_string(data, "train_images", "train-images-idx3-ubyte", &names[0], err)) ||
+        (rc = get_string(data, "train_labels", "train-labels-idx1-ubyte", &names[1], err)) ||
+        (rc = get_string(data, "test_images", "t10k-images-idx3-ubyte", &names[2], err)) ||
+        (rc = get_string(data, "test_labels", "t10k-labels-idx1-ubyte", &names[3], err)))
+        return rc;
+    if (strcmp(format, "idx"))
+        return err_set(err, ERR_CONFIG, node_get(data, "format")->mark,
+                       "unknown data format '%s' (supported: idx, the MNIST file format)", format);
+    bool standardize = false, flatten = false;
+    double validation = 0.0;
+    const node_t *v;
+    if (data && (v = node_get(data, "standardize")) && (rc = node_to_bool(v, "data.standardize", &standardize, err))) return rc;
+    if (data && (v = node_get(data, "flatten")) && (rc = node_to_bool(v, "data.flatten", &flatten, err))) return rc;
+    if (data && (v = node_get(data, "validation"))) {
+        if ((rc = node_to_double(v, "data.validation", &validation, err))) return rc;
+        if (!(validation >= 0.0 && validation < 1.0))
+            return err_set(err, ERR_CONFIG, v->mark, "data.validation is the fraction held out, in [0, 1); got %g",
+                           validation);
+    }
+    idx_dataset_t tr, te;
+    mark_t at = data ? data->mark : (mark_t){0};
+    if ((rc = idx_read_dataset(data_path(a, dir, names[0]), data_path(a, dir, names[1]), &tr, err))) {
+        if (rc == ERR_IO) err_append(err, "; the training set of data (dir: %s)", dir);
+        return rc;
+    }
+    if ((rc = idx_read_dataset(data_path(a, dir, names[2]), data_path(a, dir, names[3]), &te, err))) {
+        idx_dataset_free(&tr);
+        return rc;
+    }
+    if (te.rows != tr.rows || te.cols != tr.cols || te.n_classes > tr.n_classes) {
+        rc = err_set(err, ERR_CONFIG, at,
+                     "the test set (%zu x %zu images, %u classes) does not match the training set (%zu x %zu, %u classes)",
+                     te.rows, te.cols, te.n_classes, tr.rows, tr.cols, tr.n_classes);
+        goto out;
+    }
+    if (tr.n_classes < 2) {
+        rc = err_set(err, ERR_CONFIG, at, "the training labels hold %u class; classification needs at least 2",
+                     tr.n_classes);
+        goto out;
+    }
+    size_t S = tr.rows * tr.cols, n_val = (size_t)floor(validation * (double)tr.n);
+    if (n_val >= tr.n) n_val = tr.n - 1;
+    ds->shape = flatten ? (runner_shape_t){.rank = 1, .dim = {(uint32_t)S}}
+                        : (runner_shape_t){.rank = 3, .dim = {1, (uint32_t)tr.rows, (uint32_t)tr.cols}};
+    ds->n_classes = tr.n_classes;
+    size_t total = tr.n + te.n;
+    char *b = malloc(total * S * sizeof(float) + total * sizeof(int32_t));
+    if (!b) {
+        rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu samples of data", total);
+        goto out;
+    }
+    ds->block = b;
+    float *x = (float *)b;
+    int32_t *y = (int32_t *)(b + total * S * sizeof(float));
+    to_float(tr.images.data, tr.n * S, x);
+    to_float(te.images.data, te.n * S, x + tr.n * S);
+    for (size_t i = 0; i < tr.n; i++) y[i] = tr.labels.data[i];
+    for (size_t i = 0; i < te.n; i++) y[tr.n + i] = te.labels.data[i];
+    ds->train = (split_t){tr.n - n_val, x, y};
+    ds->validation = (split_t){n_val, x + (tr.n - n_val) * S, y + tr.n - n_val};
+    ds->test = (split_t){te.n, x + tr.n * S, y + tr.n};
+    if (standardize) {
+        /* statistics of the samples trained on, applied to all */
+        double sum = 0.0, sq = 0.0;
+        size_t m = ds->train.n * S;
+        for (size_t i = 0; i < m; i++) sum += x[i], sq += (double)x[i] * x[i];
+        double mean = sum / (double)m, sd = sqrt(fmax(sq / (double)m - mean * mean, 1e-12));
+        for (size_t i = 0; i < total * S; i++) x[i] = (float)(((double)x[i] - mean) / sd);
+    }
+    ds->label = arena_printf(a, "%s (%zu train, %zu validation, %zu test, %zu x %zu, %zu classes)", dir, ds->train.n,
+                             ds->validation.n, ds->test.n, tr.rows, tr.cols, ds->n_classes);
+    rc = ds->label ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+out:
+    idx_dataset_free(&tr);
+    idx_dataset_free(&te);
+    return rc;
+}
+
+void dataset_free(dataset_t *ds)
+{
+    free(ds->block);
+    memset(ds, 0, sizeof *ds);
+}

@@ -1,0 +1,47 @@
+/*
+ * dataset.h: a config's `data:` mapping loaded into memory as float
+ * samples and int32 labels, once per experiment, shared read-only by
+ * every cell.
+ *
+ *   data:
+ *     format: idx                               # the MNIST file format (the only one so far)
+ *     dir: /usr/share/datasets/fashion-mnist    # the default
+ *     train_images: train-images-idx3-ubyte     # these four are the defaults; NAME.gz is
+ *     train_labels: train-labels-idx1-ubyte     # tried when NAME is missing
+ *     test_images: t10k-images-idx3-ubyte
+ *     test_labels: t10k-labels-idx1-ubyte
+ *     standardize: false    # after scaling to [0, 1]: subtract the training mean, divide by its std
+ *     flatten: false        # samples (rows*cols) instead of images (1, rows, cols)
+ *     validation: 0         # the fraction of the training set held out (its last samples)
+ *
+ * Pixels are scaled to [0, 1] (byte / 255). Labels must be classes
+ * 0..K-1; K is the largest label in the training set plus one.
+ */
+#ifndef RUNNER_DATASET_H
+#define RUNNER_DATASET_H
+
+#include <runner/plugin.h>
+
+#include "base/arena.h"
+#include "config/node.h"
+
+typedef struct {
+    size_t n;
+    float *x;   /* (n, sample size) */
+    int32_t *y; /* (n) */
+} split_t;
+
+typedef struct {
+    runner_shape_t shape;   /* of one sample */
+    size_t n_classes;
+    split_t train, validation, test;
+    const char *label;      /* "DIR (60000 train, 0 validation, 10000 test)" */
+    void *block;            /* x and y of all splits */
+} dataset_t;
+
+#define DATASET_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
+
+err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *err);
+void dataset_free(dataset_t *ds);
+
+#endif

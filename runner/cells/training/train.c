@@ -1,0 +1,133 @@
+/* train.c: the `train:` mapping, checked; learning-rate schedules. */
+#include "cells/training/train.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const train_keys[] = {"epochs", "iterations", "batch", "limit", "weight_decay", "schedule"};
+static const char *const schedule_keys[] = {"name", "every", "gamma", "lr_min"};
+static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static err_code_t check_keys(const node_t *m, const char *where, const char *const *keys, size_t n, err_t *err)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(m->pairs[i].key, keys[k])) k++;
+        if (k == n) return node_unknown_key(&m->pairs[i], where, keys, n, err);
+    }
+    return ERR_OK;
+}
+
+static err_code_t get_int(const node_t *m, const char *key, int64_t lo, int64_t hi, int64_t *out, err_t *err)
+{
+    const node_t *v = node_get(m, key);
+    if (!v) return ERR_OK;
+    char what[48];
+    snprintf(what, sizeof what, "train.%s", key);
+    return node_to_int64(v, what, lo, hi, out, err);
+}
+
+static err_code_t get_double(const node_t *m, const char *where, const char *key, double lo, double hi, double *out,
+                             err_t *err)
+{
+    const node_t *v = node_get(m, key);
+    if (!v) return ERR_OK;
+    char what[48];
+    snprintf(what, sizeof what, "%s.%s", where, key);
+    err_code_t rc = node_to_double(v, what, out, err);
+    if (rc) return rc;
+    if (!(*out >= lo && *out <= hi)) return err_set(err, ERR_CONFIG, v->mark, "%s must be in [%g, %g], got %g", what, lo, hi, *out);
+    return ERR_OK;
+}
+
+static err_code_t parse_schedule(const node_t *s, schedule_t *out, err_t *err)
+{
+    *out = (schedule_t){SCHEDULE_CONSTANT, 1, 0.5, 0};
+    if (!s) return ERR_OK;
+    const node_t *name = s->kind == NODE_MAP ? node_get(s, "name") : s;
+    if (s->kind == NODE_SEQ || !name)
+        return err_set(err, ERR_CONFIG, s->mark, "expected a schedule, like {name: step, every: 2, gamma: 0.5} or cosine");
+    err_code_t rc;
+    const char *n;
+    if ((rc = node_to_string(name, "train.schedule.name", &n, err))) return rc;
+    size_t k = 0;
+    while (k < N_OF(schedule_names) && strcmp(n, schedule_names[k])) k++;
+    if (k == N_OF(schedule_names)) {
+        const char *near = closest_match(n, schedule_names, N_OF(schedule_names));
+        return err_set(err, ERR_CONFIG, name->mark, "unknown schedule '%s' (%s%s%s)", n,
+                       near ? "did you mean '" : "schedules: constant, step, exponential, cosine", near ? near : "",
+                       near ? "'?" : "");
+    }
+    out->kind = (schedule_kind_t)k;
+    if (s->kind != NODE_MAP) return ERR_OK;
+    if ((rc = check_keys(s, " in train.schedule", schedule_keys, N_OF(schedule_keys), err)) ||
+        (rc = get_double(s, "train.schedule", "every", 1e-9, 1e9, &out->every, err)) ||
+        (rc = get_double(s, "train.schedule", "gamma", 0, 1e6, &out->gamma, err)) ||
+        (rc = get_double(s, "train.schedule", "lr_min", 0, 1e6, &out->lr_min, err)))
+        return rc;
+    return ERR_OK;
+}
+
+err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
+                              train_config_t **out, err_t *err)
+{
+    if (!train || train->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, train ? train->mark : (mark_t){0},
+                       "training needs a mapping train:, like train: {epochs: 5, batch: 100}");
+    err_code_t rc;
+    if ((rc = check_keys(train, " in train", train_keys, N_OF(train_keys), err))) return rc;
+    train_config_t *tc = arena_alloc(a, sizeof *tc);
+    if (!tc) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    int64_t epochs = 0, iterations = 0, batch = 0, limit = (int64_t)data->train.n;
+    if ((rc = get_int(train, "epochs", 1, 1000000, &epochs, err)) ||
+        (rc = get_int(train, "iterations", 1, INT64_C(1) << 40, &iterations, err)) ||
+        (rc = get_int(train, "batch", 1, 1 << 20, &batch, err)) ||
+        (rc = get_int(train, "limit", 1, (int64_t)data->train.n, &limit, err)))
+        return rc;
+    if (!node_get(train, "batch"))
+        return err_set(err, ERR_CONFIG, train->mark, "train needs 'batch': the samples per step (e.g. batch: 100)");
+    if (!!epochs == !!iterations)
+        return err_set(err, ERR_CONFIG, train->mark,
+                       "train needs either 'epochs' (passes over the data) or 'iterations' (steps in all), not %s",
+                       epochs ? "both" : "neither");
+    if (batch > limit)
+        return err_set(err, ERR_CONFIG, node_get(train, "batch")->mark,
+                       "train.batch is %" PRId64 " but only %" PRId64 " training samples are used", batch, limit);
+    tc->model = model;
+    tc->data = data;
+    tc->n_train = (size_t)limit;
+    tc->batch = (uint32_t)batch;
+    tc->per_epoch = (tc->n_train + tc->batch - 1) / tc->batch;
+    tc->iterations = iterations ? (uint64_t)iterations : (uint64_t)epochs * tc->per_epoch;
+    tc->epochs = (uint32_t)((tc->iterations + tc->per_epoch - 1) / tc->per_epoch);
+    if (tc->iterations > (UINT64_C(1) << 31))
+        return err_set(err, ERR_CONFIG, train->mark, "%" PRIu64 " steps in all is more than this runner records (2^31)",
+                       tc->iterations);
+    tc->weight_decay = 0.0;
+    if ((rc = get_double(train, "train", "weight_decay", 0, 1e6, &tc->weight_decay, err)) ||
+        (rc = parse_schedule(node_get(train, "schedule"), &tc->schedule, err)))
+        return rc;
+    static const char *const kinds[] = {"constant", "step", "exponential", "cosine"};
+    tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%g schedule=%s(every=%g, gamma=%g, lr_min=%g)",
+                            tc->iterations, tc->epochs, tc->batch, tc->n_train, tc->weight_decay,
+                            kinds[tc->schedule.kind], tc->schedule.every, tc->schedule.gamma, tc->schedule.lr_min);
+    if (!tc->text) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    *out = tc;
+    return ERR_OK;
+}
+
+double schedule_lr(const train_config_t *tc, double lr, uint64_t t)
+{
+    const schedule_t *s = &tc->schedule;
+    double epoch = floor((double)t / (double)tc->per_epoch);
+    switch (s->kind) {
+    case SCHEDULE_STEP: return lr * pow(s->gamma, floor(epoch / s->every));
+    case SCHEDULE_EXPONENTIAL: return lr * pow(s->gamma, epoch);
+    case SCHEDULE_COSINE:
+        return s->lr_min + (lr - s->lr_min) * 0.5 * (1.0 + cos(3.141592653589793 * (double)t / (double)tc->iterations));
+    default: return lr;
+    }
+}

@@ -1,0 +1,84 @@
+/*
+ * train.h: training a network in a cell. A config's `train:` mapping,
+ * checked, and the loop that runs it.
+ *
+ *   train:
+ *     epochs: 5              # passes over the training set; or
+ *     iterations: 2000       # optimizer steps in all (the last epoch may be partial)
+ *     batch: 100
+ *     limit: 300             # train on the first N samples only (default: all)
+ *     weight_decay: 0.0      # L2 in the loss, 0.5 * wd * |w|^2 over all parameters (textbook)
+ *     schedule: {name: step, every: 2, gamma: 0.5}   # or constant, exponential, cosine
+ *
+ * Schedules scale the optimizer's `lr` (the value in optimizer:) by epoch
+ * (e = steps taken / steps per epoch):
+ *   constant     lr
+ *   step         lr * gamma^floor(floor(e) / every)
+ *   exponential  lr * gamma^floor(e)
+ *   cosine       lr_min + (lr - lr_min) * (1 + cos(pi * t / T)) / 2, t steps of T
+ *
+ * Each epoch: the training samples in an order shuffled from the cell's
+ * seed, in batches (the last one smaller when batch does not divide N).
+ * Before training (epoch 0) and after each epoch, the network is evaluated
+ * (dropout off, batchnorm on running statistics) on the training samples
+ * used, the validation split and the test set.
+ */
+#ifndef RUNNER_TRAIN_H
+#define RUNNER_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cells/training/dataset.h"
+#include "cells/training/model.h"
+
+typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_EXPONENTIAL, SCHEDULE_COSINE } schedule_kind_t;
+
+typedef struct {
+    schedule_kind_t kind;
+    double every, gamma, lr_min;
+} schedule_t;
+
+typedef struct {
+    const model_t *model;
+    const dataset_t *data;
+    size_t n_train;            /* samples trained on (limit) */
+    uint32_t batch;
+    uint64_t per_epoch;        /* steps per epoch: ceil(n_train / batch) */
+    uint64_t iterations;       /* steps in all */
+    uint32_t epochs;           /* evaluations after epoch 1..epochs (the last may be partial) */
+    double weight_decay;
+    schedule_t schedule;
+    const char *text;          /* "epochs=5 batch=100 ..." for the record */
+} train_config_t;
+
+/* Check `train:` against a model and data. */
+err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
+                              train_config_t **out, err_t *err);
+
+/* The learning rate at step t (0-based) for base rate lr. */
+double schedule_lr(const train_config_t *tc, double lr, uint64_t t);
+
+/* What a training cell writes: train_loss (iterations), then per evaluation
+ * (epochs + 1): train/validation/test accuracy and loss, and the seconds
+ * the epoch's steps took. Entries past the cell's own iterations/epochs
+ * are NaN. */
+typedef struct {
+    float *train_loss;
+    float *train_accuracy, *train_eval_loss;
+    float *validation_accuracy, *validation_loss;
+    float *test_accuracy, *test_loss;
+    float *epoch_seconds;
+} train_outputs_t;
+
+struct cell;
+/* Train one cell. Returns a STATUS_* value; a failure's message in err.
+ * stop (may be NULL) is polled every step: when it returns nonzero the
+ * cell is abandoned and the return is STATUS_PENDING. */
+int train_run(const struct cell *cell, const train_outputs_t *out, int (*stop)(void *), void *stop_arg,
+              runner_err_t *err);
+
+/* Memory a training cell allocates (network, optimizer state, batch order). */
+size_t train_cell_bytes(const struct cell *cell);
+
+#endif

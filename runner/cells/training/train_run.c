@@ -1,0 +1,185 @@
+/* train_run.c: the training loop of one cell. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "config/experiment.h"
+#include "results/format.h"
+#include "cells/training/network.h"
+#include "cells/training/train.h"
+
+#define STATE_ALIGN 64
+
+size_t train_cell_bytes(const cell_t *cell)
+{
+    const train_config_t *tc = cell->train;
+    const runner_optimizer_ops_t *ops = cell->opt->plugin->desc->optimizer;
+    return network_bytes(tc->model, tc->batch) + ops->state_bytes(tc->model->n_params, cell->opt->hp) + STATE_ALIGN +
+           tc->n_train * sizeof(uint32_t) + tc->batch * sizeof(int32_t);
+}
+
+/* Mean loss and accuracy over a split, in batches, in evaluation mode. */
+static int evaluate(network_t *net, const split_t *s, size_t n, float *accuracy, float *loss, runner_err_t *err)
+{
+    if (n == 0) {
+        *accuracy = *loss = NAN;
+        return RUNNER_OK;
+    }
+    size_t W = runner_shape_size(&net->model->input), K = runner_shape_size(&net->model->loss.in);
+    size_t right = 0;
+    double total = 0.0;
+    for (size_t at = 0; at < n; at += net->batch) {
+        size_t B = n - at < net->batch ? n - at : net->batch;
+        memcpy(network_input(net), s->x + at * W, B * W * sizeof(float));
+        double l;
+        if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, s->y + at, &l, err) != RUNNER_OK)
+            return RUNNER_FAIL;
+        total += l * (double)B;
+        const float *scores = network_output(net);
+        for (size_t r = 0; r < B; r++) {
+            size_t best = 0;
+            for (size_t k = 1; k < K; k++)
+                if (scores[r * K + k] > scores[r * K + best]) best = k;
+            right += best == (size_t)s->y[at + r];
+        }
+    }
+    *accuracy = (float)((double)right / (double)n);
+    *loss = (float)(total / (double)n);
+    return RUNNER_OK;
+}
+
+static int evaluate_all(network_t *net, const train_config_t *tc, const train_outputs_t *o, size_t e, runner_err_t *err)
+{
+    const dataset_t *d = tc->data;
+    if (evaluate(net, &d->train, tc->n_train, &o->train_accuracy[e], &o->train_eval_loss[e], err) != RUNNER_OK ||
+        evaluate(net, &d->validation, d->validation.n, &o->validation_accuracy[e], &o->validation_loss[e], err) !=
+            RUNNER_OK ||
+        evaluate(net, &d->test, d->test.n, &o->test_accuracy[e], &o->test_loss[e], err) != RUNNER_OK)
+        return RUNNER_FAIL;
+    return RUNNER_OK;
+}
+
+static void fill_nan(float *p, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) p[i] = NAN;
+}
+
+/* Fisher-Yates from the shuffle stream. */
+static void shuffle(uint32_t *order, size_t n, runner_rng_t *rng)
+{
+    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+    for (size_t i = n; i-- > 1;) {
+        size_t j = (size_t)(runner_rng_next(rng) % (i + 1));
+        uint32_t t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+}
+
+/* The L2 term of the loss, 0.5 * wd * |w|^2, and its gradient wd * w. */
+static double weight_decay(float *grads, const float *params, size_t n, double wd)
+{
+    if (wd == 0.0) return 0.0;
+    double sq = 0.0;
+    float f = (float)wd;
+    for (size_t i = 0; i < n; i++) {
+        sq += (double)params[i] * params[i];
+        grads[i] += f * params[i];
+    }
+    return 0.5 * wd * sq;
+}
+
+/* The index of the optimizer's lr in its schema, or -1. */
+static int lr_index(const runner_plugin_t *d)
+{
+    for (uint32_t i = 0; i < d->n_params; i++)
+        if (!strcmp(d->params[i].name, "lr")) return (int)i;
+    return -1;
+}
+
+int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *), void *stop_arg, runner_err_t *err)
+{
+    const train_config_t *tc = cell->train;
+    const model_t *m = tc->model;
+    const runner_plugin_t *od = cell->opt->plugin->desc;
+    const runner_optimizer_ops_t *ops = od->optimizer;
+    const size_t n = m->n_params, W = runner_shape_size(&m->input), E = tc->epochs + 1;
+    int status = STATUS_OK;
+    size_t steps_done = 0, evals_done = 0;
+    /* everything the cell needs, allocated before its first step */
+    network_t net;
+    err_t e = {0};
+    size_t state_bytes = (ops->state_bytes(n, cell->opt->hp) + STATE_ALIGN - 1) & ~(size_t)(STATE_ALIGN - 1);
+    void *state = aligned_alloc(STATE_ALIGN, state_bytes ? state_bytes : STATE_ALIGN);
+    uint32_t *order = malloc(tc->n_train * sizeof *order);
+    int32_t *labels = malloc(tc->batch * sizeof *labels);
+    runner_rng_t order_rng = {cell->seed ^ 0x73687566666C6500ull}; /* "shuffle" */
+    int lr_at = lr_index(od);
+    bool scheduled = tc->schedule.kind != SCHEDULE_CONSTANT;
+    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels) {
+        /* the outputs are still all written: NaN, like any unfinished run */
+        snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
+        status = STATUS_FAILED;
+        goto done;
+    }
+    if (network_init(&net, cell->seed, err) != RUNNER_OK || ops->init(state, n, cell->opt->hp, cell->seed, err) != RUNNER_OK ||
+        evaluate_all(&net, tc, o, 0, err) != RUNNER_OK) {
+        status = STATUS_FAILED;
+        goto done;
+    }
+    o->epoch_seconds[0] = 0.0f;
+    evals_done = 1;
+    double epoch_start = now_seconds();
+    for (uint64_t t = 0; t < tc->iterations; t++) {
+        size_t in_epoch = (size_t)(t % tc->per_epoch);
+        if (in_epoch == 0) shuffle(order, tc->n_train, &order_rng);
+        if (stop && stop(stop_arg)) {
+            status = STATUS_PENDING;
+            goto done;
+        }
+        size_t first = in_epoch * tc->batch;
+        size_t B = tc->n_train - first < tc->batch ? tc->n_train - first : tc->batch;
+        float *x = network_input(&net);
+        for (size_t r = 0; r < B; r++) {
+            size_t s = order[first + r];
+            memcpy(x + r * W, tc->data->train.x + s * W, W * sizeof *x);
+            labels[r] = tc->data->train.y[s];
+        }
+        double loss;
+        if (network_forward(&net, B, 1, err) != RUNNER_OK || network_backward(&net, B, labels, &loss, err) != RUNNER_OK) {
+            status = STATUS_FAILED;
+            goto done;
+        }
+        loss += weight_decay(net.grads, net.params, n, tc->weight_decay);
+        o->train_loss[t] = (float)loss;
+        steps_done = t + 1;
+        if (!isfinite(loss)) {
+            status = STATUS_DIVERGED;
+            goto done;
+        }
+        if (scheduled && lr_at >= 0) ops->set_lr(state, schedule_lr(tc, cell->opt->hp[lr_at], t));
+        if (ops->step(state, n, net.params, net.grads, err) != RUNNER_OK) {
+            status = STATUS_FAILED;
+            goto done;
+        }
+        if (in_epoch + 1 == tc->per_epoch || t + 1 == tc->iterations) {
+            o->epoch_seconds[evals_done] = (float)(now_seconds() - epoch_start);
+            if (evaluate_all(&net, tc, o, evals_done, err) != RUNNER_OK) {
+                status = STATUS_FAILED;
+                goto done;
+            }
+            evals_done++;
+            epoch_start = now_seconds();
+        }
+    }
+done:
+    fill_nan(o->train_loss, steps_done, tc->iterations);
+    float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
+                         o->test_accuracy, o->test_loss, o->epoch_seconds};
+    for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);
+    network_destroy(&net);
+    free(state), free(order), free(labels);
+    err->msg[RUNNER_ERR_MAX - 1] = 0;
+    return status;
+}

@@ -1,0 +1,243 @@
+/*
+ * training_kind.c: the cell kind "training": a network (model:, loss:)
+ * trained on data (data:) with train: settings. A cell takes seconds to
+ * hours, so it runs alone, polling for a stop between steps; with fewer
+ * cells than threads it gets every thread for its kernels.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "cells/kind.h"
+#include "cells/training/train.h"
+#include "config/experiment.h"
+#include "results/format.h"
+#include "results/layout.h"
+
+static const char *const training_keys[] = {"model", "loss", "data", "train", NULL};
+
+static bool claims(const node_t *tree) { return node_get(tree, "model") != NULL; }
+
+static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
+
+/* The dataset of a data: mapping (NULL: the defaults), loaded once per
+ * distinct mapping in the experiment. */
+static err_code_t dataset_for(experiment_t *exp, const node_t *data, const dataset_t **out, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    const char *key = data ? node_to_flow(a, data) : "";
+    if (!key) return nomem(err);
+    for (size_t i = 0; i < exp->n_datasets; i++)
+        if (!strcmp(exp->datasets[i].key, key)) {
+            *out = &exp->datasets[i].data;
+            return ERR_OK;
+        }
+    loaded_data_t *grown = realloc(exp->datasets, (exp->n_datasets + 1) * sizeof *grown);
+    if (!grown) return nomem(err);
+    exp->datasets = grown;
+    loaded_data_t *ld = &exp->datasets[exp->n_datasets];
+    ld->key = key;
+    err_code_t rc = dataset_load(a, data, &ld->data, err);
+    if (rc) return rc;
+    exp->n_datasets++;
+    *out = &ld->data;
+    return ERR_OK;
+}
+
+/* What a run shares between its cells: the model, compiled for one dataset. */
+typedef struct {
+    model_t *model;
+    const dataset_t *data;
+} model_cache_t;
+
+/* Data, model, loss and train: compiled (the model once per run when no
+ * grid axis changes it). */
+static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, cell_run_cache_t *run, cell_t *cell,
+                        err_t *err)
+{
+    arena_t *a = &exp->arena;
+    err_code_t rc;
+    if (node_get(tree, "problem"))
+        return err_set(err, ERR_CONFIG, node_get_pair(tree, "problem")->key_mark,
+                       "a cell has both problem: and model:; give one (problem: for an analytic objective, model: to "
+                       "train a network)");
+    if (node_get(tree, "steps"))
+        return err_set(err, ERR_CONFIG, node_get_pair(tree, "steps")->key_mark,
+                       "steps: is for analytic problems; a training cell takes train: {epochs: N} or {iterations: N}");
+    const node_t *data_node = node_get(tree, "data"), *mnode = node_get(tree, "model"), *lnode = node_get(tree, "loss");
+    const dataset_t *ds = NULL;
+    if ((rc = dataset_for(exp, data_node, &ds, err))) return rc;
+    bool shared = mnode == node_get(run->tree, "model") && lnode == node_get(run->tree, "loss");
+    model_cache_t *mc = run->kind_cache;
+    model_t *m;
+    if (shared && mc && mc->data == ds) {
+        m = mc->model;
+    } else {
+        if ((rc = model_compile(a, mnode, lnode, reg, ds->shape, ds->n_classes, &m, err))) return rc;
+        if (shared) {
+            if (!mc && !(mc = run->kind_cache = arena_alloc(a, sizeof *mc))) return nomem(err);
+            *mc = (model_cache_t){m, ds};
+        }
+    }
+    train_config_t *tc;
+    const node_t *tnode = node_get(tree, "train");
+    if (!tnode)
+        return err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
+                       "missing 'train', e.g. train: {epochs: 5, batch: 100}");
+    if ((rc = train_config_parse(a, tnode, m, ds, &tc, err))) return rc;
+    cell->train = tc;
+    cell->steps = (uint32_t)tc->iterations;
+    if (tc->epochs > exp->max_epochs) exp->max_epochs = tc->epochs;
+    if (ds->validation.n) exp->has_validation = true;
+    return ERR_OK;
+}
+
+/* A schedule changes the optimizer's lr: it must have one and let it be set. */
+static err_code_t check(const cell_t *cell, const node_t *tree, err_t *err)
+{
+    if (cell->train->schedule.kind == SCHEDULE_CONSTANT) return ERR_OK;
+    const runner_plugin_t *d = cell->opt->plugin->desc;
+    bool has_lr = false;
+    for (uint32_t i = 0; i < d->n_params; i++) has_lr |= !strcmp(d->params[i].name, "lr");
+    const runner_optimizer_ops_t *ops = d->optimizer;
+    if (has_lr && RUNNER_HAS_FIELD(ops, runner_optimizer_ops_t, set_lr) && ops->set_lr) return ERR_OK;
+    const node_t *s = node_get(node_get(tree, "train"), "schedule");
+    return err_set(err, ERR_CONFIG, s->mark, "optimizer '%s' cannot follow a learning-rate schedule (%s)", d->name,
+                   has_lr ? "its plugin has no set_lr, an ABI 1.1 operation" : "it has no lr");
+}
+
+/* The model's layers and loss. */
+static void each_plugin(const cell_t *cell, void (*note)(void *ctx, const plugin_entry_t *pe), void *ctx)
+{
+    const model_t *m = cell->train->model;
+    for (size_t i = 0; i < m->n_layers; i++) note(ctx, m->layers[i].plugin);
+    note(ctx, m->loss.plugin);
+}
+
+/* Variables, in this order (train_outputs_t's fields). */
+enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
+       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V__COUNT };
+
+static void layout(const experiment_t *exp, layout_t *l)
+{
+    int it = layout_add_dim(l, (layout_dim_t){"iteration", exp->max_steps, 1, NULL, "optimizer step (batch) from 1"});
+    int ep = layout_add_dim(l, (layout_dim_t){"epoch", exp->max_epochs + 1, 0, NULL,
+                                              "evaluation after this many epochs (0: before training)"});
+    layout_add_var(l, "train_loss", "loss of each step's batch (with the weight-decay term)", it, -1);
+    layout_add_var(l, "train_accuracy", "accuracy on the training samples, evaluation mode", ep, -1);
+    layout_add_var(l, "train_epoch_loss", "mean loss on the training samples, evaluation mode", ep, -1);
+    layout_add_var(l, "test_accuracy", "accuracy on the test set", ep, -1);
+    layout_add_var(l, "test_loss", "mean loss on the test set", ep, -1);
+    layout_add_var(l, "epoch_seconds", "wall seconds of the epoch's training steps, evaluation excluded (0 at epoch 0)",
+                   ep, -1);
+    if (exp->has_validation) {
+        layout_add_var(l, "validation_accuracy", "accuracy on the validation split", ep, -1);
+        layout_add_var(l, "validation_loss", "mean loss on the validation split", ep, -1);
+    }
+}
+
+static const cell_record_t records[] = {
+    {"model_config", "the layers, each with every parameter, and the loss"},
+    {"train_config", "steps, epochs, batch, samples, weight decay and schedule"},
+    {"data_config", "the data trained and evaluated on"},
+};
+
+static const char *record(const cell_t *cell, size_t i)
+{
+    const train_config_t *tc = cell->train;
+    return i == 0 ? tc->model->text : i == 1 ? tc->text : tc->data->label;
+}
+
+static uint64_t thread_bytes(const experiment_t *exp)
+{
+    uint64_t cell_max = 0;
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        uint64_t b = train_cell_bytes(&exp->cells[c]);
+        if (b > cell_max) cell_max = b;
+    }
+    return cell_max;
+}
+
+/* Where a cell writes what the file does not keep (no validation split). */
+static void *thread_create(const experiment_t *exp)
+{
+    return malloc((exp->max_steps + exp->max_epochs + 1) * sizeof(float));
+}
+
+static void thread_destroy(void *buffers) { free(buffers); }
+
+static int poll_stop(void *arg)
+{
+    const cell_env_t *env = arg;
+    return env->stopping(env->arg);
+}
+
+/* One cell at a time; a stop request abandons the cell in flight (it stays
+ * pending: a training cell can take minutes). */
+static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void *buffers, const cell_env_t *env)
+{
+    float *discard = buffers;
+    for (size_t c = b->c0; c < b->c1; c++) {
+        size_t r = c - b->c0;
+        float *v[V__COUNT];
+        for (size_t i = 0; i < V__COUNT; i++) v[i] = i < l->n_vars ? b->vars[i] + r * l->vars[i].per_cell : discard;
+        train_outputs_t out = {.train_loss = v[V_TRAIN_LOSS],
+                               .train_accuracy = v[V_TRAIN_ACCURACY],
+                               .train_eval_loss = v[V_TRAIN_EPOCH_LOSS],
+                               .validation_accuracy = v[V_VALIDATION_ACCURACY],
+                               .validation_loss = v[V_VALIDATION_LOSS],
+                               .test_accuracy = v[V_TEST_ACCURACY],
+                               .test_loss = v[V_TEST_LOSS],
+                               .epoch_seconds = v[V_EPOCH_SECONDS]};
+        runner_err_t err = {{0}};
+        double t0 = now_seconds();
+        int status = env->stopping(env->arg) ? STATUS_PENDING
+                                             : train_run(&exp->cells[c], &out, poll_stop, (void *)env, &err);
+        if (status == STATUS_PENDING) {
+            b->c1 = c;
+            break;
+        }
+        env->cell_done(env->arg, b, r, status, now_seconds() - t0, &err);
+    }
+}
+
+static void plan_column(const cell_t *cell, char *buf, size_t len)
+{
+    snprintf(buf, len, "%zu", cell->train->model->n_params);
+}
+
+/* A training sweep's models, once each. */
+static void plan_notes(FILE *out, const experiment_t *exp)
+{
+    const char *last = "";
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        const train_config_t *tc = exp->cells[c].train;
+        if (!strcmp(tc->model->text, last)) continue;
+        last = tc->model->text;
+        fprintf(out, "model of cell %zu: %s\n  train: %s\n  data: %s\n", c, tc->model->text, tc->text, tc->data->label);
+    }
+}
+
+const cell_kind_t cell_kind_training = {
+    .name = "training",
+    .does = "trains a model",
+    .cell_keys = training_keys,
+    .claims = claims,
+    .build = build,
+    .check = check,
+    .each_plugin = each_plugin,
+    .layout = layout,
+    .records = records,
+    .n_records = sizeof records / sizeof records[0],
+    .record = record,
+    .thread_bytes = thread_bytes,
+    .thread_create = thread_create,
+    .thread_destroy = thread_destroy,
+    .compute = compute,
+    .threaded_cells = true,
+    .plan_heading = "params",
+    .plan_column = plan_column,
+    .plan_notes = plan_notes,
+    .report_tol = NAN,
+};

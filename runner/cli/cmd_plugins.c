@@ -1,0 +1,77 @@
+/* cmd_plugins.c: `runner plugins` and `runner describe NAME`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "config/schema.h"
+
+static const char *kind_name(uint32_t kind) { return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : "layer"; }
+
+err_code_t cmd_plugins(const registry_t *reg, err_t *err)
+{
+    (void)err;
+    printf("%-10s %-22s %-8s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION");
+    for (size_t i = 0; i < reg->n_plugins; i++) {
+        const plugin_entry_t *p = &reg->plugins[i];
+        if (p->shadowed) continue;
+        printf("%-10s %-22s %-8s %s\n", kind_name(p->desc->kind), p->desc->name, p->desc->version, p->desc->doc);
+        printf("%-10s %-22s %-8s   from %s\n", "", "", "", p->file);
+    }
+    for (size_t i = 0; i < reg->n_plugins; i++) {
+        const plugin_entry_t *p = &reg->plugins[i];
+        if (p->shadowed) printf("shadowed: %s %s in %s (an earlier one wins)\n", kind_name(p->desc->kind), p->desc->name, p->file);
+    }
+    for (size_t i = 0; i < reg->n_failures; i++)
+        printf("refused: %s: %s\n", reg->failures[i].file, reg->failures[i].reason);
+    printf("searched:");
+    for (size_t i = 0; i < reg->n_dirs; i++) printf(" %s", reg->dirs[i]);
+    printf("\n");
+    return ERR_OK;
+}
+
+static const char *type_name(uint32_t t)
+{
+    return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : t == RUNNER_PARAM_BOOL ? "bool" : "choice";
+}
+
+err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
+{
+    const plugin_entry_t *p = NULL;
+    for (size_t i = 0; i < reg->n_plugins && !p; i++)
+        if (!reg->plugins[i].shadowed && !strcmp(reg->plugins[i].desc->name, name)) p = &reg->plugins[i];
+    if (!p) {
+        /* the nearest name of either kind: optimizers and layers share `describe` */
+        size_t n = 0;
+        const char **names = malloc((reg->n_plugins + 1) * sizeof *names);
+        for (size_t i = 0; names && i < reg->n_plugins; i++)
+            if (!reg->plugins[i].shadowed) names[n++] = reg->plugins[i].desc->name;
+        const char *near = names ? closest_match(name, names, n) : NULL;
+        err_set(err, ERR_USAGE, (mark_t){0}, "no plugin named '%s'%s%s%s (`runner plugins` lists them)", name,
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        free(names);
+        return ERR_USAGE;
+    }
+    const runner_plugin_t *d = p->desc;
+    printf("%s %s (%s, plugin ABI %u.%u)\n  %s\n  file: %s\n\n", d->name, d->version, kind_name(d->kind),
+           d->abi_major, d->abi_minor, d->doc, p->file);
+    printf("  %-28s %-6s %-12s %-22s %s\n", "PARAMETER", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION");
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        const runner_param_t *sp = &d->params[i];
+        char def[32], range[96];
+        if (sp->flags & RUNNER_PARAM_REQUIRED) snprintf(def, sizeof def, "(required)");
+        else schema_default_text(d, i, def, sizeof def);
+        if (sp->type == RUNNER_PARAM_CHOICE) {
+            const char *const *names = param_choices(d, i);
+            size_t used = 0;
+            range[0] = 0;
+            for (size_t k = 0; names[k] && used < sizeof range; k++)
+                used += (size_t)snprintf(range + used, sizeof range - used, "%s%s", k ? "|" : "", names[k]);
+        } else {
+            param_range_text(sp, range, sizeof range);
+        }
+        printf("  %-28s %-6s %-12s %-22s %s%s\n", sp->name, type_name(sp->type), def, range, sp->doc,
+               (sp->flags & RUNNER_PARAM_LOG) ? " [log scale]" : "");
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,355 @@
+/* cmd_run.c: `runner CONFIG`: load, validate, create the file, sweep, summarise. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cells/kind.h"
+#include "cli/commands.h"
+#include "config/fingerprint.h"
+#include "sweep/guards.h"
+#include "results/h5out.h"
+#include "sweep/interrupt.h"
+#include "sweep/mpi_link.h"
+#include "results/report.h"
+#include "sweep/sweep.h"
+#include "version.h"
+#include "config/yaml_load.h"
+
+/* mkdir -p of the directory part of path. */
+static err_code_t make_parent_dirs(const char *path, err_t *err)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "output path too long");
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create directory %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return ERR_OK;
+}
+
+static void print_cell_table(const experiment_t *exp)
+{
+    const cell_kind_t *kind = exp->kind;
+    printf("%s: %zu cell%s, %zu %s", exp->name, exp->n_cells, exp->n_cells == 1 ? "" : "s", exp->n_axes,
+           exp->n_axes == 1 ? "axis" : "axes");
+    for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s[%zu]", k ? "," : ":", exp->axes[k].name, exp->axes[k].n);
+    printf("\n%-6s", "cell");
+    for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].name);
+    printf(" %-6s %-20s %s\n", "steps", kind->plan_heading, "optimizer");
+    size_t idx[64];
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        const cell_t *cell = &exp->cells[c];
+        char column[512];
+        experiment_cell_coords(exp, c, idx);
+        printf("%-6zu", c);
+        for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].labels[idx[k]]);
+        kind->plan_column(cell, column, sizeof column);
+        printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
+    }
+    if (kind->plan_notes) kind->plan_notes(stdout, exp);
+}
+
+/* argv as one shell-quoted line. For the resume hint: without `drop`
+ * (an option to leave out), with `add` appended when not there already. */
+static char *join_command_line(int argc, char **argv, const char *drop, const char *add)
+{
+    size_t len = 1 + (add ? strlen(add) + 1 : 0);
+    bool have_add = false;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) * 4 + 3, have_add |= add && !strcmp(argv[i], add);
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    for (int i = 0; i < argc; i++) {
+        if (drop && !strcmp(argv[i], drop)) continue;
+        bool quote = strpbrk(argv[i], " \t'\"$*?[]{}()<>|&;\\") != NULL || !*argv[i];
+        if (p > s) *p++ = ' ';
+        if (quote) *p++ = '\'';
+        for (const char *q = argv[i]; *q; q++) {
+            if (*q == '\'' && quote) {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *q;
+            }
+        }
+        if (quote) *p++ = '\'';
+    }
+    if (add && !have_add) p += sprintf(p, " %s", add);
+    *p = 0;
+    return s;
+}
+
+/* Sweeps of up to this many settings get the report's table at the end. */
+#define SUMMARY_MAX_ROWS 12
+
+/* The counts of this run, then the table and best cell from the file as
+ * `runner report` reads it (the same code). */
+static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *sum, const char *output, int threads,
+                                int ranks, err_t *err)
+{
+    size_t done = summary_done(sum), computed = done - sum->resumed;
+    printf("%s: %zu cell%s in %.3f s on %d thread%s", exp->name, computed, computed == 1 ? "" : "s", sum->seconds,
+           threads, threads == 1 ? "" : "s");
+    if (ranks > 1) printf(" of %d MPI ranks", ranks);
+    printf(": %zu ok, %zu diverged, %zu failed", sum->ok, sum->diverged, sum->failed);
+    if (sum->resumed) printf(" (%zu kept from the file)", sum->resumed);
+    if (done < exp->n_cells) printf(", %zu pending", exp->n_cells - done);
+    printf("\n");
+    /* Under MPI, what more ranks cannot speed up: rank 0 writes every cell. */
+    if (ranks > 1 && computed > 0 && sum->seconds > 0)
+        printf("writer: %.3f s in HDF5 (%.0f%% of the sweep), %.0f cells/s\n", sum->write_seconds,
+               100 * sum->write_seconds / sum->seconds, sum->write_seconds > 0 ? (double)computed / sum->write_seconds : 0.0);
+    results_t r;
+    err_code_t rc = results_read(output, exp->kind->report_tol, &r, err);
+    if (rc == ERR_OK) rc = report_summary(stdout, &r, SUMMARY_MAX_ROWS, err);
+    results_free(&r);
+    if (rc == ERR_OK) printf("output: %s\n", output);
+    return rc;
+}
+
+void run_context_free(run_context_t *ctx)
+{
+    mpi_link_destroy(ctx->mpi);
+    if (ctx->have_exp) experiment_free(&ctx->exp);
+    free(ctx->config_text);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark)
+{
+    if (!mark->file) return NULL;
+    if (cli->config && ctx->config_text && !strcmp(mark->file, cli->config)) return ctx->config_text;
+    for (size_t i = 0; i < cli->n_overrides; i++) {
+        char name[512];
+        snprintf(name, sizeof name, "--set %s", cli->overrides[i].path);
+        if (!strcmp(mark->file, name)) return cli->overrides[i].value;
+    }
+    return NULL;
+}
+
+/* Reopen a file of the same config: the cells it holds (ok or diverged)
+ * are counted into sum and left out of todo; failed and pending cells are
+ * computed again. */
+static err_code_t reopen_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+                                h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
+{
+    size_t n = exp->n_cells;
+    int8_t *status = malloc(n * sizeof *status);
+    *todo = malloc(n);
+    err_code_t rc = !status || !*todo ? err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory")
+                                      : h5out_open(exp, output, out, status, err);
+    for (size_t c = 0; rc == ERR_OK && c < n; c++) {
+        bool kept = status[c] == STATUS_OK || status[c] == STATUS_DIVERGED;
+        (*todo)[c] = !kept;
+        if (kept) summary_add(sum, c, status[c], NULL), sum->resumed++;
+    }
+    free(status);
+    if (rc == ERR_OK && (rc = guard_resources(exp, *todo, output, threads, cli->max_output, err)) == ERR_OK)
+        rc = h5out_set_state(*out, RUN_RUNNING, err);
+    if (rc && *out) h5out_close(*out, &(err_t){0}), *out = NULL;
+    if (rc) free(*todo), *todo = NULL;
+    return rc;
+}
+
+/* The output file: a new one, or the existing one when resuming it (the
+ * fingerprints must match, or --force starts over). */
+static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+                              h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
+{
+    char fp[FINGERPRINT_LEN];
+    experiment_fingerprint(exp, RUNNER_VERSION, fp);
+    *todo = NULL;
+    struct stat st;
+    bool exists = stat(output, &st) == 0;
+    if (exists && cli->resume) {
+        char have[256];
+        err_t probe = {0};
+        err_code_t rc = h5out_read_fingerprint(output, have, sizeof have, &probe);
+        if (rc == ERR_OK && strcmp(have, fp) != 0) {
+            rc = err_set(&probe, ERR_CONFIG, (mark_t){output, 0, 0},
+                         "was made from a different config (or plugins, or runner version): file %s, this run %s; "
+                         "resuming would mix their numbers. Use -o to write elsewhere, or --force to start over",
+                         have, fp);
+        } else if (rc) {
+            err_append(&probe, "; use --force to start over");
+        }
+        if (rc == ERR_OK) return reopen_output(cli, exp, output, threads, out, todo, sum, err);
+        if (!cli->force) {
+            *err = probe;
+            return rc;
+        }
+    } else if (exists && !cli->force) {
+        return err_set(err, ERR_CONFIG, (mark_t){output, 0, 0},
+                       "output file exists; use --resume to finish it, --force to overwrite it, or -o to write elsewhere");
+    }
+    err_code_t rc = guard_resources(exp, NULL, output, threads, cli->max_output, err);
+    if (rc == ERR_OK) rc = make_parent_dirs(output, err);
+    if (rc) return rc;
+    char *cmdline = join_command_line(cli->argc, cli->argv, NULL, NULL);
+    rc = h5out_create(exp, output, cmdline ? cmdline : "", fp, out, err);
+    free(cmdline);
+    return rc;
+}
+
+/* The error main reports when the sweep stopped early, with how to go on. */
+static err_code_t stopped_error(const cli_t *cli, const experiment_t *exp, const sweep_summary_t *sum,
+                                const sweep_stop_t *stop, const char *output, int ranks, err_t *err)
+{
+    char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
+    /* rank 0 sees only its own argv, not mpirun's; either way resumes the file */
+    const char *where = ranks > 1 ? " (under mpirun again, or alone)" : "";
+    size_t done = summary_done(sum);
+    if (stop->signal) {
+        err_set(err, ERR_STOPPED, (mark_t){0}, "interrupted by %s: %zu of %zu cells done and kept in %s; resume with: %s%s",
+                stop->signal == SIGINT ? "SIGINT" : stop->signal == SIGTERM ? "SIGTERM" : "a signal", done,
+                exp->n_cells, output, again ? again : "the same command and --resume", where);
+    } else {
+        char label[512];
+        experiment_cell_label(exp, sum->first_failed, label, sizeof label);
+        err_set(err, ERR_STOPPED, (mark_t){0},
+                "stopped at the first failed cell (--fail-fast): cell %zu %s: %s; %zu of %zu cells done and kept in "
+                "%s; resume with: %s%s",
+                sum->first_failed, label, sum->first_failure, done, exp->n_cells, output,
+                again ? again : "the same command and --resume", where);
+    }
+    free(again);
+    return ERR_STOPPED;
+}
+
+/* ---- a job of several processes (mpirun, srun): what the ranks agree on
+ * before the sweep. Rank 0 reports; the others stay quiet unless the fault
+ * is theirs alone (ctx->reported_elsewhere). ------------------------------ */
+
+/* Every rank loaded the config, or all stop. */
+static err_code_t agree_on_load(mpi_link_t *mpi, run_context_t *ctx, err_code_t rc, err_t *err)
+{
+    int failed;
+    if (mpi_link_all_ok(mpi, rc, &failed)) return ERR_OK;
+    int rank = mpi_link_rank(mpi);
+    if (rank == failed) return rc; /* the first rank that failed says why */
+    ctx->reported_elsewhere = rank != 0;
+    if (rank != 0) return rc ? rc : ERR_CONFIG;
+    return err_set(err, ERR_CONFIG, (mark_t){0}, "rank %d could not load the config (its error is above); "
+                   "every node needs the same config, plugins and data", failed);
+}
+
+/* Every rank loaded the same experiment: same config, plugins, runner. */
+static err_code_t agree_on_experiment(mpi_link_t *mpi, run_context_t *ctx, const experiment_t *exp, err_t *err)
+{
+    char fp[FINGERPRINT_LEN] = {0}, theirs[FINGERPRINT_LEN] = {0};
+    experiment_fingerprint(exp, RUNNER_VERSION, fp);
+    int r = mpi_link_first_different(mpi, fp, sizeof fp, theirs);
+    if (r < 0) return ERR_OK;
+    if (mpi_link_rank(mpi) != 0) return ctx->reported_elsewhere = true, ERR_CONFIG;
+    return err_set(err, ERR_CONFIG, (mark_t){0},
+                   "rank %d loaded a different experiment (fingerprint %s, rank 0 %s): every node needs the same "
+                   "config, plugins and runner version",
+                   r, theirs, fp);
+}
+
+/* Rank 0's outcome of opening the file, for everyone. */
+static err_code_t agree_on_output(mpi_link_t *mpi, run_context_t *ctx, err_code_t rc, int *exit_status)
+{
+    int32_t v[2] = {rc, *exit_status};
+    mpi_link_bcast(mpi, v, sizeof v);
+    if (mpi_link_rank(mpi) == 0 || v[0] == ERR_OK) return (err_code_t)v[0];
+    *exit_status = v[1];
+    ctx->reported_elsewhere = true;
+    return (err_code_t)v[0];
+}
+
+/* The sweep of one process, or of this rank of a job (mpi). */
+static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx, mpi_link_t *mpi, int *exit_status,
+                          err_t *err)
+{
+    size_t len = 0;
+    err_code_t rc;
+    bool coordinator = mpi_link_rank(mpi) == 0;
+    *exit_status = 2; /* until the output file exists, any error is the input's */
+    experiment_t *exp = &ctx->exp;
+    rc = read_text_file(cli->config, &ctx->config_text, &len, err);
+    if (rc == ERR_OK) {
+        ctx->have_exp = true;
+        rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg,
+                             cli->max_cells, err);
+    }
+    if (mpi && (rc = agree_on_load(mpi, ctx, rc, err)) == ERR_OK) rc = agree_on_experiment(mpi, ctx, exp, err);
+    if (rc) return rc;
+    const char *output = cli->output ? cli->output : exp->output;
+    if (cli->dry_run) {
+        if (coordinator) {
+            print_cell_table(exp);
+            printf("output: %s (not written: --dry-run)\n", output);
+        }
+        *exit_status = 0;
+        return ERR_OK;
+    }
+    h5out_t *out = NULL;
+    unsigned char *todo = NULL;
+    sweep_summary_t sum;
+    summary_init(&sum);
+    int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
+    if (coordinator) rc = open_output(cli, exp, output, threads, &out, &todo, &sum, err);
+    if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
+    if (rc) return rc;
+
+    *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
+    int all_threads = mpi ? mpi_link_sum(mpi, threads) : threads;
+    sweep_opts_t opts = {.threads = threads,
+                         .progress = coordinator && !cli->quiet && isatty(STDERR_FILENO),
+                         .fail_fast = cli->fail_fast,
+                         .todo = todo,
+                         .stop_signal = interrupt_signal,
+                         .link = mpi ? mpi_link_for_sweep(mpi, all_threads) : NULL};
+    sweep_stop_t stop;
+    interrupt_install();
+    rc = sweep_run(exp, out, &opts, &sum, &stop, err);
+    interrupt_restore();
+    free(todo);
+    if (!coordinator) { /* its failures went to rank 0, which reports them */
+        ctx->reported_elsewhere = rc != ERR_OK;
+        *exit_status = rc ? 1 : stop.signal ? 128 + stop.signal : 0;
+        return rc ? ERR_RUNTIME : ERR_OK;
+    }
+    run_state_t state = rc ? RUN_STOPPED
+                        : stop.signal ? RUN_INTERRUPTED
+                        : stop.on_failure || summary_done(&sum) < exp->n_cells ? RUN_STOPPED
+                                                                              : RUN_COMPLETE;
+    err_t close_err;
+    err_code_t crc = h5out_set_state(out, state, &close_err);
+    err_code_t crc2 = h5out_close(out, crc ? &(err_t){0} : &close_err);
+    if (rc) return rc == ERR_NOMEM ? rc : ERR_RUNTIME;
+    if (crc || crc2) {
+        *err = close_err;
+        return ERR_RUNTIME;
+    }
+    if (!cli->quiet && (rc = print_summary(exp, &sum, output, all_threads, mpi_link_size(mpi), err))) return rc;
+    if (stop.signal || stop.on_failure) {
+        *exit_status = stop.signal ? 128 + stop.signal : 1;
+        return stopped_error(cli, exp, &sum, &stop, output, mpi_link_size(mpi), err);
+    }
+    *exit_status = sum.failed ? 1 : 0;
+    return ERR_OK;
+}
+
+err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
+{
+    *exit_status = 2;
+    /* The job outlives this function: rank 0 reports an error before any
+     * rank leaves it (run_context_free), or mpirun would end rank 0 first. */
+    if (mpi_launched()) {
+        err_code_t rc = mpi_link_create(&ctx->mpi, err);
+        if (rc) return rc;
+    }
+    return run_job(cli, reg, ctx, ctx->mpi, exit_status, err);
+}

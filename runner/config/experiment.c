@@ -1,0 +1,810 @@
+/* experiment.c: config tree -> axes -> validated cells. */
+#include "config/experiment.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cells/kind.h"
+#include "config/schema.h"
+#include "config/yaml_load.h"
+
+/* Keys a cell may have, and the meta keys that only the top level may have. */
+static const char *const cell_keys[] = {"name",  "output", "description", "seed", "steps", "problem",
+                                        "optimizer", "model", "loss", "data", "train"};
+static const char *const meta_keys[] = {"grid", "runs", "repeat", "seeds"};
+/* What a grid axis path may start with: the per-cell settings. */
+static const char *const axis_heads[] = {"seed", "steps", "problem", "optimizer", "model", "loss", "data", "train"};
+static const char *const all_keys[] = {"name",  "output", "description", "seed", "steps", "problem", "optimizer",
+                                       "model", "loss",   "data",        "train", "grid", "runs",    "repeat", "seeds"};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool in_list(const char *key, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(key, list[i]) == 0) return true;
+    return false;
+}
+
+
+static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
+
+uint64_t derive_cell_seed(int64_t seed, uint64_t index)
+{
+    /* splitmix64 finaliser over both inputs: nearby seeds and indices give unrelated streams. */
+    uint64_t z = (uint64_t)seed * 0x9E3779B97F4A7C15ull + (index + 1) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* ---- --set overrides ------------------------------------------------- */
+
+static err_code_t apply_overrides(experiment_t *exp, const override_t *ov, size_t n, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    for (size_t i = 0; i < n; i++) {
+        const char *file = arena_printf(a, "--set %s", ov[i].path);
+        node_t *value;
+        err_code_t rc = yaml_load(a, ov[i].value, strlen(ov[i].value), file, &value, err);
+        if (rc == ERR_CONFIG && strstr(err->msg, "empty"))
+            rc = err_set(err, ERR_USAGE, (mark_t){0}, "--set %s= has no value", ov[i].path);
+        if (rc) return rc;
+        mark_t m = {file, 0, 0};
+        /* Grid axis names contain dots themselves: grid.optimizer.lr is the axis 'optimizer.lr'. */
+        if (strncmp(ov[i].path, "grid.", 5) == 0) {
+            node_t *grid = node_get(exp->root, "grid");
+            node_t *g = grid ? grid : node_new(a, NODE_MAP, m, ORIGIN_BASE);
+            if (!g) return nomem(err);
+            if (g->kind != NODE_MAP) return err_set(err, ERR_CONFIG, g->mark, "grid must be a mapping");
+            node_t *one = node_new(a, NODE_MAP, m, ORIGIN_BASE);
+            if (!one || !(one->pairs = arena_alloc(a, sizeof *one->pairs))) return nomem(err);
+            one->pairs[0] = (node_pair_t){ov[i].path + 5, m, value};
+            one->n = 1;
+            node_t *merged = node_merge(a, g, one), *root;
+            if (!merged) return nomem(err);
+            if ((rc = node_set_path(a, exp->root, "grid", merged, m, &root, err))) return rc;
+            exp->root = root;
+        } else {
+            node_t *root;
+            if ((rc = node_set_path(a, exp->root, ov[i].path, value, m, &root, err))) return rc;
+            exp->root = root;
+        }
+    }
+    return ERR_OK;
+}
+
+/* ---- axes ------------------------------------------------------------ */
+
+/* The coordinate of each value: numbers when all are numbers, else text. */
+static err_code_t axis_coordinates(arena_t *a, axis_t *ax, err_t *err)
+{
+    ax->labels = arena_alloc(a, ax->n * sizeof *ax->labels);
+    ax->numbers = arena_alloc(a, ax->n * sizeof *ax->numbers);
+    if (!ax->labels || !ax->numbers) return nomem(err);
+    ax->numeric = true;
+    for (size_t i = 0; i < ax->n; i++) {
+        const node_t *v = ax->values[i];
+        scalar_type_t t = scalar_type(v);
+        if (v->kind != NODE_SCALAR || (t != SCALAR_INT && t != SCALAR_FLOAT)) ax->numeric = false;
+        else if (node_to_double(v, ax->name, &ax->numbers[i], err)) ax->numeric = false;
+        ax->labels[i] = v->kind == NODE_SCALAR ? v->text : node_to_flow(a, v);
+        if (!ax->labels[i]) return nomem(err);
+    }
+    return ERR_OK;
+}
+
+/* {linspace: [a, b, n]} or {logspace: [a, b, n]} -> generated values. */
+static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, int origin, uint64_t max_n, err_t *err)
+{
+    const node_pair_t *p = spec->n ? &spec->pairs[0] : NULL;
+    bool lin = p && strcmp(p->key, "linspace") == 0;
+    if (spec->n != 1 || (!lin && strcmp(p->key, "logspace") != 0))
+        return err_set(err, ERR_CONFIG, spec->n ? spec->pairs[spec->n > 1].key_mark : spec->mark,
+                       "a grid axis is a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}");
+    const node_t *args = p->value;
+    if (args->kind != NODE_SEQ || args->n != 3)
+        return err_set(err, ERR_CONFIG, args->mark, "%s takes [start, stop, count], got %s", p->key,
+                       args->kind == NODE_SEQ ? "a list of another length" : node_kind_name(args));
+    double lo, hi;
+    int64_t n;
+    err_code_t rc;
+    if ((rc = node_to_double(args->items[0], "the start", &lo, err)) ||
+        (rc = node_to_double(args->items[1], "the stop", &hi, err)) ||
+        (rc = node_to_int64(args->items[2], "the count", 1, (int64_t)max_n, &n, err)))
+        return rc;
+    ax->n = (size_t)n;
+    ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
+    if (!ax->values) return nomem(err);
+    for (int64_t i = 0; i < n; i++) {
+        /* numpy's formula, so sweeps line up with numpy-made grids */
+        double t = n == 1 ? lo : lo + (hi - lo) * (double)i / (double)(n - 1);
+        if (i == n - 1 && n > 1) t = hi;
+        double v = lin ? t : pow(10.0, t);
+        if (!isfinite(v)) return err_set(err, ERR_CONFIG, args->mark, "logspace value 10^%g overflows", t);
+        char buf[40];
+        format_double(buf, sizeof buf, v); /* shortest exact text: readable labels */
+        char *text = arena_strdup(a, buf);
+        if (!text || !(ax->values[i] = node_scalar(a, text, args->mark, origin))) return nomem(err);
+    }
+    return ERR_OK;
+}
+
+static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t first, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    for (size_t k = 0; k < grid->n; k++) {
+        const node_pair_t *p = &grid->pairs[k];
+        axis_t *ax = &exp->axes[first + k];
+        int origin = ORIGIN_GRID + (int)k;
+        ax->kind = AXIS_GRID;
+        ax->name = p->key;
+        ax->mark = p->key_mark;
+        const char *dot = strchr(p->key, '.');
+        size_t head_len = dot ? (size_t)(dot - p->key) : strlen(p->key);
+        char head[64];
+        snprintf(head, sizeof head, "%.*s", (int)(head_len < 63 ? head_len : 63), p->key);
+        if (in_list(head, meta_keys, N_OF(meta_keys)) || !strcmp(head, "name") || !strcmp(head, "output") ||
+            !strcmp(head, "description"))
+            return err_set(err, ERR_CONFIG, p->key_mark, "'%s' cannot be a grid axis", head);
+        if (!in_list(head, axis_heads, N_OF(axis_heads))) {
+            node_pair_t probe = {head, p->key_mark, NULL};
+            return node_unknown_key(&probe, " at the start of grid axis", axis_heads, N_OF(axis_heads), err);
+        }
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(grid->pairs[j].key, p->key))
+                return err_set(err, ERR_CONFIG, p->key_mark, "grid axis '%s' given twice", p->key);
+        if (!strcmp(p->key, "seed") && (node_get(exp->root, "repeat") || node_get(exp->root, "seeds")))
+            return err_set(err, ERR_CONFIG, p->key_mark,
+                           "a grid axis 'seed' and repeat:/seeds: both define the seed axis; keep one");
+        err_code_t rc;
+        if (p->value->kind == NODE_SEQ) {
+            if (p->value->n == 0)
+                return err_set(err, ERR_CONFIG, p->value->mark, "grid axis '%s' has no values", p->key);
+            ax->n = p->value->n;
+            ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
+            if (!ax->values) return nomem(err);
+            for (size_t i = 0; i < ax->n; i++)
+                if (!(ax->values[i] = node_with_origin(a, p->value->items[i], origin))) return nomem(err);
+        } else if (p->value->kind == NODE_MAP) {
+            if ((rc = generated_values(a, p->value, ax, origin, exp->max_cells, err))) return rc;
+        } else {
+            return err_set(err, ERR_CONFIG, p->value->mark,
+                           "grid axis '%s' needs a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}; "
+                           "got %s (write [%s] for a single value)",
+                           p->key, node_kind_name(p->value), p->value->text);
+        }
+        if ((rc = axis_coordinates(a, ax, err))) return rc;
+    }
+    return ERR_OK;
+}
+
+static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *ax, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    if (runs->kind != NODE_SEQ)
+        return err_set(err, ERR_CONFIG, runs->mark, "runs must be a list of overlays like - {label: Adam, optimizer: {name: adam}}, got %s",
+                       node_kind_name(runs));
+    if (runs->n == 0) return err_set(err, ERR_CONFIG, runs->mark, "runs is an empty list");
+    ax->kind = AXIS_RUN;
+    ax->name = "run";
+    ax->mark = runs->mark;
+    ax->n = runs->n;
+    ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
+    ax->labels = arena_alloc(a, ax->n * sizeof *ax->labels);
+    if (!ax->values || !ax->labels) return nomem(err);
+    for (size_t i = 0; i < runs->n; i++) {
+        const node_t *r = runs->items[i];
+        if (r->kind != NODE_MAP)
+            return err_set(err, ERR_CONFIG, r->mark, "each run is a mapping (an overlay on the base config), got %s",
+                           node_kind_name(r));
+        node_t *overlay = node_with_origin(a, r, ORIGIN_RUN);
+        if (!overlay) return nomem(err);
+        /* the label is the coordinate, not part of the overlay */
+        const char *label = NULL;
+        size_t kept = 0;
+        for (size_t j = 0; j < overlay->n; j++) {
+            node_pair_t *p = &overlay->pairs[j];
+            if (!strcmp(p->key, "label")) {
+                err_code_t rc = node_to_string(p->value, "a run's label", &label, err);
+                if (rc) return rc;
+                continue;
+            }
+            if (in_list(p->key, meta_keys, N_OF(meta_keys)) || !strcmp(p->key, "name") || !strcmp(p->key, "output"))
+                return err_set(err, ERR_CONFIG, p->key_mark, "'%s' is a sweep-wide setting; it cannot be set inside runs",
+                               p->key);
+            if (!in_list(p->key, cell_keys, N_OF(cell_keys))) {
+                const char *run_keys[] = {"label", "description", "seed", "steps", "problem", "optimizer"};
+                return node_unknown_key(p, " in a run", run_keys, N_OF(run_keys), err);
+            }
+            overlay->pairs[kept++] = *p;
+        }
+        overlay->n = kept;
+        if (!label) label = arena_printf(a, "run%zu", i);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(ax->labels[j], label))
+                return err_set(err, ERR_CONFIG, r->mark, "two runs are labelled '%s'; labels name the run axis and must differ",
+                               label);
+        ax->labels[i] = label;
+        ax->values[i] = overlay;
+    }
+    return ERR_OK;
+}
+
+typedef struct {
+    int64_t seed;
+    size_t index;
+} seed_at_t;
+
+static int by_seed_then_index(const void *x, const void *y)
+{
+    const seed_at_t *a = x, *b = y;
+    if (a->seed != b->seed) return a->seed < b->seed ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* The index of the first repeat of a seed listed earlier, or n when all
+ * differ. Sorting, not comparing all pairs: a list may be long. */
+static err_code_t find_duplicate_seed(const int64_t *seeds, size_t n, size_t *dup, err_t *err)
+{
+    seed_at_t *v = malloc(n * sizeof *v);
+    if (!v) return nomem(err);
+    for (size_t i = 0; i < n; i++) v[i] = (seed_at_t){seeds[i], i};
+    qsort(v, n, sizeof *v, by_seed_then_index);
+    *dup = n;
+    for (size_t i = 1; i < n; i++)
+        if (v[i].seed == v[i - 1].seed && v[i].index < *dup) *dup = v[i].index;
+    free(v);
+    return ERR_OK;
+}
+
+static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    const node_pair_t *rep = node_get_pair(exp->root, "repeat"), *seeds = node_get_pair(exp->root, "seeds");
+    if (rep && seeds) return err_set(err, ERR_CONFIG, seeds->key_mark, "give either repeat: or seeds:, not both");
+    ax->kind = AXIS_SEED;
+    ax->name = "seed";
+    ax->numeric = true;
+    err_code_t rc;
+    if (rep) {
+        int64_t n;
+        if ((rc = node_to_int64(rep->value, "repeat", 1, (int64_t)exp->max_cells, &n, err))) return rc;
+        if (exp->seed > INT64_MAX - (n - 1))
+            return err_set(err, ERR_CONFIG, rep->value->mark, "seed %" PRId64 " + repeat %" PRId64 " overflows a 64-bit seed",
+                           exp->seed, n);
+        ax->n = (size_t)n;
+        ax->mark = rep->key_mark;
+    } else {
+        if (seeds->value->kind != NODE_SEQ || seeds->value->n == 0)
+            return err_set(err, ERR_CONFIG, seeds->value->mark, "seeds must be a non-empty list of integers");
+        ax->n = seeds->value->n;
+        ax->mark = seeds->key_mark;
+    }
+    ax->seeds = arena_alloc(a, ax->n * sizeof *ax->seeds);
+    ax->numbers = arena_alloc(a, ax->n * sizeof *ax->numbers);
+    ax->labels = arena_alloc(a, ax->n * sizeof *ax->labels);
+    if (!ax->seeds || !ax->numbers || !ax->labels) return nomem(err);
+    for (size_t i = 0; i < ax->n; i++) {
+        if (rep) {
+            ax->seeds[i] = exp->seed + (int64_t)i;
+        } else if ((rc = node_to_int64(seeds->value->items[i], "a seed", INT64_MIN, INT64_MAX, &ax->seeds[i], err))) {
+            return rc;
+        }
+        ax->numbers[i] = (double)ax->seeds[i];
+        ax->labels[i] = arena_printf(a, "%" PRId64, ax->seeds[i]);
+    }
+    size_t dup = ax->n;
+    if (!rep && (rc = find_duplicate_seed(ax->seeds, ax->n, &dup, err))) return rc;
+    if (!rep && dup < ax->n)
+        return err_set(err, ERR_CONFIG, seeds->value->items[dup]->mark, "seed %" PRId64 " is listed twice",
+                       ax->seeds[dup]);
+    return ERR_OK;
+}
+
+/* ---- optimizer resolution --------------------------------------------- */
+
+/* Every optimizer parameter seen, by (layer, key): whether it applied to
+ * some cell, and an optimizer that lacked it (set only when another layer
+ * wrote it, so leaving it out was allowed). */
+typedef struct {
+    int origin;
+    const char *key;
+    mark_t mark;
+    bool applied;
+    const runner_plugin_t *skipped_for;
+} lenient_t;
+
+/* What resolving optimizers across all cells remembers: the parameters seen
+ * (for the cross-layer rule) and each plugin's defaults as text, formatted
+ * once (records are built for every cell; formatting numbers dominated). */
+typedef struct {
+    const runner_plugin_t *desc;
+    const char **texts;
+} default_texts_t;
+
+typedef struct {
+    lenient_t *items;
+    size_t n, cap;
+    default_texts_t defaults[64];
+    size_t n_defaults;
+} lenient_set_t;
+
+static const char **default_texts(arena_t *a, lenient_set_t *s, const runner_plugin_t *d)
+{
+    for (size_t i = 0; i < s->n_defaults; i++)
+        if (s->defaults[i].desc == d) return s->defaults[i].texts;
+    const char **t = arena_alloc(a, (d->n_params + 1) * sizeof *t);
+    if (!t) return NULL;
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        char buf[40];
+        schema_default_text(d, i, buf, sizeof buf);
+        if (!(t[i] = arena_strdup(a, buf))) return NULL;
+    }
+    if (s->n_defaults < sizeof s->defaults / sizeof s->defaults[0]) s->defaults[s->n_defaults++] = (default_texts_t){d, t};
+    return t;
+}
+
+static lenient_t *lenient_note(lenient_set_t *s, int origin, const char *key, mark_t mark)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].origin == origin && !strcmp(s->items[i].key, key)) return &s->items[i];
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        lenient_t *p = realloc(s->items, cap * sizeof *p);
+        if (!p) return NULL;
+        s->items = p, s->cap = cap;
+    }
+    s->items[s->n] = (lenient_t){origin, key, mark, false, NULL};
+    return &s->items[s->n++];
+}
+
+static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const registry_t *reg, lenient_set_t *lenient,
+                                    opt_config_t **out, err_t *err)
+{
+    if (node->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, node->mark, "expected a mapping for optimizer, like {name: sgd, lr: 0.1}, got %s",
+                       node_kind_name(node));
+    const node_pair_t *name_pair = node_get_pair(node, "name");
+    if (!name_pair) return err_set(err, ERR_CONFIG, node->mark, "optimizer needs a name, e.g. {name: sgd, lr: 0.1}");
+    const char *name;
+    err_code_t rc;
+    if ((rc = node_to_string(name_pair->value, "optimizer.name", &name, err))) return rc;
+    const plugin_entry_t *pe = registry_find(reg, RUNNER_KIND_OPTIMIZER, name);
+    if (!pe) return schema_unknown_plugin(reg, RUNNER_KIND_OPTIMIZER, name_pair->value->mark, name, err);
+    const runner_plugin_t *d = pe->desc;
+    opt_config_t *oc = arena_alloc(a, sizeof *oc);
+    double *hp = arena_alloc(a, (d->n_params + 1) * sizeof *hp);
+    bool *given = calloc(d->n_params + 1, 1);
+    if (!oc || !hp || !given) {
+        free(given);
+        return nomem(err);
+    }
+    const char *texts[64] = {0}; /* the value as written, for the record */
+    for (uint32_t i = 0; i < d->n_params; i++) hp[i] = d->params[i].default_value;
+    int name_origin = name_pair->value->origin;
+    for (size_t j = 0; j < node->n; j++) {
+        const node_pair_t *p = &node->pairs[j];
+        if (p == name_pair) continue;
+        uint32_t i = 0;
+        while (i < d->n_params && strcmp(d->params[i].name, p->key)) i++;
+        if (i == d->n_params) {
+            if (p->value->origin != name_origin) {
+                /* written for another optimizer by another layer: left out here */
+                lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
+                if (!l) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                if (!l->skipped_for) l->skipped_for = d;
+                continue;
+            }
+            rc = schema_unknown_key(d, "optimizer", p, err);
+            goto out;
+        }
+        lenient_t *l = lenient_note(lenient, p->value->origin, p->key, p->key_mark);
+        if (!l) {
+            rc = nomem(err);
+            goto out;
+        }
+        l->applied = true;
+        char what[160];
+        snprintf(what, sizeof what, "%s.%s", d->name, d->params[i].name);
+        if ((rc = schema_value(d, i, p->value, what, &hp[i], &texts[i], err))) goto out;
+        given[i] = true;
+    }
+    for (uint32_t i = 0; i < d->n_params; i++)
+        if ((d->params[i].flags & RUNNER_PARAM_REQUIRED) && !given[i]) {
+            rc = err_set(err, ERR_CONFIG, node->mark, "optimizer '%s' needs '%s' (%s; it has no default)", d->name,
+                         d->params[i].name, d->params[i].doc);
+            goto out;
+        }
+    if (d->optimizer->check) {
+        runner_err_t perr = {{0}};
+        if (d->optimizer->check(hp, &perr) != RUNNER_OK) {
+            perr.msg[RUNNER_ERR_MAX - 1] = 0;
+            rc = err_set(err, ERR_CONFIG, node->mark, "optimizer '%s': %s", d->name,
+                         perr.msg[0] ? perr.msg : "invalid combination of parameters");
+            goto out;
+        }
+    }
+    /* the record: sgd(lr=0.1, momentum=0.9, ...) with every value, defaults
+     * included; given values as written (they parse to exactly hp[i]) */
+    const char **defaults = default_texts(a, lenient, d);
+    if (!defaults) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (uint32_t i = 0; i < d->n_params; i++)
+        if (!texts[i]) texts[i] = defaults[i];
+    oc->plugin = pe;
+    oc->hp = hp;
+    oc->text = schema_record(a, d, texts);
+    *out = oc;
+    rc = oc->text ? ERR_OK : nomem(err);
+out:
+    free(given);
+    return rc;
+}
+
+/* ---- cells ------------------------------------------------------------ */
+
+void experiment_cell_coords(const experiment_t *exp, size_t cell, size_t *idx)
+{
+    for (size_t k = exp->n_axes; k-- > 0;) {
+        idx[k] = cell % exp->axes[k].n;
+        cell /= exp->axes[k].n;
+    }
+}
+
+void experiment_cell_label(const experiment_t *exp, size_t cell, char *buf, size_t len)
+{
+    size_t idx[64];
+    experiment_cell_coords(exp, cell, idx);
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < exp->n_axes && used < len; k++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", k ? " " : "", exp->axes[k].name,
+                                 exp->axes[k].labels[idx[k]]);
+}
+
+static err_code_t in_cell(const experiment_t *exp, size_t cell, err_t *err)
+{
+    if (exp->n_cells > 1 || exp->n_axes > 0) {
+        char label[512];
+        experiment_cell_label(exp, cell, label, sizeof label);
+        err_append(err, " (in cell %zu: %s)", cell, label);
+    }
+    return err->code;
+}
+
+/* Per run: the merged tree, its resolved optimizer and what its cells'
+ * kind compiled for it, when no grid axis changes them. */
+typedef struct {
+    cell_run_cache_t k;
+    opt_config_t *opt;
+} run_cache_t;
+
+static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *err)
+{
+    arena_t *a = &exp->arena, scratch;
+    arena_init(&scratch);
+    size_t n_axes = exp->n_axes, n_runs = 1;
+    const axis_t *run_axis = n_axes && exp->axes[0].kind == AXIS_RUN ? &exp->axes[0] : NULL;
+    const axis_t *seed_axis = n_axes && exp->axes[n_axes - 1].kind == AXIS_SEED ? &exp->axes[n_axes - 1] : NULL;
+    if (run_axis) n_runs = run_axis->n;
+    run_cache_t *runs = calloc(n_runs, sizeof *runs);
+    lenient_set_t lenient = {0};
+    err_code_t rc = ERR_OK;
+    if (!runs) return nomem(err);
+    for (size_t r = 0; r < n_runs; r++) {
+        runs[r].k.tree = run_axis ? node_merge(a, exp->base, run_axis->values[r]) : exp->base;
+        if (!runs[r].k.tree) {
+            rc = nomem(err);
+            goto out;
+        }
+    }
+    exp->cells = arena_alloc(a, exp->n_cells * sizeof *exp->cells);
+    if (!exp->cells) {
+        rc = nomem(err);
+        goto out;
+    }
+    size_t idx[64];
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        experiment_cell_coords(exp, c, idx);
+        size_t r = run_axis ? idx[0] : 0;
+        node_t *tree = runs[r].k.tree;
+        arena_reset(&scratch);
+        for (size_t k = 0; k < n_axes; k++) {
+            const axis_t *ax = &exp->axes[k];
+            if (ax->kind != AXIS_GRID) continue;
+            if ((rc = node_set_path(&scratch, tree, ax->name, ax->values[idx[k]], ax->mark, &tree, err))) {
+                in_cell(exp, c, err);
+                goto out;
+            }
+        }
+        for (size_t i = 0; i < tree->n; i++)
+            if (!in_list(tree->pairs[i].key, cell_keys, N_OF(cell_keys))) {
+                node_unknown_key(&tree->pairs[i], "", all_keys, N_OF(all_keys), err);
+                goto fail_cell;
+            }
+        cell_t *cell = &exp->cells[c];
+        *cell = (cell_t){0};
+        const cell_kind_t *kind = cell_kind_of(tree);
+        if (c == 0) exp->kind = kind;
+        if (kind != exp->kind) {
+            rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1},
+                         "cells mix kinds: cell 0 %s, this one %s; one sweep is either analytic problems or training",
+                         exp->kind->does, kind->does);
+            goto fail_cell;
+        }
+        int64_t seed = exp->seed;
+        const node_t *seed_node = node_get(tree, "seed");
+        if (seed_node && (rc = node_to_int64(seed_node, "seed", INT64_MIN, INT64_MAX, &seed, err))) goto fail_cell;
+        if (seed_axis) seed = seed_axis->seeds[idx[n_axes - 1]];
+        cell->seed = derive_cell_seed(seed, seed_axis ? c / seed_axis->n : c);
+        rc = kind->build(exp, reg, tree, &runs[r].k, cell, err);
+        if (rc) goto fail_cell;
+        const node_t *onode = node_get(tree, "optimizer");
+        if (!onode) {
+            rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1}, "missing 'optimizer', e.g. optimizer: {name: sgd, lr: 0.1}");
+            goto fail_cell;
+        }
+        bool shared_opt = onode == node_get(runs[r].k.tree, "optimizer");
+        if (shared_opt && runs[r].opt) {
+            cell->opt = runs[r].opt;
+        } else {
+            opt_config_t *oc;
+            if ((rc = resolve_optimizer(a, onode, reg, &lenient, &oc, err))) goto fail_cell;
+            if (shared_opt) runs[r].opt = oc;
+            cell->opt = oc;
+        }
+        if (kind->check && (rc = kind->check(cell, tree, err))) goto fail_cell;
+        if (cell->steps > exp->max_steps) exp->max_steps = cell->steps;
+        continue;
+    fail_cell:
+        in_cell(exp, c, err);
+        goto out;
+    }
+    for (size_t i = 0; i < lenient.n; i++) {
+        const lenient_t *l = &lenient.items[i];
+        if (l->applied || !l->skipped_for) continue;
+        const runner_plugin_t *d = l->skipped_for;
+        const char *names[64];
+        for (uint32_t k = 0; k < d->n_params; k++) names[k] = d->params[k].name;
+        const char *near = closest_match(l->key, names, d->n_params);
+        rc = err_set(err, ERR_CONFIG, l->mark,
+                     "optimizer parameter '%s' applies to no cell: no optimizer in this sweep has it ('%s' does not%s%s%s)",
+                     l->key, d->name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        goto out;
+    }
+out:
+    free(lenient.items);
+    free(runs);
+    arena_free(&scratch);
+    return rc;
+}
+
+typedef struct {
+    experiment_t *exp;
+    size_t cap;
+} plugin_notes_t;
+
+static void note_plugin(void *ctx, const plugin_entry_t *pe)
+{
+    plugin_notes_t *pn = ctx;
+    experiment_t *exp = pn->exp;
+    for (size_t i = 0; i < exp->n_plugins_used; i++)
+        if (exp->plugins_used[i] == pe) return;
+    if (exp->n_plugins_used < pn->cap) exp->plugins_used[exp->n_plugins_used++] = pe;
+}
+
+/* Every plugin a cell uses, once, in order of first use (the record and the fingerprint). */
+static err_code_t collect_plugins(experiment_t *exp, const registry_t *reg, err_t *err)
+{
+    plugin_notes_t pn = {exp, reg->n_plugins};
+    exp->plugins_used = arena_alloc(&exp->arena, (pn.cap + 1) * sizeof *exp->plugins_used);
+    if (!exp->plugins_used) return nomem(err);
+    const opt_config_t *last_opt = NULL;
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        const cell_t *cell = &exp->cells[c];
+        if (cell->opt != last_opt) note_plugin(&pn, cell->opt->plugin), last_opt = cell->opt;
+        if (exp->kind->each_plugin) exp->kind->each_plugin(cell, note_plugin, &pn);
+    }
+    return ERR_OK;
+}
+
+/* ---- top level -------------------------------------------------------- */
+
+static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, err_t *err);
+
+static const char *file_stem(arena_t *a, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return arena_strndup(a, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+/* How many values an axis spec asks for, read before anything is built;
+ * 1 when the spec is malformed (building it reports why). */
+static uint64_t planned_values(const node_t *v)
+{
+    if (v->kind == NODE_SEQ) return v->n ? v->n : 1;
+    if (v->kind == NODE_MAP && v->n == 1 && v->pairs[0].value->kind == NODE_SEQ && v->pairs[0].value->n == 3) {
+        int64_t n;
+        err_t ignored;
+        if (node_to_int64(v->pairs[0].value->items[2], "", 1, INT64_MAX, &n, &ignored) == ERR_OK) return (uint64_t)n;
+    }
+    if (v->kind == NODE_SCALAR) {
+        int64_t n;
+        err_t ignored;
+        if (node_to_int64(v, "", 1, INT64_MAX, &n, &ignored) == ERR_OK) return (uint64_t)n; /* repeat: N */
+    }
+    return 1;
+}
+
+/* The resource guard on the sweep's size, before any axis is built: a
+ * 10^9-cell grid is refused in microseconds, with its numbers. */
+static err_code_t check_cell_count(const experiment_t *exp, const node_t *runs, const node_t *grid, bool seeded,
+                                   err_t *err)
+{
+    const node_t *rep = node_get(exp->root, "repeat"), *seeds = node_get(exp->root, "seeds");
+    uint64_t total = 1;
+    char factors[256] = "", names[512] = "";
+    size_t n_factors = 0;
+    const node_t *sizes[34];
+    const char *labels[34];
+    if (runs) sizes[n_factors] = runs, labels[n_factors++] = "run";
+    for (size_t i = 0; grid && i < grid->n && n_factors < 33; i++)
+        sizes[n_factors] = grid->pairs[i].value, labels[n_factors++] = grid->pairs[i].key;
+    if (seeded) sizes[n_factors] = rep ? rep : seeds, labels[n_factors++] = "seed";
+    for (size_t i = 0; i < n_factors; i++) {
+        uint64_t n = planned_values(sizes[i]);
+        if (__builtin_mul_overflow(total, n, &total)) total = UINT64_MAX;
+        size_t fl = strlen(factors), nl = strlen(names);
+        snprintf(factors + fl, sizeof factors - fl, "%s%" PRIu64, i ? " x " : "", n);
+        snprintf(names + nl, sizeof names - nl, "%s%s", i ? " x " : "", labels[i]);
+    }
+    if (total <= exp->max_cells) return ERR_OK;
+    const node_t *at = grid ? grid : runs ? runs : rep ? rep : seeds;
+    char count[32];
+    if (total == UINT64_MAX) snprintf(count, sizeof count, "more than 1.8e19");
+    else snprintf(count, sizeof count, "%" PRIu64, total);
+    return err_set(err, ERR_CONFIG, at->mark,
+                   "the sweep has %s = %s cells (%s), more than the limit of %" PRIu64
+                   " cells; use fewer values or split the sweep, or raise the limit with --max-cells N",
+                   factors, count, names, exp->max_cells);
+}
+
+err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
+                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
+                           err_t *err)
+{
+    memset(exp, 0, sizeof *exp);
+    exp->max_cells = max_cells ? max_cells : EXPERIMENT_MAX_CELLS;
+    arena_init(&exp->arena);
+    arena_t *a = &exp->arena;
+    exp->path = path;
+    exp->text = text;
+    err->code = ERR_OK;
+    err_code_t rc;
+    if ((rc = yaml_load(a, text, len, path, &exp->root, err))) return rc;
+    if (exp->root->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, exp->root->mark,
+                       "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got %s",
+                       node_kind_name(exp->root));
+    if ((rc = apply_overrides(exp, overrides, n_overrides, err))) return rc;
+    const node_t *root = exp->root;
+    for (size_t i = 0; i < root->n; i++)
+        if (!in_list(root->pairs[i].key, all_keys, N_OF(all_keys)))
+            return node_unknown_key(&root->pairs[i], "", all_keys, N_OF(all_keys), err);
+
+    /* sweep-wide settings */
+    const node_t *n;
+    exp->name = file_stem(a, path);
+    if ((n = node_get(root, "name")) && (rc = node_to_string(n, "name", &exp->name, err))) return rc;
+    if (!*exp->name || strchr(exp->name, '/'))
+        return err_set(err, ERR_CONFIG, n ? n->mark : (mark_t){path, 1, 1}, "name must be non-empty and contain no '/'");
+    exp->output = arena_printf(a, "results/%s.h5", exp->name);
+    if ((n = node_get(root, "output")) && (rc = node_to_string(n, "output", &exp->output, err))) return rc;
+    if ((n = node_get(root, "description")) && n->kind != NODE_SCALAR)
+        return err_set(err, ERR_CONFIG, n->mark, "description must be text");
+    if ((n = node_get(root, "seed")) && (rc = node_to_int64(n, "seed", INT64_MIN, INT64_MAX, &exp->seed, err)))
+        return rc;
+
+    /* the base: everything but the meta keys */
+    node_t *base = node_new(a, NODE_MAP, root->mark, ORIGIN_BASE);
+    if (!base || !(base->pairs = arena_alloc(a, (root->n + 1) * sizeof *base->pairs))) return nomem(err);
+    for (size_t i = 0; i < root->n; i++)
+        if (!in_list(root->pairs[i].key, meta_keys, N_OF(meta_keys))) base->pairs[base->n++] = root->pairs[i];
+    exp->base = base;
+
+    /* axes: run, grid..., seed */
+    const node_t *runs = node_get(root, "runs"), *grid = node_get(root, "grid");
+    bool seeded = node_get(root, "repeat") || node_get(root, "seeds");
+    if (grid && grid->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, grid->mark, "grid must be a mapping of dotted paths to value lists, e.g. "
+                       "grid: {optimizer.lr: [0.01, 0.1]}; got %s", node_kind_name(grid));
+    size_t n_grid = grid ? grid->n : 0;
+    exp->n_axes = (runs != NULL) + n_grid + seeded;
+    if (exp->n_axes > 32) return err_set(err, ERR_CONFIG, grid->mark, "too many axes (%zu; at most 32)", exp->n_axes);
+    if ((rc = check_cell_count(exp, runs, grid, seeded, err))) return rc;
+    exp->axes = arena_alloc(a, (exp->n_axes + 1) * sizeof *exp->axes);
+    if (!exp->axes) return nomem(err);
+    size_t k = 0;
+    if (runs && (rc = build_run_axis(exp, runs, &exp->axes[k++], err))) return rc;
+    if (grid && (rc = build_grid_axes(exp, grid, k, err))) return rc;
+    k += n_grid;
+    if (seeded && (rc = build_seed_axis(exp, &exp->axes[k++], err))) return rc;
+
+    exp->n_cells = 1;
+    for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
+    if ((rc = build_cells(exp, reg, err))) return rc;
+    if (exp->kind->finish && (rc = exp->kind->finish(exp, err))) return rc;
+    if ((rc = collect_plugins(exp, reg, err))) return rc;
+    return build_resolved_text(exp, reg, err);
+}
+
+/* The config as it ran, runnable on its own: after --set, with name, output
+ * and seed explicit, generated grid values written out, and the base
+ * optimizer's defaults filled in when the base alone resolves. */
+static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    node_t *tree = exp->root, *v;
+    mark_t m = {0};
+    err_t ignored;
+    if ((v = node_scalar(a, exp->name, m, ORIGIN_BASE))) v->quoted = true, node_set_path(a, tree, "name", v, m, &tree, &ignored);
+    if ((v = node_scalar(a, exp->output, m, ORIGIN_BASE))) v->quoted = true, node_set_path(a, tree, "output", v, m, &tree, &ignored);
+    if ((v = node_scalar(a, arena_printf(a, "%" PRId64, exp->seed), m, ORIGIN_BASE)))
+        node_set_path(a, tree, "seed", v, m, &tree, &ignored);
+    const node_t *onode = node_get(exp->base, "optimizer");
+    lenient_set_t lenient = {0};
+    opt_config_t *oc;
+    if (onode && resolve_optimizer(a, onode, reg, &lenient, &oc, &ignored) == ERR_OK) {
+        const runner_plugin_t *d = oc->plugin->desc;
+        node_t *opt = node_new(a, NODE_MAP, m, ORIGIN_BASE);
+        if (opt && (opt->pairs = arena_alloc(a, (d->n_params + 1) * sizeof *opt->pairs))) {
+            opt->pairs[opt->n++] = (node_pair_t){"name", m, node_scalar(a, d->name, m, ORIGIN_BASE)};
+            for (uint32_t i = 0; i < d->n_params; i++) {
+                char buf[40];
+                format_double(buf, sizeof buf, oc->hp[i]);
+                const char *t = d->params[i].type == RUNNER_PARAM_BOOL ? (oc->hp[i] != 0 ? "true" : "false")
+                                                                       : arena_strdup(a, buf);
+                opt->pairs[opt->n++] = (node_pair_t){d->params[i].name, m, node_scalar(a, t, m, ORIGIN_BASE)};
+            }
+            node_set_path(a, tree, "optimizer", opt, m, &tree, &ignored);
+        }
+    }
+    free(lenient.items);
+    for (size_t i = 0; i < exp->n_axes; i++) {
+        const axis_t *ax = &exp->axes[i];
+        if (ax->kind != AXIS_GRID) continue;
+        node_t *list = node_new(a, NODE_SEQ, m, ORIGIN_BASE);
+        if (!list) return nomem(err);
+        list->items = ax->values;
+        list->n = ax->n;
+        node_t *grid = node_get(tree, "grid");
+        /* replace this axis' entry in a copy of the grid map */
+        node_t *g = node_new(a, NODE_MAP, grid->mark, ORIGIN_BASE);
+        if (!g || !(g->pairs = arena_alloc(a, grid->n * sizeof *g->pairs))) return nomem(err);
+        for (size_t j = 0; j < grid->n; j++) {
+            g->pairs[j] = grid->pairs[j];
+            if (!strcmp(grid->pairs[j].key, ax->name)) g->pairs[j].value = list;
+        }
+        g->n = grid->n;
+        node_set_path(a, tree, "grid", g, m, &tree, &ignored);
+    }
+    exp->resolved_text = node_to_block(a, tree);
+    return exp->resolved_text ? ERR_OK : nomem(err);
+}
+
+void experiment_free(experiment_t *exp)
+{
+    for (size_t i = 0; i < exp->n_datasets; i++) dataset_free(&exp->datasets[i].data);
+    free(exp->datasets);
+    arena_free(&exp->arena);
+}

@@ -1,0 +1,125 @@
+/*
+ * experiment.h: a YAML experiment expanded into cells.
+ *
+ * A config is a tree. Its meta keys (grid, runs, repeat, seeds) define the
+ * axes; the rest is the base. A cell is the base with one run overlay merged
+ * in (mappings key by key, lists and scalars replaced) and one value of every
+ * grid axis set at its dotted path. Axes, in order: `run` (when runs: is
+ * given), the grid axes as written, `seed` (when repeat: or seeds: is given).
+ * Cells are numbered row-major over the axes (the last axis varies fastest),
+ * which is also their order in the HDF5 datasets.
+ *
+ * Optimizer parameters across optimizers (the "conditional parameter" rule):
+ * a parameter written in the same layer as the optimizer's name (the base,
+ * a run entry, or the same grid axis) must exist in that optimizer: a typo
+ * is an error. A parameter from another layer (say a grid axis
+ * optimizer.momentum combined with a grid axis optimizer.name: [sgd, adam])
+ * applies to the cells whose optimizer has it and is left out of the others;
+ * it is an error only when it applies to no cell at all.
+ *
+ * Everything is validated here, for every cell, before any output exists.
+ */
+#ifndef RUNNER_EXPERIMENT_H
+#define RUNNER_EXPERIMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/node.h"
+#include "cells/analytic/problem.h"
+#include "plugin_host/registry.h"
+#include "cells/training/train.h"
+
+typedef enum { AXIS_RUN, AXIS_GRID, AXIS_SEED } axis_kind_t;
+
+typedef struct {
+    axis_kind_t kind;
+    const char *name; /* "run", the dotted grid path, or "seed" */
+    mark_t mark;
+    size_t n;
+    node_t **values;     /* run overlays / grid values (NULL for seed) */
+    bool numeric;        /* coordinate stored as numbers */
+    double *numbers;     /* n, when numeric */
+    const char **labels; /* n, always (text of each value, or run label) */
+    int64_t *seeds;      /* n, for the seed axis */
+} axis_t;
+
+/* An optimizer with every hyperparameter resolved; shared by cells. */
+typedef struct {
+    const plugin_entry_t *plugin;
+    double *hp;       /* plugin->desc->n_params values, schema order */
+    const char *text; /* "sgd(lr=0.1, momentum=0.9, ...)" */
+} opt_config_t;
+
+/* A cell: an optimizer with its steps and seed, and the part its kind
+ * (cells/kind.h) built: an analytic problem or a training setup. Every cell
+ * of an experiment has the same kind, exp->kind. */
+typedef struct cell {
+    union {
+        const problem_t *problem;    /* kind analytic */
+        const train_config_t *train; /* kind training */
+    };
+    const opt_config_t *opt;
+    uint32_t steps; /* optimizer steps (training: iterations) */
+    uint64_t seed;
+} cell_t;
+
+/* The datasets an experiment loaded: one per distinct data: mapping. */
+typedef struct {
+    const char *key; /* the mapping as flow text */
+    dataset_t data;
+} loaded_data_t;
+
+typedef struct experiment {
+    arena_t arena;
+    const char *path;  /* config file */
+    const char *text;  /* its text, as given */
+    node_t *root;      /* the config after --set */
+    node_t *base;      /* root without the meta keys */
+    const char *name, *output;
+    int64_t seed;
+    axis_t *axes;
+    size_t n_axes;
+    size_t n_cells;
+    uint64_t max_cells; /* the guard this experiment was loaded under */
+    cell_t *cells;
+    size_t max_steps, max_dim;
+    const struct cell_kind *kind;   /* of every cell (cells/kind.h) */
+    size_t max_epochs;              /* training: evaluations are epochs 0..max_epochs */
+    bool has_validation;            /* training: some cell holds out a validation split */
+    loaded_data_t *datasets;
+    size_t n_datasets;
+    const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
+    const plugin_entry_t **plugins_used; /* distinct plugins used (optimizers, layers), for the record */
+    size_t n_plugins_used;
+    /* The config as it ran, runnable on its own (see build_resolved_text). */
+    const char *resolved_text;
+} experiment_t;
+
+/* An override from the command line: --set PATH=VALUE. */
+typedef struct {
+    const char *path;
+    const char *value; /* YAML text */
+} override_t;
+
+/* The default resource guard: more cells are refused unless --max-cells. */
+#define EXPERIMENT_MAX_CELLS 10000000u
+
+/* Load, apply overrides, expand and validate. text must outlive exp.
+ * max_cells: the largest sweep accepted (0: EXPERIMENT_MAX_CELLS). */
+err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
+                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
+                           err_t *err);
+void experiment_free(experiment_t *exp);
+
+/* Unravel a cell index into per-axis indices (idx has n_axes entries). */
+void experiment_cell_coords(const experiment_t *exp, size_t cell, size_t *idx);
+/* "optimizer.lr=0.1 optimizer.momentum=0.9" for a cell, into buf. */
+void experiment_cell_label(const experiment_t *exp, size_t cell, char *buf, size_t len);
+
+
+/* splitmix64-based seed for a cell: from the seed value and the cell's index
+ * among the non-seed axes. */
+uint64_t derive_cell_seed(int64_t seed, uint64_t index);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * schema.h: config values checked against a plugin's parameter schema, for
+ * optimizers and layers alike: the type, the bounds, a choice's names, an
+ * unknown key with the nearest name, and the record text of a resolved
+ * plugin ("adam(lr=0.001, beta1=0.9, ...)") stored in results.
+ */
+#ifndef RUNNER_SCHEMA_H
+#define RUNNER_SCHEMA_H
+
+#include <runner/plugin.h>
+
+#include "base/arena.h"
+#include "config/node.h"
+#include "plugin_host/registry.h"
+
+/* Parameter i of d from a config value. what names it in errors
+ * ("adam.lr"). A choice is stored as its index; *text gets the value as
+ * written (it parses to exactly *out), for the record. */
+err_code_t schema_value(const runner_plugin_t *d, uint32_t i, const node_t *v, const char *what, double *out,
+                        const char **text, err_t *err);
+
+/* The default of parameter i as text: "0.01", "true", "he". */
+void schema_default_text(const runner_plugin_t *d, uint32_t i, char *buf, size_t len);
+
+/* An error for key p, unknown to d (kind_word: "optimizer", "layer"). */
+err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, const node_pair_t *p, err_t *err);
+
+/* An error for a plugin name no plugin of that kind has: the nearest name,
+ * or the list, and the first file that failed to load, if any. */
+err_code_t schema_unknown_plugin(const registry_t *reg, runner_kind_t kind, mark_t at, const char *name, err_t *err);
+
+/* "name(a=1, b=true)" from each parameter's text, into the arena. */
+const char *schema_record(arena_t *a, const runner_plugin_t *d, const char *const *texts);
+
+#endif

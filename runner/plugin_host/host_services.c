@@ -1,0 +1,119 @@
+/*
+ * host_services.c: sgemm for plugins, through OpenBLAS's CBLAS, and
+ * parallel_for.
+ *
+ * Reproducibility: OpenBLAS's own threading gives results that differ in
+ * the last bit from its single-threaded ones (measured: the two-layer MLP's
+ * batch losses differed at 1477 of 3000 steps between -j1 and -j2). So
+ * OpenBLAS always runs single-threaded, and a product is cut into blocks of
+ * rows or columns of C by a rule that depends on the shapes only; with threads to
+ * spare the blocks run in parallel. Every element of C is then computed by
+ * the same kernel call whatever the thread count: the same bits.
+ */
+#include "plugin_host/host_services.h"
+
+#include <cblas.h>
+#include <stdbool.h>
+#include <omp.h>
+
+/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds (below
+ * that, measured on the MLPs, two threads were slower than one): rows
+ * when op(A) has more than 2 BLOCK_ROWS of them, else columns when there
+ * are more than 2 BLOCK_COLS, else rows when more than BLOCK_ROWS; the
+ * count is rounded up and the rows (columns) spread evenly, so a batch of
+ * 100 is two blocks of 50. Large enough that packing the other operand
+ * again per block costs little next to the block's arithmetic, small
+ * enough to share out. A smaller product is one call. */
+#define BLOCK_ROWS 64
+#define BLOCK_COLS 256
+#define SPLIT_WORK ((size_t)1 << 24)
+
+static int kernel_threads = 1;
+
+int host_kernel_threads(void) { return omp_in_parallel() ? 1 : kernel_threads; }
+
+/* One product, as cblas_sgemm takes it, and how it is cut into blocks. */
+typedef struct {
+    int trans_a, trans_b;
+    size_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    bool by_cols;         /* blocks of columns of C, else of rows */
+    size_t extent, each;  /* rows (columns) in all, and per block */
+} product_t;
+
+/* Block i of the product (rows or columns [i each, (i+1) each) of C), by one OpenBLAS call. */
+static void sgemm_block(const product_t *p, size_t i)
+{
+    size_t at = i * p->each, len = p->extent - at < p->each ? p->extent - at : p->each;
+    size_t r0 = p->by_cols ? 0 : at, rows = p->by_cols ? p->m : len;
+    size_t c0 = p->by_cols ? at : 0, cols = p->by_cols ? len : p->n;
+    const float *a0 = p->trans_a ? p->a + r0 : p->a + r0 * p->lda; /* rows of op(A): rows of A, or columns when transposed */
+    const float *b0 = p->trans_b ? p->b + c0 * p->ldb : p->b + c0; /* columns of op(B) likewise */
+    cblas_sgemm(CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans, p->trans_b ? CblasTrans : CblasNoTrans,
+                (int)rows, (int)cols, (int)p->k, p->alpha, a0, (int)p->lda, b0, (int)p->ldb, p->beta,
+                p->c + r0 * p->ldc + c0, (int)p->ldc);
+}
+
+static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                       const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    bool big = m * n * k >= SPLIT_WORK;
+    bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
+    size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
+    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1;
+    const product_t p = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c,
+                         by_cols, extent, (extent + blocks - 1) / blocks};
+    int threads = host_kernel_threads();
+    if (threads <= 1 || blocks <= 1) { /* no region: even an inactive one costs a team's setup */
+        for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
+        return;
+    }
+    /* Parallel over blocks: independent outputs, each computed the same way at any thread count. */
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
+}
+
+/* Static schedule: iteration i's result is the same whichever thread runs
+ * it, and the contract (disjoint writes) makes the order irrelevant. */
+static void host_parallel_for(size_t n, void (*body)(void *arg, size_t i), void *arg)
+{
+    int threads = host_kernel_threads();
+    if (threads <= 1 || n <= 1) {
+        for (size_t i = 0; i < n; i++) body(arg, i);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (size_t i = 0; i < n; i++) body(arg, i);
+}
+
+void host_parallel_for_threads(size_t n, int max_threads, void (*body)(void *arg, size_t i, int thread), void *arg)
+{
+    int threads = host_kernel_threads();
+    if (threads > max_threads) threads = max_threads;
+    if (threads <= 1 || n <= 1) { /* no region at all: nothing to share */
+        for (size_t i = 0; i < n; i++) body(arg, i, 0);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num();
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) body(arg, i, t);
+    }
+}
+
+static const runner_host_t services = {
+    .size = sizeof(runner_host_t),
+    .sgemm = host_sgemm,
+    .parallel_for = host_parallel_for,
+};
+
+const runner_host_t *host_services(void) { return &services; }
+
+void host_set_kernel_threads(int threads)
+{
+    openblas_set_num_threads(1);
+    kernel_threads = threads > 0 ? threads : 1;
+}

@@ -1,0 +1,262 @@
+/* results.c: read a results file back into per-cell numbers. */
+#include "results/results.h"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/format.h"
+#include "results/h5util.h"
+
+/* Floats read per slab of cells: bounds the reader's memory (128 MiB). */
+#define SLAB_FLOATS ((size_t)32 << 20)
+
+static err_code_t bad_file(err_t *err, const char *path, const char *what)
+{
+    return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not a runner results file: %s", what);
+}
+
+static err_code_t nomem(err_t *err)
+{
+    return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+}
+
+/* The shortest text that reads back as exactly v. */
+static char *number_label(double v)
+{
+    char buf[32];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return strdup(buf);
+}
+
+/* A coordinate variable's values as text. */
+static herr_t read_labels(hid_t file, results_axis_t *ax)
+{
+    hid_t ds = H5Dopen2(file, ax->name, H5P_DEFAULT);
+    if (ds < 0) return -1;
+    hid_t ft = H5Dget_type(ds);
+    H5T_class_t cls = H5Tget_class(ft);
+    herr_t rc = (ax->labels = calloc(ax->n ? ax->n : 1, sizeof *ax->labels)) ? 0 : -1;
+    if (rc >= 0 && cls == H5T_STRING) {
+        hid_t st = h5_string_type();
+        char **v = calloc(ax->n ? ax->n : 1, sizeof *v);
+        rc = v && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 ? 0 : -1;
+        for (size_t i = 0; rc >= 0 && i < ax->n; i++)
+            if (!(ax->labels[i] = strdup(v[i] ? v[i] : ""))) rc = -1;
+        if (v) {
+            hid_t sp = H5Dget_space(ds);
+            if (rc >= 0) H5Dvlen_reclaim(st, sp, H5P_DEFAULT, v);
+            H5Sclose(sp);
+        }
+        free(v);
+        H5Tclose(st);
+    } else if (rc >= 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER)) {
+        ax->is_seed = cls == H5T_INTEGER && !strcmp(ax->name, "seed");
+        double *v = malloc((ax->n ? ax->n : 1) * sizeof *v);
+        rc = v && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 ? 0 : -1;
+        for (size_t i = 0; rc >= 0 && i < ax->n; i++)
+            if (!(ax->labels[i] = number_label(v[i]))) rc = -1;
+        free(v);
+    } else {
+        rc = -1;
+    }
+    H5Tclose(ft), H5Dclose(ds);
+    return rc;
+}
+
+/* The cell axes: the dimensions of `status`, named by their labels. */
+static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
+{
+    hid_t st = H5Dopen2(file, "status", H5P_DEFAULT);
+    if (st < 0) return bad_file(err, r->path, "no status variable");
+    hid_t sp = H5Dget_space(st);
+    int rank = H5Sget_simple_extent_ndims(sp);
+    err_code_t rc = ERR_OK;
+    if (rank < 0 || rank > H5UTIL_MAX_RANK - 2 || H5Sget_simple_extent_dims(sp, dims, NULL) != rank)
+        rc = bad_file(err, r->path, "status has an unreadable shape");
+    r->n_axes = rank > 0 ? (size_t)rank : 0;
+    r->n_cells = 1;
+    if (rc == ERR_OK && !(r->axes = calloc(r->n_axes ? r->n_axes : 1, sizeof *r->axes))) rc = nomem(err);
+    for (size_t k = 0; rc == ERR_OK && k < r->n_axes; k++) {
+        char name[256];
+        results_axis_t *ax = &r->axes[k];
+        ax->n = dims[k];
+        r->n_cells *= dims[k];
+        if (H5DSget_label(st, (unsigned)k, name, sizeof name) <= 0)
+            rc = bad_file(err, r->path, "a dimension of status has no label");
+        else if (!(ax->name = strdup(name)))
+            rc = nomem(err);
+        else if (read_labels(file, ax) < 0)
+            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read the coordinate variable '%s'", name);
+    }
+    int8_t *status = rc == ERR_OK ? malloc(r->n_cells ? r->n_cells : 1) : NULL;
+    if (rc == ERR_OK && !status) rc = nomem(err);
+    if (rc == ERR_OK && H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0)
+        rc = bad_file(err, r->path, "cannot read status");
+    if (rc == ERR_OK && !(r->cells = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->cells))) rc = nomem(err);
+    for (size_t c = 0; rc == ERR_OK && c < r->n_cells; c++)
+        r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1,
+                                       .final_acc = NAN, .best_acc = NAN};
+    free(status);
+    H5Sclose(sp), H5Dclose(st);
+    return rc;
+}
+
+/* What one variable contributes to a cell: its last and extreme recorded
+ * values (NaN padding and a diverged cell's tail are not recorded values),
+ * and the first index at or below tol. */
+typedef struct {
+    double last, lowest, highest;
+    int32_t reach;
+} series_stats_t;
+
+static series_stats_t series_stats(const float *v, size_t n, double tol)
+{
+    series_stats_t s = {NAN, NAN, NAN, -1};
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x)) continue;
+        s.last = x;
+        if (!(x >= s.lowest)) s.lowest = x;
+        if (!(x <= s.highest)) s.highest = x;
+        if (s.reach < 0 && x <= tol) s.reach = (int32_t)i;
+    }
+    return s;
+}
+
+typedef enum { USE_LOSS, USE_ACCURACY } series_use_t;
+
+/* Read variable `name` [axes..., n] slab by slab into the cells' numbers. */
+static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, const char *name, series_use_t use,
+                              err_t *err)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds < 0) return err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "no variable '%s'", name);
+    hid_t fs = H5Dget_space(ds);
+    hsize_t shape[H5UTIL_MAX_RANK];
+    int rank = H5Sget_simple_extent_ndims(fs);
+    bool ok = rank == (int)r->n_axes + 1 && H5Sget_simple_extent_dims(fs, shape, NULL) == rank;
+    for (size_t k = 0; ok && k < r->n_axes; k++) ok = shape[k] == dims[k];
+    err_code_t rc = ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "'%s' does not span the cell axes", name);
+    hsize_t n = ok ? shape[r->n_axes] : 0;
+    size_t per_slab = n ? SLAB_FLOATS / n : r->n_cells;
+    if (per_slab == 0) per_slab = 1;
+    float *buf = rc == ERR_OK ? malloc((per_slab < r->n_cells ? per_slab : r->n_cells) * n * sizeof *buf + 1) : NULL;
+    if (rc == ERR_OK && !buf) rc = nomem(err);
+    double tol = use == USE_LOSS ? r->tol : NAN;
+    for (size_t c0 = 0; rc == ERR_OK && c0 < r->n_cells; c0 += per_slab) {
+        size_t c1 = c0 + per_slab < r->n_cells ? c0 + per_slab : r->n_cells;
+        hsize_t count = (hsize_t)(c1 - c0) * n;
+        hid_t ms = H5Screate_simple(1, &count, NULL);
+        if (h5_select_cells(fs, r->n_axes, dims, c0, c1, &n, 1) < 0 ||
+            H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) < 0)
+            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read '%s'", name);
+        H5Sclose(ms);
+        for (size_t c = c0; rc == ERR_OK && c < c1; c++) {
+            series_stats_t s = series_stats(buf + (c - c0) * n, n, tol);
+            results_cell_t *cell = &r->cells[c];
+            if (use == USE_LOSS) cell->final_loss = s.last, cell->best_loss = s.lowest, cell->reach = s.reach;
+            else cell->final_acc = s.last, cell->best_acc = s.highest;
+        }
+    }
+    free(buf);
+    H5Sclose(fs), H5Dclose(ds);
+    return rc;
+}
+
+/* The message of the first failed cell, by element selection (the failure
+ * variable is 256 bytes a cell: not read whole). */
+static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
+{
+    size_t c = 0;
+    while (c < r->n_cells && r->cells[c].status != STATUS_FAILED) c++;
+    if (c == r->n_cells) return ERR_OK;
+    r->first_failed = c;
+    hid_t ds = H5Dopen2(file, "failure", H5P_DEFAULT);
+    hid_t ft = ds < 0 ? -1 : H5Dget_type(ds);
+    size_t size = ft < 0 ? 0 : H5Tget_size(ft);
+    hid_t fs = ds < 0 ? -1 : H5Dget_space(ds);
+    size_t idx[H5UTIL_MAX_RANK];
+    hsize_t coords[H5UTIL_MAX_RANK], one = 1;
+    results_cell_coords(r, c, idx);
+    for (size_t k = 0; k < r->n_axes; k++) coords[k] = idx[k];
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    r->first_failure = size ? calloc(1, size + 1) : NULL;
+    bool ok = r->first_failure && fs >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
+              (r->n_axes == 0 ? H5Sselect_all(fs) : H5Sselect_elements(fs, H5S_SELECT_SET, 1, coords)) >= 0 &&
+              H5Dread(ds, ft, ms, fs, H5P_DEFAULT, r->first_failure) >= 0;
+    H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (ft >= 0) H5Tclose(ft);
+    if (ds >= 0) H5Dclose(ds);
+    return ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read the failure message of cell %zu", c);
+}
+
+err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
+{
+    memset(r, 0, sizeof *r);
+    r->tol = tol;
+    r->run_state = -1;
+    if (!(r->path = strdup(path))) return nomem(err);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
+    hid_t f = h5_open_read(path);
+    if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 cannot open the file");
+    char title[512];
+    err_code_t rc = ERR_OK;
+    if (h5_read_attr_string(f, "title", title, sizeof title) < 0) rc = bad_file(err, path, "no title attribute");
+    else if (!(r->title = strdup(title))) rc = nomem(err);
+    hsize_t dims[H5UTIL_MAX_RANK];
+    if (rc == ERR_OK) rc = read_axes(f, r, dims, err);
+    if (rc == ERR_OK) {
+        r->training = H5Lexists(f, "test_accuracy", H5P_DEFAULT) > 0;
+        if (!r->training && H5Lexists(f, "loss", H5P_DEFAULT) <= 0)
+            rc = bad_file(err, path, "neither a loss (analytic) nor a test_accuracy (training) variable");
+    }
+    if (rc == ERR_OK) rc = read_series(f, r, dims, r->training ? "train_epoch_loss" : "loss", USE_LOSS, err);
+    if (rc == ERR_OK && r->training) rc = read_series(f, r, dims, "test_accuracy", USE_ACCURACY, err);
+    if (rc == ERR_OK) rc = read_first_failure(f, r, err);
+    hid_t rs = rc == ERR_OK ? H5Dopen2(f, "run_state", H5P_DEFAULT) : -1;
+    int8_t state;
+    if (rs >= 0 && H5Dread(rs, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &state) >= 0) r->run_state = state;
+    if (rs >= 0) H5Dclose(rs);
+    H5Fclose(f);
+    return rc;
+}
+
+void results_free(results_t *r)
+{
+    for (size_t k = 0; r->axes && k < r->n_axes; k++) {
+        for (size_t i = 0; r->axes[k].labels && i < r->axes[k].n; i++) free(r->axes[k].labels[i]);
+        free(r->axes[k].labels);
+        free(r->axes[k].name);
+    }
+    free(r->axes), free(r->cells), free(r->path), free(r->title), free(r->first_failure);
+    memset(r, 0, sizeof *r);
+}
+
+void results_cell_coords(const results_t *r, size_t cell, size_t *idx)
+{
+    for (size_t k = r->n_axes; k-- > 0;) {
+        idx[k] = cell % r->axes[k].n;
+        cell /= r->axes[k].n;
+    }
+}
+
+void results_cell_label(const results_t *r, size_t cell, int skip, bool skip_seed, char *buf, size_t len)
+{
+    size_t idx[H5UTIL_MAX_RANK], used = 0;
+    results_cell_coords(r, cell, idx);
+    buf[0] = 0;
+    for (size_t k = 0; k < r->n_axes && used < len; k++) {
+        if ((int)k == skip || (skip_seed && r->axes[k].is_seed)) continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", r->axes[k].name,
+                                 r->axes[k].labels[idx[k]]);
+    }
+}

@@ -1,0 +1,58 @@
+/*
+ * results.h: a results file read back, for reports and plots. It needs no
+ * config and no plugins: the file describes itself (axes from the
+ * dimension labels of `status`, the cell kind from its variables).
+ *
+ * Per cell it keeps what a report shows: status, final and best loss, the
+ * step (analytic) or epoch (training) at which the loss first reached a
+ * tolerance, and, for training, final and best test accuracy. Variables are
+ * read in slabs of cells, so a file larger than memory can be summarised.
+ */
+#ifndef RUNNER_RESULTS_H
+#define RUNNER_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+typedef struct {
+    char *name;    /* "run", a dotted grid path, or "seed" */
+    size_t n;
+    char **labels; /* each value as text: a run label, or the shortest exact number */
+    bool is_seed;
+} results_axis_t;
+
+typedef struct {
+    int8_t status;        /* STATUS_* of h5out.h */
+    double final_loss;    /* last recorded loss (analytic: objective; training: loss on the training samples) */
+    double best_loss;     /* lowest recorded loss */
+    int32_t reach;        /* first step/epoch with loss <= tol; -1 never (or no tol) */
+    double final_acc;     /* training: last test accuracy; NaN for analytic cells */
+    double best_acc;      /* training: highest test accuracy */
+} results_cell_t;
+
+typedef struct {
+    char *path, *title;
+    bool training;
+    int run_state;       /* run_state_t of h5out.h */
+    results_axis_t *axes;
+    size_t n_axes, n_cells;
+    results_cell_t *cells;
+    size_t first_failed; /* valid when some cell failed */
+    char *first_failure;
+    double tol;          /* the tolerance reach was computed with; NaN when none */
+} results_t;
+
+/* Read `path`. tol: the loss tolerance for `reach` (NaN: none). */
+err_code_t results_read(const char *path, double tol, results_t *r, err_t *err);
+void results_free(results_t *r);
+
+/* Coordinates of a cell (row-major, last axis fastest) into idx[n_axes]. */
+void results_cell_coords(const results_t *r, size_t cell, size_t *idx);
+
+/* "axis=value axis=value" for a cell, skipping axis `skip` (-1: none) and the seed axis when skip_seed. */
+void results_cell_label(const results_t *r, size_t cell, int skip, bool skip_seed, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,512 @@
+/* sweep.c: OpenMP workers over batches of cells, one writer thread; with
+ * a link (sweep_link.h), the same over several processes. */
+#include "sweep/sweep.h"
+
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cells/kind.h"
+#include "base/clock.h"
+#include "plugin_host/host_services.h"
+#include "results/layout.h"
+#include "results/format.h"
+#include "sweep/sweep_link.h"
+
+#define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */
+#define MAX_FOREIGN 4          /* workers' batches waiting for the writer, at most */
+
+typedef struct {
+    size_t c0, c1;
+} range_t;
+
+/* An entry of the writer's queue: a batch and who gets it back once written. */
+typedef struct {
+    batch_t *b;
+    void (*release)(batch_t *b, void *arg);
+    void *arg;
+    bool foreign; /* a worker's batch: counts against MAX_FOREIGN */
+} queued_t;
+
+struct sweep {
+    const experiment_t *exp;
+    h5out_t *out; /* NULL on a worker: its writer thread sends instead */
+    const sweep_opts_t *opts;
+    const sweep_link_t *link; /* NULL: this process alone */
+    layout_t layout;
+    /* the plan (alone or coordinator): batches handed out in order */
+    range_t *batches;
+    size_t n_batches, next_batch;
+    size_t max_cells; /* cells in the largest batch: what a slot holds */
+    batch_t *slots;
+    size_t n_slots;
+    /* free slots (a stack), the writer's queue (a ring), under one lock */
+    pthread_mutex_t lock;
+    pthread_cond_t slot_freed, queue_changed;
+    size_t *free_stack, n_free;
+    queued_t *queue;
+    size_t queue_cap, queue_head, queue_len;
+    size_t n_foreign;   /* workers' batches queued or being written */
+    int producers_left; /* the writer ends when none is left and the queue is empty */
+    /* a failure (writing, sending, a worker's): the first one is reported */
+    bool failed;
+    err_t fail_err;
+    sweep_summary_t *sum;
+    double t0;
+    /* a stop request: set once, read by every worker between cell groups */
+    bool stop;
+    sweep_stop_t why;
+};
+
+static size_t take_free_slot(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->n_free == 0) pthread_cond_wait(&s->slot_freed, &s->lock);
+    size_t i = s->free_stack[--s->n_free];
+    pthread_mutex_unlock(&s->lock);
+    return i;
+}
+
+static void release_local(batch_t *b, void *arg)
+{
+    sweep_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    s->free_stack[s->n_free++] = (size_t)(b - s->slots);
+    pthread_cond_broadcast(&s->slot_freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* To the writer. The queue holds every local slot and MAX_FOREIGN more. */
+static void enqueue(sweep_t *s, queued_t q)
+{
+    pthread_mutex_lock(&s->lock);
+    s->queue[(s->queue_head + s->queue_len++) % s->queue_cap] = q;
+    pthread_cond_signal(&s->queue_changed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A producer of batches (the local threads, the link to workers) is done. */
+static void producer_done(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->producers_left--;
+    pthread_cond_signal(&s->queue_changed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void halt(sweep_t *s)
+{
+    __atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+}
+
+static void request_stop(sweep_t *s, int sig, bool on_failure)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->stop) s->why = (sweep_stop_t){.signal = sig, .on_failure = on_failure};
+    halt(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The first failure is kept; any failure stops the sweep. */
+static void fail(sweep_t *s, const err_t *e)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->failed) s->fail_err = *e;
+    s->failed = true;
+    halt(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool should_stop(sweep_t *s)
+{
+    if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) return true;
+    int sig = s->opts->stop_signal ? s->opts->stop_signal() : 0;
+    if (sig) request_stop(s, sig, false);
+    else if (s->link && !s->link->coordinator && s->link->stop_asked(s->link->ctx)) halt(s);
+    return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+}
+
+bool sweep_stopping(sweep_t *s) { return should_stop(s); }
+
+bool sweep_signalled(sweep_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool sig = s->why.signal != 0;
+    pthread_mutex_unlock(&s->lock);
+    return sig;
+}
+
+/* A cell finished (cell_env_t.cell_done): its row of the batch; with
+ * --fail-fast a failed cell stops the sweep. */
+static void cell_done(void *arg, batch_t *b, size_t r, int status, double wall, const runner_err_t *err)
+{
+    sweep_t *s = arg;
+    b->status[r] = (int8_t)status;
+    b->wall[r] = wall;
+    memcpy(b->failure[r], err->msg, RUNNER_ERR_MAX);
+    if (status == STATUS_FAILED && s->opts->fail_fast) request_stop(s, 0, true);
+}
+
+static int stop_poll(void *arg) { return should_stop(arg); }
+
+/* Compute the batch's cells; on a stop request the kind ends the batch at
+ * the last finished cell (the writer writes only those). */
+static void compute_batch(sweep_t *s, batch_t *b, void *buffers)
+{
+    cell_env_t env = {.stopping = stop_poll, .cell_done = cell_done, .arg = s};
+    s->exp->kind->compute(s->exp, &s->layout, b, buffers, &env);
+}
+
+/* The summary is computed from what is written, in cell order per batch. */
+static void summarise(sweep_t *s, const batch_t *b)
+{
+    bool failed = false;
+    for (size_t c = b->c0; c < b->c1; c++) {
+        summary_add(s->sum, c, b->status[c - b->c0], b->failure[c - b->c0]);
+        failed |= b->status[c - b->c0] == STATUS_FAILED;
+    }
+    /* a worker's failed cell stops the others too */
+    if (failed && s->opts->fail_fast) request_stop(s, 0, true);
+}
+
+static void draw_progress(sweep_t *s, bool final)
+{
+    size_t done = summary_done(s->sum), total = s->exp->n_cells;
+    size_t computed = done - s->sum->resumed;
+    double el = now_seconds() - s->t0;
+    if (final) {
+        fprintf(stderr, "\r\033[K");
+        return;
+    }
+    double eta = computed ? el * (double)(total - done) / (double)computed : 0.0;
+    fprintf(stderr, "\r\033[K  %zu/%zu cells  %3.0f%%  %.1fs elapsed  ETA %.1fs", done, total,
+            100.0 * (double)done / (double)total, el, eta);
+    fflush(stderr);
+}
+
+/* Write a computed batch into the file (alone, coordinator), or send it to
+ * the coordinator (worker). */
+static void deliver(sweep_t *s, const batch_t *b)
+{
+    err_t e = {0};
+    double t0 = now_seconds();
+    err_code_t rc = s->out ? h5out_write_cells(s->out, b->c0, b->c1, (const float *const *)b->vars, b->status,
+                                               b->wall, b->failure, &e)
+                           : s->link->send(s->link->ctx, &s->layout, b, &e);
+    if (s->out) s->sum->write_seconds += now_seconds() - t0; /* only the writer thread adds */
+    if (rc) fail(s, &e);
+    else if (s->out) summarise(s, b);
+}
+
+static void *writer_main(void *arg)
+{
+    sweep_t *s = arg;
+    double last_draw = 0.0;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (s->queue_len == 0 && s->producers_left > 0) pthread_cond_wait(&s->queue_changed, &s->lock);
+        if (s->queue_len == 0) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        queued_t q = s->queue[s->queue_head];
+        s->queue_head = (s->queue_head + 1) % s->queue_cap;
+        s->queue_len--;
+        bool failed = s->failed;
+        pthread_mutex_unlock(&s->lock);
+
+        if (!failed && q.b->c1 > q.b->c0) deliver(s, q.b);
+        if (s->opts->progress && now_seconds() - last_draw > 0.2) {
+            draw_progress(s, false);
+            last_draw = now_seconds();
+        }
+        q.release(q.b, q.arg);
+        if (q.foreign) {
+            pthread_mutex_lock(&s->lock);
+            s->n_foreign--;
+            pthread_cond_broadcast(&s->slot_freed);
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
+    if (s->opts->progress) draw_progress(s, true);
+    return NULL;
+}
+
+/* Bounded: the link waits while MAX_FOREIGN of its batches are queued. */
+void sweep_submit(sweep_t *s, batch_t *b, void (*release)(batch_t *, void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->n_foreign >= MAX_FOREIGN) pthread_cond_wait(&s->slot_freed, &s->lock);
+    s->n_foreign++;
+    pthread_mutex_unlock(&s->lock);
+    enqueue(s, (queued_t){b, release, arg, true});
+}
+
+static bool alloc_slots(sweep_t *s)
+{
+    size_t bc = s->max_cells;
+    for (size_t i = 0; i < s->n_slots; i++) {
+        batch_t *sl = &s->slots[i];
+        for (size_t v = 0; v < s->layout.n_vars; v++)
+            if (!(sl->vars[v] = malloc(bc * s->layout.vars[v].per_cell * sizeof(float)))) return false;
+        sl->status = malloc(bc * sizeof *sl->status);
+        sl->wall = malloc(bc * sizeof *sl->wall);
+        sl->failure = malloc(bc * sizeof *sl->failure);
+        if (!sl->status || !sl->wall || !sl->failure) return false;
+    }
+    return true;
+}
+
+static void free_slots(sweep_t *s)
+{
+    for (size_t i = 0; s->slots && i < s->n_slots; i++) {
+        batch_t *sl = &s->slots[i];
+        for (size_t v = 0; v < LAYOUT_MAX_VARS; v++) free(sl->vars[v]);
+        free(sl->status), free(sl->wall), free(sl->failure);
+    }
+    free(s->slots);
+    free(s->free_stack);
+    free(s->queue);
+    free(s->batches);
+}
+
+/* Batches: runs of consecutive cells to compute, about 8 per thread (of
+ * all processes) for load balance, each at most BATCH_BYTES of output. */
+static bool plan_batches(sweep_t *s, int threads)
+{
+    const experiment_t *exp = s->exp;
+    const unsigned char *todo = s->opts->todo;
+    size_t n_todo = 0;
+    for (size_t c = 0; c < exp->n_cells; c++) n_todo += !todo || todo[c];
+    size_t cell_bytes = s->layout.floats_per_cell * sizeof(float);
+    size_t by_bytes = BATCH_BYTES / cell_bytes ? BATCH_BYTES / cell_bytes : 1;
+    size_t by_balance = (n_todo + (size_t)threads * 8 - 1) / ((size_t)threads * 8);
+    size_t per = by_balance < by_bytes ? by_balance : by_bytes;
+    if (per == 0) per = 1;
+    /* at most one more batch per run of cells than cells/per */
+    size_t cap = n_todo / per + 1;
+    for (size_t c = 0; c < exp->n_cells; c++) cap += todo && todo[c] && (c == 0 || !todo[c - 1]);
+    s->batches = malloc(cap * sizeof *s->batches);
+    if (!s->batches) return false;
+    s->n_batches = 0;
+    s->max_cells = 0;
+    for (size_t c = 0; c < exp->n_cells;) {
+        if (todo && !todo[c]) {
+            c++;
+            continue;
+        }
+        size_t e = c;
+        while (e < exp->n_cells && e - c < per && (!todo || todo[e])) e++;
+        s->batches[s->n_batches++] = (range_t){c, e};
+        if (e - c > s->max_cells) s->max_cells = e - c;
+        c = e;
+    }
+    return true;
+}
+
+uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
+{
+    layout_t l;
+    layout_of(exp, &l);
+    uint64_t cell_bytes = (uint64_t)l.floats_per_cell * sizeof(float);
+    uint64_t slot = cell_bytes > BATCH_BYTES ? cell_bytes : BATCH_BYTES; /* a batch holds >= 1 cell */
+    return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * exp->kind->thread_bytes(exp);
+}
+
+/* The plan's next batch, for anyone who asks (local threads, workers). */
+static bool take_planned(sweep_t *s, size_t *c0, size_t *c1)
+{
+    bool got = false;
+    pthread_mutex_lock(&s->lock);
+    if (!s->stop && s->next_batch < s->n_batches) {
+        *c0 = s->batches[s->next_batch].c0;
+        *c1 = s->batches[s->next_batch].c1;
+        s->next_batch++;
+        got = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return got;
+}
+
+bool sweep_take_batch(sweep_t *s, size_t *c0, size_t *c1)
+{
+    return !should_stop(s) && take_planned(s, c0, c1);
+}
+
+void sweep_peer_ended(sweep_t *s, const sweep_peer_end_t *end)
+{
+    if (end->failed) fail(s, &end->err);
+    else if (end->signal) request_stop(s, end->signal, false);
+}
+
+/* A local thread's next batch: from the plan, or (worker) from the coordinator. */
+static bool next_batch(sweep_t *s, size_t *c0, size_t *c1)
+{
+    if (should_stop(s)) return false;
+    if (s->link && !s->link->coordinator) return s->link->fetch(s->link->ctx, c0, c1);
+    return take_planned(s, c0, c1);
+}
+
+/* One local thread: it takes a slot, a batch to fill it, computes it and
+ * queues it for the writer, until no batch is left. */
+static void compute_loop(sweep_t *s, bool *oom)
+{
+    const cell_kind_t *kind = s->exp->kind;
+    /* Allocated once per thread, before the first step; reused by every cell. */
+    void *buffers = kind->thread_create(s->exp);
+    if (!buffers) {
+#pragma omp atomic write
+        *oom = true;
+        halt(s);
+        return;
+    }
+    for (;;) {
+        size_t i = take_free_slot(s);
+        batch_t *sl = &s->slots[i];
+        if (!next_batch(s, &sl->c0, &sl->c1)) {
+            release_local(sl, s);
+            break;
+        }
+        compute_batch(s, sl, buffers);
+        enqueue(s, (queued_t){sl, release_local, s, false});
+    }
+    kind->thread_destroy(buffers);
+}
+
+/* The local threads, parallel over batches of cells: the outer loop,
+ * where the work is independent. One thread runs on the caller's, outside
+ * any parallel region: a cell's kernels then open their regions at the
+ * top level, where libgomp keeps its threads between regions. Inside even
+ * a one-thread region, every kernel's region started and ended threads of
+ * its own (measured: a third of a CNN epoch). */
+static err_code_t compute_all(sweep_t *s, int threads, err_t *err)
+{
+    bool oom = false;
+    if (threads == 1) {
+        compute_loop(s, &oom);
+    } else {
+#pragma omp parallel num_threads(threads)
+        compute_loop(s, &oom);
+    }
+    if (oom) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for per-thread buffers");
+    return ERR_OK;
+}
+
+static void *serve_main(void *arg)
+{
+    sweep_t *s = arg;
+    s->link->serve(s->link->ctx, s);
+    producer_done(s);
+    return NULL;
+}
+
+/* Buffers and the writer's queue, for `threads` local threads. */
+static bool alloc_buffers(sweep_t *s, int threads)
+{
+    s->n_slots = 2 * (size_t)threads + 1;
+    s->queue_cap = s->n_slots + MAX_FOREIGN;
+    s->slots = calloc(s->n_slots, sizeof *s->slots);
+    s->free_stack = malloc(s->n_slots * sizeof *s->free_stack);
+    s->queue = malloc(s->queue_cap * sizeof *s->queue);
+    if (!s->slots || !s->free_stack || !s->queue || !alloc_slots(s)) return false;
+    for (size_t i = 0; i < s->n_slots; i++) s->free_stack[s->n_free++] = i;
+    return true;
+}
+
+/* The plan: made here (alone, coordinator) or received (worker). */
+static err_code_t make_plan(sweep_t *s, int threads, err_t *err)
+{
+    const sweep_link_t *link = s->link;
+    if (link && !link->coordinator) {
+        sweep_plan_t plan;
+        err_code_t rc = link->share_plan(link->ctx, &s->layout, &plan, err);
+        s->n_batches = rc ? 0 : (size_t)plan.n_batches;
+        s->max_cells = rc ? 0 : (size_t)plan.max_cells;
+        return rc;
+    }
+    bool ok = plan_batches(s, link ? link->threads : threads);
+    if (!ok) s->n_batches = s->max_cells = 0;
+    err_code_t rc = ok ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    if (link) {
+        sweep_plan_t plan = {s->n_batches, s->max_cells};
+        err_t e;
+        if (link->share_plan(link->ctx, &s->layout, &plan, rc ? &e : err) && !rc) rc = err->code;
+    }
+    return rc;
+}
+
+err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *opts, sweep_summary_t *sum,
+                     sweep_stop_t *stop, err_t *err)
+{
+    const sweep_link_t *link = opts->link;
+    bool worker = link && !link->coordinator;
+    sweep_t s = {.exp = exp, .out = worker ? NULL : out, .opts = opts, .link = link, .sum = sum, .t0 = now_seconds()};
+    *stop = (sweep_stop_t){0};
+    layout_of(exp, &s.layout);
+    int threads = opts->threads > 0 ? opts->threads : 1;
+    err_code_t rc = make_plan(&s, threads, err);
+    if (rc || s.n_batches == 0) {
+        free_slots(&s);
+        return rc;
+    }
+    /* Threaded cells (training): as many cells side by side as there are
+     * threads, each with single-threaded matrix products; with fewer cells
+     * than threads, one cell at a time with all the threads in its
+     * products. Never both. */
+    if (exp->kind->threaded_cells) {
+        bool by_cell = s.n_batches >= (size_t)(link ? link->threads : threads);
+        host_set_kernel_threads(by_cell ? 1 : threads);
+        if (!by_cell) threads = 1;
+    }
+    if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.slot_freed, NULL);
+    pthread_cond_init(&s.queue_changed, NULL);
+    s.producers_left = 1 + (link && link->coordinator);
+    pthread_t writer, server;
+    bool have_writer = false, have_server = false;
+    if (!alloc_buffers(&s, threads)) {
+        fail(&s, &(err_t){.code = ERR_NOMEM, .msg = "out of memory for the output buffers"});
+    } else if (pthread_create(&writer, NULL, writer_main, &s) != 0) {
+        fail(&s, &(err_t){.code = ERR_RUNTIME, .msg = "cannot start the writer thread"});
+    } else {
+        have_writer = true;
+    }
+    /* The link to the workers serves them to the end, even when nothing
+     * can be computed here: they must all hear that the sweep is over. */
+    if (link && link->coordinator) {
+        if (have_writer && pthread_create(&server, NULL, serve_main, &s) == 0) {
+            have_server = true;
+        } else {
+            if (have_writer) fail(&s, &(err_t){.code = ERR_RUNTIME, .msg = "cannot start the thread serving the other ranks"});
+            link->serve(link->ctx, &s); /* answers "no more batches" to each of them */
+            producer_done(&s);
+        }
+    }
+    if (have_writer) {
+        err_t e = {0};
+        if (compute_all(&s, threads, &e)) fail(&s, &e);
+        producer_done(&s);
+        if (have_server) pthread_join(server, NULL);
+        pthread_join(writer, NULL);
+    }
+    if (worker) {
+        sweep_peer_end_t end = {.signal = s.why.signal, .failed = s.failed, .err = s.fail_err};
+        link->done(link->ctx, &end);
+    }
+    pthread_mutex_destroy(&s.lock);
+    pthread_cond_destroy(&s.slot_freed);
+    pthread_cond_destroy(&s.queue_changed);
+    free_slots(&s);
+    sum->seconds = now_seconds() - s.t0;
+    *stop = s.why;
+    if (s.failed) {
+        *err = s.fail_err;
+        return s.fail_err.code ? s.fail_err.code : ERR_RUNTIME;
+    }
+    return ERR_OK;
+}
