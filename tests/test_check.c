@@ -51,6 +51,19 @@ Test(check, what_each_kind_of_plugin_is_put_through)
     cr_expect(strstr(out, "dx matches central differences"), "%s", out);
 }
 
+/* The ABI rule end to end: a layer whose descriptor ends before its last
+ * field (tests/fixtures/plugins/older_layout.c) loads and passes the whole
+ * self-test, gradients included; an optimizer of ABI 1.0 too. */
+Test(check, plugins_of_older_layouts_pass)
+{
+    cr_assert_eq(check(RUNNER_BROKEN_DIR "/older_layout.so"), 0, "%s%s", out, errtxt);
+    cr_expect(strstr(out, "older_layout 1 (layer, plugin ABI 1.1): descriptor and schema valid"), "%s", out);
+    cr_expect(strstr(out, "verdict: PASS ("), "%s", out);
+    cr_assert_eq(check(RUNNER_BROKEN_DIR "/abi_1_0.so"), 0, "%s%s", out, errtxt);
+    cr_expect(strstr(out, "abi_1_0 1 (optimizer, plugin ABI 1.0): descriptor and schema valid"), "%s", out);
+    cr_expect(strstr(out, "verdict: PASS ("), "%s", out);
+}
+
 Test(check, each_self_test_failure_is_named)
 {
     cr_assert_eq(check(RUNNER_BROKEN_DIR "/bad_selftest.so"), 1, "%s%s", out, errtxt);

@@ -35,6 +35,8 @@ static const broken_t broken_cases[] = {
     {"not_elf.so", "not_elf.so"}, /* dlopen's own message names the file */
     {"layer_no_ops.so", "layer 'layer_no_ops' lacks its operations"},
     {"bad_choice.so", "choice parameter 'mode' needs a list of names"},
+    {"overclaimed_size.so", "descriptor claims 80 bytes, but an ABI 1.0 descriptor has at most 64"},
+    {"overclaimed_ops.so", "optimizer 'overclaimed_ops': operations claim 48 bytes, but ABI 1.0's have at most 40"},
 };
 INDEX_PARAMS(registry, broken_plugins_refused, broken_cases)
 
@@ -60,9 +62,10 @@ Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
     registry_init(&reg);
     err_t err = {0};
     cr_assert_eq(registry_scan_dir(&reg, RUNNER_BROKEN_DIR, &err), ERR_OK);
-    cr_expect_eq(reg.n_failures, 9);
+    cr_expect_eq(reg.n_failures, 11);
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_init"));
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "abi_1_0"), "an ABI 1.0 optimizer still loads");
+    cr_expect(registry_find(&reg, RUNNER_KIND_LAYER, "older_layout"), "a descriptor that ends before its last field loads");
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
     cr_expect_eq(registry_scan_dir(&reg, "/nonexistent", &err), ERR_OK, "a missing directory is not an error");
     registry_free(&reg);
