@@ -58,7 +58,11 @@ check("coordinate values", list(ds["optimizer.lr"].values) == [0.01, 0.1, 0.6, 0
 traj = ds.params.sel({"optimizer.lr": 0.1, "optimizer.momentum": 0.9}).values.ravel()
 check("select a cell by its values", np.allclose(traj[:5], [-5, -4, -2.3, -0.31, 1.543], atol=1e-5), str(traj))
 check("status all ok", int((ds.status == 1).sum()) == 16)
-check("status codes documented", ds.status.attrs.get("flag_meanings") == "pending ok diverged failed")
+check("status codes documented", ds.status.attrs.get("flag_meanings") == "pending ok diverged failed"
+      and list(ds.status.attrs.get("flag_values")) == [0, 1, 2, 3])
+check("run_state codes documented", ds.run_state.attrs.get("flag_meanings") == "running complete interrupted stopped"
+      and list(ds.run_state.attrs.get("flag_values")) == [0, 1, 2, 3] and int(ds.run_state) == 1)
+check("the file names its cell kind", ds.attrs.get("cell_kind") == "analytic", str(ds.attrs.get("cell_kind")))
 check("config recorded", "optimizer.lr: [0.01, 0.1, 0.6, 0.9]" in ds.attrs["config_text"])
 check("resolved config recorded", "dampening: 0" in ds.attrs["resolved_config"])
 check("plugins recorded", ds.attrs["plugins"].startswith("sgd 1.0.0"))

@@ -73,7 +73,7 @@ static herr_t read_labels(hid_t file, results_axis_t *ax)
 /* The cell axes: the dimensions of `status`, named by their labels. */
 static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
 {
-    hid_t st = H5Dopen2(file, "status", H5P_DEFAULT);
+    hid_t st = H5Dopen2(file, FORMAT_STATUS, H5P_DEFAULT);
     if (st < 0) return bad_file(err, r->path, "no status variable");
     hid_t sp = H5Dget_space(st);
     int rank = H5Sget_simple_extent_ndims(sp);
@@ -178,7 +178,7 @@ static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
     while (c < r->n_cells && r->cells[c].status != STATUS_FAILED) c++;
     if (c == r->n_cells) return ERR_OK;
     r->first_failed = c;
-    hid_t ds = H5Dopen2(file, "failure", H5P_DEFAULT);
+    hid_t ds = H5Dopen2(file, FORMAT_FAILURE, H5P_DEFAULT);
     hid_t ft = ds < 0 ? -1 : H5Dget_type(ds);
     size_t size = ft < 0 ? 0 : H5Tget_size(ft);
     hid_t fs = ds < 0 ? -1 : H5Dget_space(ds);
@@ -210,11 +210,18 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "HDF5 cannot open the file");
     char title[512];
     err_code_t rc = ERR_OK;
-    if (h5_read_attr_string(f, "title", title, sizeof title) < 0) rc = bad_file(err, path, "no title attribute");
+    if (h5_read_attr_string(f, FORMAT_TITLE, title, sizeof title) < 0) rc = bad_file(err, path, "no title attribute");
     else if (!(r->title = strdup(title))) rc = nomem(err);
     hsize_t dims[H5UTIL_MAX_RANK];
     if (rc == ERR_OK) rc = read_axes(f, r, dims, err);
-    if (rc == ERR_OK) {
+    char kind[64];
+    if (rc == ERR_OK && h5_read_attr_string(f, FORMAT_CELL_KIND, kind, sizeof kind) >= 0) {
+        /* the file names its kind (runner 0.2.1 and later) */
+        r->training = !strcmp(kind, "training");
+        if (!r->training && strcmp(kind, "analytic"))
+            rc = bad_file(err, path, "cells of a kind this runner does not know (a newer runner wrote it?)");
+    } else if (rc == ERR_OK) {
+        /* older files: the kind from its variables */
         r->training = H5Lexists(f, "test_accuracy", H5P_DEFAULT) > 0;
         if (!r->training && H5Lexists(f, "loss", H5P_DEFAULT) <= 0)
             rc = bad_file(err, path, "neither a loss (analytic) nor a test_accuracy (training) variable");
@@ -222,7 +229,7 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     if (rc == ERR_OK) rc = read_series(f, r, dims, r->training ? "train_epoch_loss" : "loss", USE_LOSS, err);
     if (rc == ERR_OK && r->training) rc = read_series(f, r, dims, "test_accuracy", USE_ACCURACY, err);
     if (rc == ERR_OK) rc = read_first_failure(f, r, err);
-    hid_t rs = rc == ERR_OK ? H5Dopen2(f, "run_state", H5P_DEFAULT) : -1;
+    hid_t rs = rc == ERR_OK ? H5Dopen2(f, FORMAT_RUN_STATE, H5P_DEFAULT) : -1;
     int8_t state;
     if (rs >= 0 && H5Dread(rs, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &state) >= 0) r->run_state = state;
     if (rs >= 0) H5Dclose(rs);
