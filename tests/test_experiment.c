@@ -155,6 +155,14 @@ static const bad_config_t bad_configs[] = {
     {BASE "optimizer: {name: sgd, lr: 0.1}\nseed: lots\n", 4, 7, "expected an integer for seed"},
     {BASE "optimizer: {lr: 0.1}\n", 3, 12, "optimizer needs a name"},
     {BASE "optimizer: {name: sgd, lr: 0.1}\nname: \"a/b\"\n", 4, 7, "name must be non-empty and contain no '/'"},
+    /* suggestions come from the key table: a run knows the training keys too */
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{label: a, trian: {epochs: 1}}]\n", 4, 19,
+     "unknown key 'trian' in a run (did you mean 'train'?)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nruns: [{label: a, modle: []}]\n", 4, 19,
+     "unknown key 'modle' in a run (did you mean 'model'?)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {daat.limit: [10]}\n", 4, 8, "did you mean 'data'"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {label: [a]}\n", 4, 8, "'label' cannot be a grid axis"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\nrepaet: 3\n", 4, 1, "unknown key 'repaet' (did you mean 'repeat'?)"},
 };
 INDEX_PARAMS(experiment, config_errors, bad_configs)
 

@@ -11,23 +11,76 @@
 #include "config/schema.h"
 #include "config/yaml_load.h"
 
-/* Keys a cell may have, and the meta keys that only the top level may have. */
-static const char *const cell_keys[] = {"name",  "output", "description", "seed", "steps", "problem",
-                                        "optimizer", "model", "loss", "data", "train"};
-static const char *const meta_keys[] = {"grid", "runs", "repeat", "seeds"};
-/* What a grid axis path may start with: the per-cell settings. */
-static const char *const axis_heads[] = {"seed", "steps", "problem", "optimizer", "model", "loss", "data", "train"};
-static const char *const all_keys[] = {"name",  "output", "description", "seed", "steps", "problem", "optimizer",
-                                       "model", "loss",   "data",        "train", "grid", "runs",    "repeat", "seeds"};
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+/* ---- the top-level keys ---------------------------------------------- */
 
-static bool in_list(const char *key, const char *const *list, size_t n)
+/* Where a key may be written (a bit set). */
+enum {
+    AT_TOP = 1u << 0,  /* the top level of the config */
+    AT_RUN = 1u << 1,  /* inside an entry of runs: */
+    AT_AXIS = 1u << 2, /* at the head of a grid axis path */
+    AT_META = 1u << 3, /* defines axes: not part of the base every cell starts from */
+    AT_CELL = 1u << 4, /* in a cell's merged tree */
+};
+#define AT_SETTING (AT_TOP | AT_RUN | AT_AXIS | AT_CELL) /* a per-cell setting */
+
+/* A sweep-wide setting's reader: from the top level into exp. */
+typedef err_code_t (*key_handler_f)(experiment_t *exp, const node_t *value, err_t *err);
+
+typedef struct {
+    const char *key;
+    unsigned where;
+    key_handler_f read; /* sweep-wide settings, read in table order; NULL: read per cell */
+} config_key_t;
+
+static err_code_t read_name(experiment_t *exp, const node_t *n, err_t *err);
+static err_code_t read_output(experiment_t *exp, const node_t *n, err_t *err);
+static err_code_t read_description(experiment_t *exp, const node_t *n, err_t *err);
+static err_code_t read_seed(experiment_t *exp, const node_t *n, err_t *err);
+
+/* Every key of a config, besides the cell kinds' own (cells/kind.h:
+ * cell_keys, each a per-cell setting like optimizer). The "did you mean"
+ * lists come from this table, so they cannot drift from what is accepted. */
+static const config_key_t config_keys[] = {
+    {"name", AT_TOP | AT_CELL, read_name},
+    {"output", AT_TOP | AT_CELL, read_output},
+    {"description", AT_TOP | AT_RUN | AT_CELL, read_description},
+    {"seed", AT_SETTING, read_seed},
+    {"optimizer", AT_SETTING, NULL},
+    {"label", AT_RUN, NULL}, /* the run's coordinate, not part of its overlay */
+    {"grid", AT_TOP | AT_META, NULL},
+    {"runs", AT_TOP | AT_META, NULL},
+    {"repeat", AT_TOP | AT_META, NULL},
+    {"seeds", AT_TOP | AT_META, NULL},
+};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_KEYS 64
+
+/* Where key may be written: the table's places, or AT_SETTING for a cell
+ * kind's key; 0 for an unknown key. */
+static unsigned key_places(const char *key)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(key, list[i]) == 0) return true;
-    return false;
+    for (size_t i = 0; i < N_OF(config_keys); i++)
+        if (!strcmp(key, config_keys[i].key)) return config_keys[i].where;
+    for (size_t k = 0; cell_kinds[k]; k++)
+        for (const char *const *ck = cell_kinds[k]->cell_keys; *ck; ck++)
+            if (!strcmp(key, *ck)) return AT_SETTING;
+    return 0;
 }
 
+static bool key_allowed(const char *key, unsigned place) { return (key_places(key) & place) != 0; }
+
+/* The error for a key not allowed at place, suggesting the keys that are. */
+static err_code_t key_unknown(const node_pair_t *p, const char *where, unsigned place, err_t *err)
+{
+    const char *keys[MAX_KEYS];
+    size_t n = 0;
+    for (size_t i = 0; i < N_OF(config_keys) && n < MAX_KEYS; i++)
+        if (config_keys[i].where & place) keys[n++] = config_keys[i].key;
+    for (size_t k = 0; cell_kinds[k]; k++)
+        for (const char *const *ck = cell_kinds[k]->cell_keys; *ck && n < MAX_KEYS; ck++)
+            if (AT_SETTING & place) keys[n++] = *ck;
+    return node_unknown_key(p, where, keys, n, err);
+}
 
 static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
 
@@ -146,12 +199,11 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
         size_t head_len = dot ? (size_t)(dot - p->key) : strlen(p->key);
         char head[64];
         snprintf(head, sizeof head, "%.*s", (int)(head_len < 63 ? head_len : 63), p->key);
-        if (in_list(head, meta_keys, N_OF(meta_keys)) || !strcmp(head, "name") || !strcmp(head, "output") ||
-            !strcmp(head, "description"))
+        if (key_places(head) && !key_allowed(head, AT_AXIS))
             return err_set(err, ERR_CONFIG, p->key_mark, "'%s' cannot be a grid axis", head);
-        if (!in_list(head, axis_heads, N_OF(axis_heads))) {
+        if (!key_allowed(head, AT_AXIS)) {
             node_pair_t probe = {head, p->key_mark, NULL};
-            return node_unknown_key(&probe, " at the start of grid axis", axis_heads, N_OF(axis_heads), err);
+            return key_unknown(&probe, " at the start of grid axis", AT_AXIS, err);
         }
         for (size_t j = 0; j < k; j++)
             if (!strcmp(grid->pairs[j].key, p->key))
@@ -212,13 +264,10 @@ static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *
                 if (rc) return rc;
                 continue;
             }
-            if (in_list(p->key, meta_keys, N_OF(meta_keys)) || !strcmp(p->key, "name") || !strcmp(p->key, "output"))
+            if (key_places(p->key) && !key_allowed(p->key, AT_RUN))
                 return err_set(err, ERR_CONFIG, p->key_mark, "'%s' is a sweep-wide setting; it cannot be set inside runs",
                                p->key);
-            if (!in_list(p->key, cell_keys, N_OF(cell_keys))) {
-                const char *run_keys[] = {"label", "description", "seed", "steps", "problem", "optimizer"};
-                return node_unknown_key(p, " in a run", run_keys, N_OF(run_keys), err);
-            }
+            if (!key_allowed(p->key, AT_RUN)) return key_unknown(p, " in a run", AT_RUN, err);
             overlay->pairs[kept++] = *p;
         }
         overlay->n = kept;
@@ -526,8 +575,8 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
             }
         }
         for (size_t i = 0; i < tree->n; i++)
-            if (!in_list(tree->pairs[i].key, cell_keys, N_OF(cell_keys))) {
-                node_unknown_key(&tree->pairs[i], "", all_keys, N_OF(all_keys), err);
+            if (!key_allowed(tree->pairs[i].key, AT_CELL)) {
+                key_unknown(&tree->pairs[i], "", AT_TOP, err);
                 goto fail_cell;
             }
         cell_t *cell = &exp->cells[c];
@@ -679,6 +728,37 @@ static err_code_t check_cell_count(const experiment_t *exp, const node_t *runs, 
                    factors, count, names, exp->max_cells);
 }
 
+/* The sweep-wide settings' handlers (config_keys); n is NULL when absent. */
+static err_code_t read_name(experiment_t *exp, const node_t *n, err_t *err)
+{
+    err_code_t rc;
+    exp->name = file_stem(&exp->arena, exp->path);
+    if (n && (rc = node_to_string(n, "name", &exp->name, err))) return rc;
+    if (!*exp->name || strchr(exp->name, '/'))
+        return err_set(err, ERR_CONFIG, n ? n->mark : (mark_t){exp->path, 1, 1},
+                       "name must be non-empty and contain no '/'");
+    return ERR_OK;
+}
+
+static err_code_t read_output(experiment_t *exp, const node_t *n, err_t *err)
+{
+    exp->output = arena_printf(&exp->arena, "results/%s.h5", exp->name); /* after read_name: table order */
+    if (!exp->output) return nomem(err);
+    return n ? node_to_string(n, "output", &exp->output, err) : ERR_OK;
+}
+
+static err_code_t read_description(experiment_t *exp, const node_t *n, err_t *err)
+{
+    (void)exp;
+    if (n && n->kind != NODE_SCALAR) return err_set(err, ERR_CONFIG, n->mark, "description must be text");
+    return ERR_OK;
+}
+
+static err_code_t read_seed(experiment_t *exp, const node_t *n, err_t *err)
+{
+    return n ? node_to_int64(n, "seed", INT64_MIN, INT64_MAX, &exp->seed, err) : ERR_OK;
+}
+
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
                            const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
                            err_t *err)
@@ -699,27 +779,17 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     if ((rc = apply_overrides(exp, overrides, n_overrides, err))) return rc;
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
-        if (!in_list(root->pairs[i].key, all_keys, N_OF(all_keys)))
-            return node_unknown_key(&root->pairs[i], "", all_keys, N_OF(all_keys), err);
+        if (!key_allowed(root->pairs[i].key, AT_TOP)) return key_unknown(&root->pairs[i], "", AT_TOP, err);
 
-    /* sweep-wide settings */
-    const node_t *n;
-    exp->name = file_stem(a, path);
-    if ((n = node_get(root, "name")) && (rc = node_to_string(n, "name", &exp->name, err))) return rc;
-    if (!*exp->name || strchr(exp->name, '/'))
-        return err_set(err, ERR_CONFIG, n ? n->mark : (mark_t){path, 1, 1}, "name must be non-empty and contain no '/'");
-    exp->output = arena_printf(a, "results/%s.h5", exp->name);
-    if ((n = node_get(root, "output")) && (rc = node_to_string(n, "output", &exp->output, err))) return rc;
-    if ((n = node_get(root, "description")) && n->kind != NODE_SCALAR)
-        return err_set(err, ERR_CONFIG, n->mark, "description must be text");
-    if ((n = node_get(root, "seed")) && (rc = node_to_int64(n, "seed", INT64_MIN, INT64_MAX, &exp->seed, err)))
-        return rc;
+    /* sweep-wide settings, each read by its handler (absent: NULL) */
+    for (size_t i = 0; i < N_OF(config_keys); i++)
+        if (config_keys[i].read && (rc = config_keys[i].read(exp, node_get(root, config_keys[i].key), err))) return rc;
 
     /* the base: everything but the meta keys */
     node_t *base = node_new(a, NODE_MAP, root->mark, ORIGIN_BASE);
     if (!base || !(base->pairs = arena_alloc(a, (root->n + 1) * sizeof *base->pairs))) return nomem(err);
     for (size_t i = 0; i < root->n; i++)
-        if (!in_list(root->pairs[i].key, meta_keys, N_OF(meta_keys))) base->pairs[base->n++] = root->pairs[i];
+        if (!key_allowed(root->pairs[i].key, AT_META)) base->pairs[base->n++] = root->pairs[i];
     exp->base = base;
 
     /* axes: run, grid..., seed */
