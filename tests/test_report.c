@@ -249,7 +249,7 @@ Test(report, command_line_end_to_end)
         {"report %s", "sweep.yaml", "not an HDF5 file"},
         {"report %s", "other.h5", "not a runner results file"},
         {"report %s --by lr", "sweep.h5", "no such axis"},
-        {"%s --csv", "sweep.yaml", "go with runner report"},
+        {"%s --csv", "sweep.yaml", "--csv goes with runner report"},
         {"report %s --tol abc", "sweep.h5", "--tol needs a finite number"},
         {"report", "", "report needs one results file"},
     };

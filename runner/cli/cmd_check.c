@@ -8,11 +8,6 @@
 #include "plugin_host/plugin_check.h"
 #include "version.h"
 
-static const char *kind_name(uint32_t kind)
-{
-    return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : "layer";
-}
-
 /* A plugin of the same kind and name that the search order puts first
  * would shadow this one in a sweep: say so. */
 static void note_shadowing(const registry_t *found, const plugin_entry_t *pe)
@@ -23,13 +18,20 @@ static void note_shadowing(const registry_t *found, const plugin_entry_t *pe)
                "would be used (rename this one)\n", pe->desc->name, win->file);
 }
 
-err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status, err_t *err)
+err_code_t cmd_check(int argc, char **argv, const cli_globals_t *g, registry_t *found, run_context_t *ctx,
+                     int *exit_status, err_t *err)
 {
+    (void)g, (void)ctx;
     char path[PATH_MAX];
     *exit_status = 2;
+    const char *file;
+    size_t n_pos;
+    err_code_t prc = cli_parse_options(argc, argv, NULL, NULL, &file, 1, &n_pos, err);
+    if (prc) return prc;
+    if (n_pos != 1) return err_set(err, ERR_USAGE, (mark_t){0}, "check needs one plugin file: runner check PLUGIN.so");
     /* a path, never a bare name dlopen would look up in the library path */
-    if (!realpath(cli->name, path))
-        return err_set(err, ERR_IO, (mark_t){cli->name, 0, 0}, "no such plugin file (give the path to a .so)");
+    if (!realpath(file, path))
+        return err_set(err, ERR_IO, (mark_t){file, 0, 0}, "no such plugin file (give the path to a .so)");
     registry_t reg;
     registry_init(&reg);
     reg.allow_insecure = found->allow_insecure;
@@ -38,7 +40,7 @@ err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status
     if (rc == ERR_NOMEM) {
         *err = why;
     } else if (rc) {
-        printf("%s: refused: %s\nverdict: FAIL (the runner would not load this file)\n", cli->name, why.msg);
+        printf("%s: refused: %s\nverdict: FAIL (the runner would not load this file)\n", file, why.msg);
         *exit_status = 1;
         rc = ERR_OK;
     } else {
@@ -47,7 +49,7 @@ err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status
             const plugin_entry_t *pe = &reg.plugins[i];
             const runner_plugin_t *d = pe->desc;
             printf("%s %s (%s, plugin ABI %u.%u): descriptor and schema valid, %u parameter%s\n", d->name, d->version,
-                   kind_name(d->kind), d->abi_major, d->abi_minor, d->n_params, d->n_params == 1 ? "" : "s");
+                   plugin_kind_name(d->kind), d->abi_major, d->abi_minor, d->n_params, d->n_params == 1 ? "" : "s");
             note_shadowing(found, pe);
             bool ok = plugin_self_test(stdout, d);
             failed += !ok;
@@ -55,10 +57,10 @@ err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status
         }
         if (failed)
             printf("verdict: FAIL (%zu of %zu plugin%s in %s failed its self-test)\n", failed, reg.n_plugins,
-                   reg.n_plugins == 1 ? "" : "s", cli->name);
+                   reg.n_plugins == 1 ? "" : "s", file);
         else
             printf("verdict: PASS (%zu plugin%s in %s; runner %s, plugin ABI %d.%d)\n", reg.n_plugins,
-                   reg.n_plugins == 1 ? "" : "s", cli->name, RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
+                   reg.n_plugins == 1 ? "" : "s", file, RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
         *exit_status = failed ? 1 : 0;
     }
     registry_free(&reg);

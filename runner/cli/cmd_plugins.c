@@ -6,21 +6,25 @@
 #include "cli/commands.h"
 #include "config/schema.h"
 
-static const char *kind_name(uint32_t kind) { return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : "layer"; }
-
-err_code_t cmd_plugins(const registry_t *reg, err_t *err)
+err_code_t cmd_plugins(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
+                       int *exit_status, err_t *err)
 {
-    (void)err;
+    (void)g, (void)ctx;
+    *exit_status = 2;
+    size_t n_pos;
+    err_code_t rc = cli_parse_options(argc, argv, NULL, NULL, NULL, 0, &n_pos, err);
+    if (rc) return rc;
+    *exit_status = 0;
     printf("%-10s %-22s %-8s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION");
     for (size_t i = 0; i < reg->n_plugins; i++) {
         const plugin_entry_t *p = &reg->plugins[i];
         if (p->shadowed) continue;
-        printf("%-10s %-22s %-8s %s\n", kind_name(p->desc->kind), p->desc->name, p->desc->version, p->desc->doc);
+        printf("%-10s %-22s %-8s %s\n", plugin_kind_name(p->desc->kind), p->desc->name, p->desc->version, p->desc->doc);
         printf("%-10s %-22s %-8s   from %s\n", "", "", "", p->file);
     }
     for (size_t i = 0; i < reg->n_plugins; i++) {
         const plugin_entry_t *p = &reg->plugins[i];
-        if (p->shadowed) printf("shadowed: %s %s in %s (an earlier one wins)\n", kind_name(p->desc->kind), p->desc->name, p->file);
+        if (p->shadowed) printf("shadowed: %s %s in %s (an earlier one wins)\n", plugin_kind_name(p->desc->kind), p->desc->name, p->file);
     }
     for (size_t i = 0; i < reg->n_failures; i++)
         printf("refused: %s: %s\n", reg->failures[i].file, reg->failures[i].reason);
@@ -35,8 +39,17 @@ static const char *type_name(uint32_t t)
     return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : t == RUNNER_PARAM_BOOL ? "bool" : "choice";
 }
 
-err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
+err_code_t cmd_describe(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
+                        int *exit_status, err_t *err)
 {
+    (void)g, (void)ctx;
+    *exit_status = 2;
+    const char *name;
+    size_t n_pos;
+    err_code_t rc = cli_parse_options(argc, argv, NULL, NULL, &name, 1, &n_pos, err);
+    if (rc) return rc;
+    if (n_pos != 1) return err_set(err, ERR_USAGE, (mark_t){0}, "describe needs one plugin name: runner describe NAME");
+    *exit_status = 0;
     const plugin_entry_t *p = NULL;
     for (size_t i = 0; i < reg->n_plugins && !p; i++)
         if (!reg->plugins[i].shadowed && !strcmp(reg->plugins[i].desc->name, name)) p = &reg->plugins[i];
@@ -53,7 +66,7 @@ err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err)
         return ERR_USAGE;
     }
     const runner_plugin_t *d = p->desc;
-    printf("%s %s (%s, plugin ABI %u.%u)\n  %s\n  file: %s\n\n", d->name, d->version, kind_name(d->kind),
+    printf("%s %s (%s, plugin ABI %u.%u)\n  %s\n  file: %s\n\n", d->name, d->version, plugin_kind_name(d->kind),
            d->abi_major, d->abi_minor, d->doc, p->file);
     printf("  %-28s %-6s %-12s %-22s %s\n", "PARAMETER", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION");
     for (uint32_t i = 0; i < d->n_params; i++) {

@@ -4,17 +4,61 @@
 #include "cli/commands.h"
 #include "results/report.h"
 
-err_code_t cmd_report(const cli_t *cli, err_t *err)
+typedef struct {
+    const char *by; /* --by AXIS */
+    bool csv;
+    double tol; /* NaN: the default (report.h) */
+} report_options_t;
+
+static err_code_t set_by(void *o, const char *v, err_t *err)
 {
+    (void)err;
+    ((report_options_t *)o)->by = v;
+    return ERR_OK;
+}
+
+static err_code_t set_csv(void *o, const char *v, err_t *err)
+{
+    (void)v, (void)err;
+    ((report_options_t *)o)->csv = true;
+    return ERR_OK;
+}
+
+static err_code_t set_tol(void *o, const char *v, err_t *err)
+{
+    if (!cli_parse_finite(v, &((report_options_t *)o)->tol))
+        return err_set(err, ERR_USAGE, (mark_t){0}, "--tol needs a finite number such as 1e-6, got '%s'", v);
+    return ERR_OK;
+}
+
+static const cli_option_t report_option_list[] = {
+    {"--by", NULL, "an axis name", set_by},
+    {"--csv", NULL, NULL, set_csv},
+    {"--tol", NULL, "a number", set_tol},
+};
+const cli_options_t cmd_report_options = {report_option_list, sizeof report_option_list / sizeof report_option_list[0]};
+
+err_code_t cmd_report(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
+                      int *exit_status, err_t *err)
+{
+    (void)g, (void)reg, (void)ctx;
+    *exit_status = 2;
+    report_options_t o = {.tol = NAN};
+    const char *pos[1];
+    size_t n_pos;
+    err_code_t rc = cli_parse_options(argc, argv, &cmd_report_options, &o, pos, 1, &n_pos, err);
+    if (rc) return rc;
+    if (n_pos != 1) return err_set(err, ERR_USAGE, (mark_t){0}, "report needs one results file: runner report RESULTS.h5");
     results_t r;
-    bool tol_given = !isnan(cli->tol);
-    err_code_t rc = results_read(cli->results, tol_given ? cli->tol : REPORT_DEFAULT_TOL, &r, err);
+    bool tol_given = !isnan(o.tol);
+    rc = results_read(pos[0], tol_given ? o.tol : REPORT_DEFAULT_TOL, &r, err);
     /* the default tolerance is for analytic losses; a training loss rarely
      * gets near it, so its column appears only when asked for */
     if (rc == ERR_OK && r.training && !tol_given) r.tol = NAN;
-    report_opts_t o = {.by = -1, .csv = cli->csv};
-    if (rc == ERR_OK && cli->by) rc = report_find_axis(&r, cli->by, &o.by, err);
-    if (rc == ERR_OK) rc = report_print(stdout, &r, &o, err);
+    report_opts_t ro = {.by = -1, .csv = o.csv};
+    if (rc == ERR_OK && o.by) rc = report_find_axis(&r, o.by, &ro.by, err);
+    if (rc == ERR_OK) rc = report_print(stdout, &r, &ro, err);
     results_free(&r);
+    if (rc == ERR_OK) *exit_status = 0;
     return rc;
 }

@@ -22,6 +22,95 @@
 #include "version.h"
 #include "config/yaml_load.h"
 
+/* runner CONFIG's options. */
+typedef struct {
+    const char *config;
+    const char *output;  /* -o */
+    int threads;         /* -j; 0 = OMP_NUM_THREADS or all cores */
+    uint64_t max_cells;  /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */
+    uint64_t max_output; /* --max-output in bytes; 0 = the free disk space */
+    bool dry_run, force, resume, fail_fast, quiet;
+    override_t *overrides; /* --set, in order */
+    size_t n_overrides;
+    int argc; /* the whole command line, for the file and the resume hint */
+    char **argv;
+} run_options_t;
+
+static err_code_t bad_value(err_t *err, const char *what, const char *v)
+{
+    return err_set(err, ERR_USAGE, (mark_t){0}, "%s, got '%s'", what, v);
+}
+
+static err_code_t set_output(void *o, const char *v, err_t *err)
+{
+    (void)err;
+    ((run_options_t *)o)->output = v;
+    return ERR_OK;
+}
+
+static err_code_t set_jobs(void *o, const char *v, err_t *err)
+{
+    long n;
+    if (!cli_parse_int(v, 1, 4096, &n)) return bad_value(err, "-j needs a thread count from 1 to 4096", v);
+    ((run_options_t *)o)->threads = (int)n;
+    return ERR_OK;
+}
+
+static err_code_t set_max_cells(void *o, const char *v, err_t *err)
+{
+    unsigned long long n;
+    if (!cli_parse_count(v, &n) || n < 1) return bad_value(err, "--max-cells needs a positive whole number", v);
+    ((run_options_t *)o)->max_cells = n;
+    return ERR_OK;
+}
+
+static err_code_t set_max_output(void *o, const char *v, err_t *err)
+{
+    run_options_t *ro = o;
+    if (parse_bytes(v, &ro->max_output) != 0 || ro->max_output == 0)
+        return bad_value(err, "--max-output needs a size such as 500M, 20G or 1T", v);
+    return ERR_OK;
+}
+
+static err_code_t set_override(void *o, const char *v, err_t *err)
+{
+    run_options_t *ro = o;
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v) return bad_value(err, "--set needs PATH=VALUE", v);
+    char *path = strndup(v, (size_t)(eq - v));
+    if (!path) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    ro->overrides[ro->n_overrides++] = (override_t){path, eq + 1};
+    return ERR_OK;
+}
+
+#define FLAG_SETTER(field)                                       \
+    static err_code_t set_##field(void *o, const char *v, err_t *err) \
+    {                                                            \
+        (void)v, (void)err;                                      \
+        ((run_options_t *)o)->field = true;                      \
+        return ERR_OK;                                           \
+    }
+FLAG_SETTER(dry_run)
+FLAG_SETTER(force)
+FLAG_SETTER(resume)
+FLAG_SETTER(fail_fast)
+FLAG_SETTER(quiet)
+#undef FLAG_SETTER
+
+static const cli_option_t run_option_list[] = {
+    {"--set", NULL, "PATH=VALUE", set_override},
+    {"--output", "-o", "a file name", set_output},
+    {"--jobs", "-j", "a number", set_jobs},
+    {"--dry-run", NULL, NULL, set_dry_run},
+    {"--force", NULL, NULL, set_force},
+    {"--resume", NULL, NULL, set_resume},
+    {"--fail-fast", NULL, NULL, set_fail_fast},
+    {"--max-cells", NULL, "a number", set_max_cells},
+    {"--max-output", NULL, "a size", set_max_output},
+    {"--quiet", "-q", NULL, set_quiet},
+};
+const cli_options_t cmd_run_options = {run_option_list, sizeof run_option_list / sizeof run_option_list[0]};
+
 /* mkdir -p of the directory part of path. */
 static err_code_t make_parent_dirs(const char *path, err_t *err)
 {
@@ -120,19 +209,21 @@ static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *
 void run_context_free(run_context_t *ctx)
 {
     mpi_link_destroy(ctx->mpi);
+    for (size_t i = 0; i < ctx->n_overrides; i++) free((char *)ctx->overrides[i].path);
+    free(ctx->overrides);
     if (ctx->have_exp) experiment_free(&ctx->exp);
     free(ctx->config_text);
     memset(ctx, 0, sizeof *ctx);
 }
 
-const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark)
+const char *run_context_source(const run_context_t *ctx, const mark_t *mark)
 {
     if (!mark->file) return NULL;
-    if (cli->config && ctx->config_text && !strcmp(mark->file, cli->config)) return ctx->config_text;
-    for (size_t i = 0; i < cli->n_overrides; i++) {
+    if (ctx->have_exp && ctx->config_text && !strcmp(mark->file, ctx->exp.path)) return ctx->config_text;
+    for (size_t i = 0; i < ctx->n_overrides; i++) {
         char name[512];
-        snprintf(name, sizeof name, "--set %s", cli->overrides[i].path);
-        if (!strcmp(mark->file, name)) return cli->overrides[i].value;
+        snprintf(name, sizeof name, "--set %s", ctx->overrides[i].path);
+        if (!strcmp(mark->file, name)) return ctx->overrides[i].value;
     }
     return NULL;
 }
@@ -140,7 +231,7 @@ const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const
 /* Reopen a file of the same config: the cells it holds (ok or diverged)
  * are counted into sum and left out of todo; failed and pending cells are
  * computed again. */
-static err_code_t reopen_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+static err_code_t reopen_output(const run_options_t *cli, const experiment_t *exp, const char *output, int threads,
                                 h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
 {
     size_t n = exp->n_cells;
@@ -163,7 +254,7 @@ static err_code_t reopen_output(const cli_t *cli, const experiment_t *exp, const
 
 /* The output file: a new one, or the existing one when resuming it (the
  * fingerprints must match, or --force starts over). */
-static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const char *output, int threads,
+static err_code_t open_output(const run_options_t *cli, const experiment_t *exp, const char *output, int threads,
                               h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
 {
     char fp[FINGERPRINT_LEN];
@@ -202,7 +293,7 @@ static err_code_t open_output(const cli_t *cli, const experiment_t *exp, const c
 }
 
 /* The error main reports when the sweep stopped early, with how to go on. */
-static err_code_t stopped_error(const cli_t *cli, const experiment_t *exp, const sweep_summary_t *sum,
+static err_code_t stopped_error(const run_options_t *cli, const experiment_t *exp, const sweep_summary_t *sum,
                                 const sweep_stop_t *stop, const char *output, int ranks, err_t *err)
 {
     char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
@@ -269,7 +360,7 @@ static err_code_t agree_on_output(mpi_link_t *mpi, run_context_t *ctx, err_code_
 }
 
 /* The sweep of one process, or of this rank of a job (mpi). */
-static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx, mpi_link_t *mpi, int *exit_status,
+static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context_t *ctx, mpi_link_t *mpi, int *exit_status,
                           err_t *err)
 {
     size_t len = 0;
@@ -342,14 +433,25 @@ static err_code_t run_job(const cli_t *cli, registry_t *reg, run_context_t *ctx,
     return ERR_OK;
 }
 
-err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err)
+err_code_t cmd_run(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
+                   int *exit_status, err_t *err)
 {
     *exit_status = 2;
+    run_options_t o = {.argc = g->argc, .argv = g->argv};
+    if (!(o.overrides = calloc((size_t)argc + 1, sizeof *o.overrides)))
+        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    ctx->overrides = o.overrides; /* the context owns them: an error's mark may point into a value */
+    const char *pos[2];
+    size_t n_pos;
+    err_code_t rc = cli_parse_options(argc, argv, &cmd_run_options, &o, pos, 2, &n_pos, err);
+    ctx->n_overrides = o.n_overrides;
+    if (rc == ERR_OK && n_pos == 0) rc = err_set(err, ERR_USAGE, (mark_t){0}, "no config given (see runner --help)");
+    if (rc == ERR_OK && n_pos > 1)
+        rc = err_set(err, ERR_USAGE, (mark_t){0}, "unexpected argument '%s' (one config at a time)", pos[1]);
+    if (rc) return rc;
+    o.config = pos[0];
     /* The job outlives this function: rank 0 reports an error before any
      * rank leaves it (run_context_free), or mpirun would end rank 0 first. */
-    if (mpi_launched()) {
-        err_code_t rc = mpi_link_create(&ctx->mpi, err);
-        if (rc) return rc;
-    }
-    return run_job(cli, reg, ctx, ctx->mpi, exit_status, err);
+    if (mpi_launched() && (rc = mpi_link_create(&ctx->mpi, err))) return rc;
+    return run_job(&o, reg, ctx, ctx->mpi, exit_status, err);
 }

@@ -1,22 +1,43 @@
 /*
- * commands.h: the subcommands. Each returns an error value (reported by
- * main) and, through *exit_status, what the process should exit with when
- * there was no error to report.
+ * commands.h: the subcommands, as one table (commands.c, git's builtin table):
+ * a row names the command, its function, whether it needs the plugins
+ * loaded, its usage lines and its options. Each command parses its own
+ * arguments (options.h) in its own file, cmd_<name>.c.
+ *
+ * A command returns an error value (main prints it) and, through
+ * *exit_status, what the process exits with when there was no error.
  */
 #ifndef RUNNER_COMMANDS_H
 #define RUNNER_COMMANDS_H
 
-#include "cli/cli.h"
-#include "sweep/mpi_link.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/options.h"
+#include "config/experiment.h"
 #include "plugin_host/registry.h"
+#include "sweep/mpi_link.h"
+
+/* What every command gets: the whole command line (for the record) and
+ * the options that work with every command, which main has taken out. */
+typedef struct {
+    int argc;
+    char **argv;
+    const char **plugin_dirs; /* --plugin-path DIR, repeatable */
+    size_t n_plugin_dirs;
+    bool allow_insecure_plugins;
+} cli_globals_t;
 
 /* What a reported error may point into: the config text and the loaded
- * experiment (marks of --set values live in its arena). cmd_run fills it;
- * main prints the error, then frees it. */
+ * experiment (marks of --set values live in its arena). Commands that load
+ * a config fill it; main prints the error, then frees it. */
 typedef struct {
     char *config_text;
     experiment_t exp;
     bool have_exp;
+    /* the --set values (owned), for printing the line an error's mark is in */
+    override_t *overrides;
+    size_t n_overrides;
     /* Under MPI: another rank (rank 0) reports this error; print nothing. */
     bool reported_elsewhere;
     mpi_link_t *mpi; /* the job, when mpirun/srun started several processes */
@@ -26,18 +47,47 @@ typedef struct {
  * the error, so that every rank waits for rank 0's report. */
 void run_context_free(run_context_t *ctx);
 /* The text a mark points into, for printing the line and caret. */
-const char *run_context_source(const run_context_t *ctx, const cli_t *cli, const mark_t *mark);
+const char *run_context_source(const run_context_t *ctx, const mark_t *mark);
 
-err_code_t cmd_run(const cli_t *cli, registry_t *reg, run_context_t *ctx, int *exit_status, err_t *err);
-/* `runner report`: needs no config and no plugins, only the file. */
-err_code_t cmd_report(const cli_t *cli, err_t *err);
-/* `runner check PLUGIN.so`: the verdict goes to stdout and into
- * *exit_status (0 pass, 1 fail); found is the normal search, to warn
- * about a plugin of the same name that would shadow this one. */
-err_code_t cmd_check(const cli_t *cli, const registry_t *found, int *exit_status, err_t *err);
-/* `runner surface`: an analytic cell's objective on a grid, as text rows. */
-err_code_t cmd_surface(const cli_t *cli, registry_t *reg, run_context_t *ctx, err_t *err);
-err_code_t cmd_plugins(const registry_t *reg, err_t *err);
-err_code_t cmd_describe(const registry_t *reg, const char *name, err_t *err);
+/* A command: argv are its own arguments (after the command's name); reg is
+ * NULL unless the row says NEEDS_PLUGINS. */
+typedef err_code_t (*command_f)(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
+                                int *exit_status, err_t *err);
+
+enum { NEEDS_PLUGINS = 1u << 0 };
+
+typedef struct {
+    const char *name;  /* the word after runner; NULL: the default, runner CONFIG */
+    command_f fn;
+    unsigned flags;    /* NEEDS_PLUGINS */
+    const char *usage; /* its lines of runner --help */
+    const cli_options_t *options; /* NULL: none */
+} command_t;
+
+/* The row for a command word (the first argument after the global
+ * options; NULL when there is none): its command, else the default. */
+const command_t *commands_find(const char *word);
+/* runner --help. */
+void commands_print_usage(FILE *out);
+/* The command that has option a (as typed: "--csv", "--tol=3"), for the
+ * message when another command is given it; NULL when none has. */
+const char *commands_option_owner(const char *a);
+
+/* Each command's function (cmd_<name>.c) and, for those with options, its table. */
+#define COMMAND_DECL(name)                                                                                     \
+    err_code_t cmd_##name(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx, \
+                          int *exit_status, err_t *err);
+#define COMMAND_OPTIONS_DECL(name) extern const cli_options_t cmd_##name##_options;
+COMMAND_DECL(run)
+COMMAND_OPTIONS_DECL(run)
+COMMAND_DECL(report)
+COMMAND_OPTIONS_DECL(report)
+COMMAND_DECL(surface)
+COMMAND_OPTIONS_DECL(surface)
+COMMAND_DECL(check)
+COMMAND_DECL(plugins)
+COMMAND_DECL(describe)
+#undef COMMAND_DECL
+#undef COMMAND_OPTIONS_DECL
 
 #endif

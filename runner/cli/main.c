@@ -1,14 +1,32 @@
 /*
- * main.c: the one place that prints errors and chooses the exit status.
- * Everything below returns error values.
+ * main.c: the dispatcher, and the one place that prints errors and chooses
+ * the exit status. Everything below returns error values.
+ *
+ *   runner [global options] CONFIG [options]        (the default command)
+ *   runner [global options] COMMAND ARGS [options]  (a row of commands.c)
+ *
+ * Global options work with every command and may come anywhere: --help,
+ * --version, --plugin-path DIR, --allow-insecure-plugins. The command word,
+ * when there is one, is the first other argument. main loads the plugins
+ * for the commands whose row says NEEDS_PLUGINS.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "cli/commands.h"
 #include "plugin_host/registry.h"
 #include "version.h"
+
+static void print_version(void)
+{
+#ifdef RUNNER_HAVE_MPI
+    const char *mpi = ", MPI";
+#else
+    const char *mpi = "";
+#endif
+    printf("runner %s (plugin ABI %d.%d%s)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR, mpi);
+}
 
 static int exit_status_for(err_code_t code, int run_status)
 {
@@ -18,57 +36,72 @@ static int exit_status_for(err_code_t code, int run_status)
     return 1;
 }
 
+typedef enum { GLOBALS_RUN, GLOBALS_HELP, GLOBALS_VERSION } globals_outcome_t;
+
+/* Take the global options out of argv (into g); what is left, in order,
+ * goes to rest. */
+static err_code_t take_globals(int argc, char **argv, cli_globals_t *g, char **rest, int *n_rest,
+                               globals_outcome_t *outcome, err_t *err)
+{
+    *outcome = GLOBALS_RUN;
+    *n_rest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            *outcome = GLOBALS_HELP;
+            return ERR_OK;
+        }
+        if (!strcmp(a, "--version")) {
+            *outcome = GLOBALS_VERSION;
+            return ERR_OK;
+        }
+        if (!strcmp(a, "--allow-insecure-plugins")) {
+            g->allow_insecure_plugins = true;
+        } else if (!strcmp(a, "--plugin-path")) {
+            if (i + 1 >= argc) return err_set(err, ERR_USAGE, (mark_t){0}, "--plugin-path needs a directory");
+            g->plugin_dirs[g->n_plugin_dirs++] = argv[++i];
+        } else if (!strncmp(a, "--plugin-path=", 14)) {
+            g->plugin_dirs[g->n_plugin_dirs++] = a + 14;
+        } else {
+            rest[(*n_rest)++] = argv[i];
+        }
+    }
+    return ERR_OK;
+}
+
 int main(int argc, char **argv)
 {
     err_t err = {0};
-    cli_t cli;
-    if (cli_parse(argc, argv, &cli, &err)) {
-        fprintf(stderr, "runner: error: %s\n", err.msg);
-        cli_free(&cli);
-        return 2;
-    }
-    if (cli.command == CMD_HELP) {
-        fputs(cli_usage, stdout);
-        cli_free(&cli);
-        return 0;
-    }
-    if (cli.command == CMD_VERSION) {
-#ifdef RUNNER_HAVE_MPI
-        const char *mpi = ", MPI";
-#else
-        const char *mpi = "";
-#endif
-        printf("runner %s (plugin ABI %d.%d%s)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR, mpi);
-        cli_free(&cli);
-        return 0;
-    }
-    if (cli.command == CMD_REPORT) {
-        err_code_t rc = cmd_report(&cli, &err);
-        if (rc) err_print(&err, NULL, "runner");
-        cli_free(&cli);
-        return rc ? exit_status_for(rc, 2) : 0;
-    }
-    registry_t reg;
-    registry_init(&reg);
-    reg.allow_insecure = cli.allow_insecure_plugins;
-    err_code_t rc = registry_scan_all(&reg, cli.plugin_dirs, cli.n_plugin_dirs, &err);
-    int status = 2;
-    run_context_t ctx = {0};
-    if (rc == ERR_OK) {
-        switch (cli.command) {
-        case CMD_PLUGINS: rc = cmd_plugins(&reg, &err), status = 0; break;
-        case CMD_DESCRIBE: rc = cmd_describe(&reg, cli.name, &err), status = 0; break;
-        case CMD_CHECK: rc = cmd_check(&cli, &reg, &status, &err); break;
-        case CMD_SURFACE: rc = cmd_surface(&cli, &reg, &ctx, &err), status = 0; break;
-        default: rc = cmd_run(&cli, &reg, &ctx, &status, &err); break;
-        }
-    }
+    cli_globals_t g = {.argc = argc, .argv = argv};
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    g.plugin_dirs = calloc((size_t)argc + 1, sizeof *g.plugin_dirs);
+    int n_rest = 0, status = 2;
+    globals_outcome_t outcome = GLOBALS_RUN;
+    err_code_t rc = !rest || !g.plugin_dirs ? err_set(&err, ERR_NOMEM, (mark_t){0}, "out of memory")
+                                            : take_globals(argc, argv, &g, rest, &n_rest, &outcome, &err);
     if (rc) {
-        if (!ctx.reported_elsewhere) err_print(&err, run_context_source(&ctx, &cli, &err.mark), "runner");
-        status = exit_status_for(rc, status);
+        fprintf(stderr, "runner: error: %s\n", err.msg);
+    } else if (outcome != GLOBALS_RUN) {
+        outcome == GLOBALS_HELP ? commands_print_usage(stdout) : print_version();
+        status = 0;
+    } else {
+        const command_t *cmd = commands_find(n_rest > 0 ? rest[0] : NULL);
+        int skip = cmd->name ? 1 : 0; /* the command word */
+        registry_t reg;
+        registry_init(&reg);
+        reg.allow_insecure = g.allow_insecure_plugins;
+        run_context_t ctx = {0};
+        if (cmd->flags & NEEDS_PLUGINS) rc = registry_scan_all(&reg, g.plugin_dirs, g.n_plugin_dirs, &err);
+        if (rc == ERR_OK)
+            rc = cmd->fn(n_rest - skip, rest + skip, &g, (cmd->flags & NEEDS_PLUGINS) ? &reg : NULL, &ctx, &status, &err);
+        if (rc) {
+            if (!ctx.reported_elsewhere) err_print(&err, run_context_source(&ctx, &err.mark), "runner");
+            status = exit_status_for(rc, status);
+        }
+        run_context_free(&ctx);
+        registry_free(&reg);
     }
-    run_context_free(&ctx);
-    registry_free(&reg);
-    cli_free(&cli);
+    free(rest);
+    free(g.plugin_dirs);
     return status;
 }

@@ -101,6 +101,11 @@ const char *const *param_choices(const runner_plugin_t *d, uint32_t i)
     return d->param_choices[i];
 }
 
+const char *plugin_kind_name(uint32_t kind)
+{
+    return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : kind == RUNNER_KIND_LAYER ? "layer" : "unknown kind";
+}
+
 size_t param_choice_count(const runner_plugin_t *d, uint32_t i)
 {
     const char *const *names = param_choices(d, i);

@@ -70,6 +70,8 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len);
 
 /* The names of choice parameter i (NULL-terminated), or NULL when it is not a choice. */
 const char *const *param_choices(const runner_plugin_t *d, uint32_t i);
+/* "optimizer", "layer": a descriptor's kind for messages and listings. */
+const char *plugin_kind_name(uint32_t kind);
 size_t param_choice_count(const runner_plugin_t *d, uint32_t i);
 
 /* Is v acceptable for parameter p? Writes why not into msg. */
