@@ -6,9 +6,8 @@
  *
  * The check: with a fixed random r, L(x, p) = sum(r * layer(x, p)) in
  * double. backward(dy = r) must give dL/dx and dL/dp. Float32 forward
- * passes limit the numerical side to ~1e-3 relative, hence h = 1e-2 and a
- * tolerance of 2e-2 relative (+ 2e-3 absolute), far below what a wrong
- * formula gives (a sign or a factor is off by 100%).
+ * passes limit the numerical side; the step and tolerance are the self-
+ * test's (GRAD_CHECK_* in plugin_check.h, with the reasoning).
  */
 #ifndef RUNNER_TEST_LAYER_RIG_H
 #define RUNNER_TEST_LAYER_RIG_H
@@ -17,14 +16,16 @@
 
 #include "helpers.h"
 #include "plugin_host/host_services.h"
+#include "plugin_host/plugin_check.h"
 
 static registry_t reg;
 static void setup(void) { load_build_plugins(&reg); }
 static void teardown(void) { registry_free(&reg); }
 
-#define H 1e-2
-#define REL 2e-2
-#define ABS 2e-3
+/* the self-test's constants (plugin_check.h): one gradient check, two users */
+#define H GRAD_CHECK_STEP
+#define REL GRAD_CHECK_REL
+#define ABS GRAD_CHECK_ABS
 
 typedef struct {
     const runner_plugin_t *d;

@@ -337,14 +337,6 @@ err_code_t node_to_string(const node_t *n, const char *what, const char **out, e
     return ERR_OK;
 }
 
-void format_double(char *buf, size_t len, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-}
-
 /* ---- emission -------------------------------------------------------- */
 
 typedef struct {

@@ -11,7 +11,7 @@
  *
  * `origin` says which layer of the experiment wrote a value: the base
  * config, a `runs:` entry, or grid axis k. The optimizer-parameter rule
- * (see cell.c) depends on it.
+ * (config/experiment.c, "conditional parameter") depends on it.
  */
 #ifndef RUNNER_NODE_H
 #define RUNNER_NODE_H
@@ -22,6 +22,7 @@
 
 #include "base/arena.h"
 #include "base/error.h"
+#include "base/number_text.h"
 
 typedef enum { NODE_SCALAR, NODE_SEQ, NODE_MAP } node_kind_t;
 
@@ -82,8 +83,6 @@ err_code_t node_to_int64(const node_t *n, const char *what, int64_t min, int64_t
 err_code_t node_to_bool(const node_t *n, const char *what, bool *out, err_t *err);
 err_code_t node_to_string(const node_t *n, const char *what, const char **out, err_t *err);
 
-/* The shortest %g text that reads back as exactly v (into buf, >= 32 bytes). */
-void format_double(char *buf, size_t len, double v);
 
 /* YAML text of a tree in flow style, single line (for records and tables). */
 char *node_to_flow(arena_t *a, const node_t *n);

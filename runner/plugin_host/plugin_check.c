@@ -10,9 +10,9 @@
 
 #define QUAD_STEPS 300
 #define CANARY 64 /* bytes checked past an optimizer's state */
-#define H 1e-2
-#define REL 2e-2
-#define ABS 2e-3
+#define H GRAD_CHECK_STEP
+#define REL GRAD_CHECK_REL
+#define ABS GRAD_CHECK_ABS
 
 static bool fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail(char *msg, size_t len, const char *fmt, ...)

@@ -24,6 +24,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The gradient check's step and tolerance, shared with the test suite
+ * (tests/layer_rig.h): float32 forward passes limit central differences to
+ * ~1e-3 relative, hence a step of 1e-2 and a tolerance of 2e-2 relative +
+ * 2e-3 absolute, far below what a wrong formula gives (a sign or a factor
+ * is off by 100%). */
+#define GRAD_CHECK_STEP 1e-2
+#define GRAD_CHECK_REL 2e-2
+#define GRAD_CHECK_ABS 2e-3
+
 /* Run the self-test of d, narrating each step to out; true when it passed. */
 bool plugin_self_test(FILE *out, const runner_plugin_t *d);
 

@@ -21,7 +21,7 @@
  *     runner_version, plugin_abi, created, plugins, title, config_fingerprint,
  *     cell_kind. The names and values are in format.h.
  *
- * Why this shape (README "HDF5 output" and bench/README.md have the measurements): every
+ * Why this shape (docs/hdf5-notes.md has the measurements): every
  * dataset is created at full size, contiguous and allocated up front, so
  * after creation no metadata changes; a cell's data are written, flushed,
  * and only then its status, then flushed again. A kill at any moment leaves

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number_text.h"
 #include "results/format.h"
 #include "results/h5util.h"
 
@@ -28,10 +29,7 @@ static err_code_t nomem(err_t *err)
 static char *number_label(double v)
 {
     char buf[32];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) break;
-    }
+    format_double(buf, sizeof buf, v);
     return strdup(buf);
 }
 

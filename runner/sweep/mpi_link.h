@@ -9,7 +9,7 @@
  * single-process run. The other ranks load the same config, compute the
  * batches they are given with their OpenMP threads and send the numbers
  * back. Parallel HDF5 is not used: Debian's openmpi HDF5 build is not
- * thread-safe (../shared/hdf5-notes.md), and one writer keeps the file
+ * thread-safe (docs/hdf5-notes.md), and one writer keeps the file
  * layout, resume and kill -9 behaviour exactly those of one process.
  *
  * What this is not: a fault-tolerant scheduler. When a rank dies, mpirun
