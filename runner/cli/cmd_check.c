@@ -18,8 +18,7 @@ static void note_shadowing(const registry_t *found, const plugin_entry_t *pe)
                "would be used (rename this one)\n", pe->desc->name, win->file);
 }
 
-err_code_t cmd_check(int argc, char **argv, const cli_globals_t *g, registry_t *found, run_context_t *ctx,
-                     int *exit_status, err_t *err)
+COMMAND(check)
 {
     (void)g, (void)ctx;
     char path[PATH_MAX];
@@ -32,11 +31,11 @@ err_code_t cmd_check(int argc, char **argv, const cli_globals_t *g, registry_t *
     /* a path, never a bare name dlopen would look up in the library path */
     if (!realpath(file, path))
         return err_set(err, ERR_IO, (mark_t){file, 0, 0}, "no such plugin file (give the path to a .so)");
-    registry_t reg;
-    registry_init(&reg);
-    reg.allow_insecure = found->allow_insecure;
+    registry_t one; /* this file alone */
+    registry_init(&one);
+    one.allow_insecure = reg->allow_insecure;
     err_t why = {0};
-    err_code_t rc = registry_load_file(&reg, path, &why);
+    err_code_t rc = registry_load_file(&one, path, &why);
     if (rc == ERR_NOMEM) {
         *err = why;
     } else if (rc) {
@@ -45,24 +44,24 @@ err_code_t cmd_check(int argc, char **argv, const cli_globals_t *g, registry_t *
         rc = ERR_OK;
     } else {
         size_t failed = 0;
-        for (size_t i = 0; i < reg.n_plugins; i++) {
-            const plugin_entry_t *pe = &reg.plugins[i];
+        for (size_t i = 0; i < one.n_plugins; i++) {
+            const plugin_entry_t *pe = &one.plugins[i];
             const runner_plugin_t *d = pe->desc;
             printf("%s %s (%s, plugin ABI %u.%u): descriptor and schema valid, %u parameter%s\n", d->name, d->version,
                    plugin_kind_name(d->kind), d->abi_major, d->abi_minor, d->n_params, d->n_params == 1 ? "" : "s");
-            note_shadowing(found, pe);
+            note_shadowing(reg, pe);
             bool ok = plugin_self_test(stdout, d);
             failed += !ok;
             fflush(stdout);
         }
         if (failed)
-            printf("verdict: FAIL (%zu of %zu plugin%s in %s failed its self-test)\n", failed, reg.n_plugins,
-                   reg.n_plugins == 1 ? "" : "s", file);
+            printf("verdict: FAIL (%zu of %zu plugin%s in %s failed its self-test)\n", failed, one.n_plugins,
+                   one.n_plugins == 1 ? "" : "s", file);
         else
-            printf("verdict: PASS (%zu plugin%s in %s; runner %s, plugin ABI %d.%d)\n", reg.n_plugins,
-                   reg.n_plugins == 1 ? "" : "s", file, RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
+            printf("verdict: PASS (%zu plugin%s in %s; runner %s, plugin ABI %d.%d)\n", one.n_plugins,
+                   one.n_plugins == 1 ? "" : "s", file, RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR);
         *exit_status = failed ? 1 : 0;
     }
-    registry_free(&reg);
+    registry_free(&one);
     return rc;
 }

@@ -6,8 +6,7 @@
 #include "cli/commands.h"
 #include "config/schema.h"
 
-err_code_t cmd_plugins(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
-                       int *exit_status, err_t *err)
+COMMAND(plugins)
 {
     (void)g, (void)ctx;
     *exit_status = 2;
@@ -39,8 +38,7 @@ static const char *type_name(uint32_t t)
     return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : t == RUNNER_PARAM_BOOL ? "bool" : "choice";
 }
 
-err_code_t cmd_describe(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
-                        int *exit_status, err_t *err)
+COMMAND(describe)
 {
     (void)g, (void)ctx;
     *exit_status = 2;

@@ -38,8 +38,7 @@ static const cli_option_t report_option_list[] = {
 };
 const cli_options_t cmd_report_options = {report_option_list, sizeof report_option_list / sizeof report_option_list[0]};
 
-err_code_t cmd_report(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
-                      int *exit_status, err_t *err)
+COMMAND(report)
 {
     (void)g, (void)reg, (void)ctx;
     *exit_status = 2;

@@ -433,8 +433,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     return ERR_OK;
 }
 
-err_code_t cmd_run(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
-                   int *exit_status, err_t *err)
+COMMAND(run)
 {
     *exit_status = 2;
     run_options_t o = {.argc = g->argc, .argv = g->argv};

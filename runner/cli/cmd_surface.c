@@ -79,8 +79,7 @@ static const cli_option_t surface_option_list[] = {
 };
 const cli_options_t cmd_surface_options = {surface_option_list, sizeof surface_option_list / sizeof surface_option_list[0]};
 
-err_code_t cmd_surface(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
-                       int *exit_status, err_t *err)
+COMMAND(surface)
 {
     (void)g;
     *exit_status = 2;

@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+/* Each command (cmd_<name>.c) and, for those with options, its table. */
+COMMAND(run);
+COMMAND(report);
+COMMAND(surface);
+COMMAND(check);
+COMMAND(plugins);
+COMMAND(describe);
+extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_options;
+
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
     {"report", cmd_report, 0,

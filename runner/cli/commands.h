@@ -54,6 +54,12 @@ const char *run_context_source(const run_context_t *ctx, const mark_t *mark);
 typedef err_code_t (*command_f)(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx,
                                 int *exit_status, err_t *err);
 
+/* A command's definition, COMMAND(name) { ... } in cmd_<name>.c, and its
+ * declaration, COMMAND(name); in commands.c: one signature for both. */
+#define COMMAND(name)                                                                                       \
+    err_code_t cmd_##name(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx, \
+                          int *exit_status, err_t *err)
+
 enum { NEEDS_PLUGINS = 1u << 0 };
 
 typedef struct {
@@ -72,22 +78,5 @@ void commands_print_usage(FILE *out);
 /* The command that has option a (as typed: "--csv", "--tol=3"), for the
  * message when another command is given it; NULL when none has. */
 const char *commands_option_owner(const char *a);
-
-/* Each command's function (cmd_<name>.c) and, for those with options, its table. */
-#define COMMAND_DECL(name)                                                                                     \
-    err_code_t cmd_##name(int argc, char **argv, const cli_globals_t *g, registry_t *reg, run_context_t *ctx, \
-                          int *exit_status, err_t *err);
-#define COMMAND_OPTIONS_DECL(name) extern const cli_options_t cmd_##name##_options;
-COMMAND_DECL(run)
-COMMAND_OPTIONS_DECL(run)
-COMMAND_DECL(report)
-COMMAND_OPTIONS_DECL(report)
-COMMAND_DECL(surface)
-COMMAND_OPTIONS_DECL(surface)
-COMMAND_DECL(check)
-COMMAND_DECL(plugins)
-COMMAND_DECL(describe)
-#undef COMMAND_DECL
-#undef COMMAND_OPTIONS_DECL
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "plugin_host/descriptor.h"
 
 typedef struct plugin_entry {
     const runner_plugin_t *desc;
@@ -64,19 +65,5 @@ err_code_t registry_load_file(registry_t *r, const char *path, err_t *err);
 const plugin_entry_t *registry_find(const registry_t *r, runner_kind_t kind, const char *name);
 /* Names of all non-shadowed plugins of a kind (for suggestions); caller frees the array. */
 const char **registry_names(const registry_t *r, runner_kind_t kind, size_t *n);
-
-/* Check a descriptor against the ABI and its schema. Writes why not into msg. */
-bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len);
-
-/* The names of choice parameter i (NULL-terminated), or NULL when it is not a choice. */
-const char *const *param_choices(const runner_plugin_t *d, uint32_t i);
-/* "optimizer", "layer": a descriptor's kind for messages and listings. */
-const char *plugin_kind_name(uint32_t kind);
-size_t param_choice_count(const runner_plugin_t *d, uint32_t i);
-
-/* Is v acceptable for parameter p? Writes why not into msg. */
-bool param_value_valid(const runner_param_t *p, double v, char *msg, size_t len);
-/* "0.01 in [0, 1e+06]" style summary of a parameter's range. */
-void param_range_text(const runner_param_t *p, char *buf, size_t len);
 
 #endif

@@ -214,7 +214,7 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     if (rc == ERR_OK) rc = read_axes(f, r, dims, err);
     char kind[64];
     if (rc == ERR_OK && h5_read_attr_string(f, FORMAT_CELL_KIND, kind, sizeof kind) >= 0) {
-        /* the file names its kind (runner 0.2.1 and later) */
+        /* the file names its kind (written since December 2026) */
         r->training = !strcmp(kind, "training");
         if (!r->training && strcmp(kind, "analytic"))
             rc = bad_file(err, path, "cells of a kind this runner does not know (a newer runner wrote it?)");
