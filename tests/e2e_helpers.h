@@ -96,4 +96,19 @@ static inline void *read_all(const char *file, const char *name, hid_t type, siz
     return buf;
 }
 
+/* Element i of a string dataset of `file` (in dir), malloc'd. */
+static inline char *read_string_at(const char *file, const char *name, size_t i)
+{
+    size_t n;
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, H5T_VARIABLE);
+    H5Tset_cset(st, H5T_CSET_UTF8);
+    char **all = read_all(file, name, st, sizeof(char *), &n);
+    char *one = i < n && all[i] ? strdup(all[i]) : NULL;
+    for (size_t k = 0; k < n; k++) free(all[k]); /* the library allocated them with malloc */
+    free(all);
+    H5Tclose(st);
+    return one;
+}
+
 #endif

@@ -43,6 +43,33 @@ static void run_ok(const char *config, const char *output, const char *more)
     cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
 }
 
+/* data.validation: the largest layout a kind writes (8 variables); the
+ * validation split is the end of the training set, held out of training. */
+Test(train, a_validation_split_gets_its_own_variables)
+{
+    char data[512];
+    snprintf(data, sizeof data, "data: {dir: %s, validation: 0.2}\n", dir);
+    char extra[1024];
+    snprintf(extra, sizeof extra, "%strain: {epochs: 3, batch: 20}\noptimizer: {name: adam, lr: 0.01}\n"
+             "grid: {seed: [1, 2]}\n", data);
+    write_config("v.yaml", extra);
+    run_ok("v.yaml", "v.h5", "");
+    size_t n;
+    const char *vars[] = {"validation_accuracy", "validation_loss"};
+    for (size_t k = 0; k < 2; k++) {
+        float *v = read_all("v.h5", vars[k], H5T_NATIVE_FLOAT, 4, &n);
+        cr_assert_eq(n, 2 * 4, "%s: 2 cells x epochs 0..3", vars[k]);
+        for (size_t i = 0; i < n; i++) cr_expect(isfinite(v[i]), "%s[%zu] = %g", vars[k], i, v[i]);
+        free(v);
+    }
+    float *acc = read_all("v.h5", "validation_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    for (size_t c = 0; c < 2; c++) cr_expect_gt(acc[c * 4 + 3], acc[c * 4], "cell %zu learns on held-out data", c);
+    free(acc);
+    char *label = read_string_at("v.h5", "data_config", 0);
+    cr_expect(label && strstr(label, "240 train, 60 validation"), "%s", label ? label : "(none)");
+    free(label);
+}
+
 Test(train, optimizers_learn_and_the_file_holds_every_output)
 {
     write_config("c.yaml", "train: {epochs: 4, batch: 20}\noptimizer: {name: sgd, lr: 0.1}\n"

@@ -83,6 +83,9 @@ typedef struct cell_kind {
     err_code_t (*finish)(struct experiment *exp, err_t *err);
     /* The plugins a cell uses besides its optimizer (for the record): calls
      * note for each, in order, repeats allowed. NULL: none. */
+    /* Frees what the kind loaded outside the experiment's arena (data
+     * sets); may be NULL. */
+    void (*release)(struct experiment *exp);
     void (*each_plugin)(const struct cell *cell, void (*note)(void *ctx, const struct plugin_entry *pe), void *ctx);
 
     /* The output: variables and trailing dimensions (results/layout.h), and

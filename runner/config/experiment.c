@@ -874,7 +874,6 @@ static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, 
 
 void experiment_free(experiment_t *exp)
 {
-    for (size_t i = 0; i < exp->n_datasets; i++) dataset_free(&exp->datasets[i].data);
-    free(exp->datasets);
+    if (exp->kind && exp->kind->release) exp->kind->release(exp);
     arena_free(&exp->arena);
 }

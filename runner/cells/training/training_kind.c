@@ -45,6 +45,14 @@ static err_code_t dataset_for(experiment_t *exp, const node_t *data, const datas
     return ERR_OK;
 }
 
+static void release(experiment_t *exp)
+{
+    for (size_t i = 0; i < exp->n_datasets; i++) dataset_free(&exp->datasets[i].data);
+    free(exp->datasets);
+    exp->datasets = NULL;
+    exp->n_datasets = 0;
+}
+
 /* What a run shares between its cells: the model, compiled for one dataset. */
 typedef struct {
     model_t *model;
@@ -226,6 +234,7 @@ const cell_kind_t cell_kind_training = {
     .claims = claims,
     .build = build,
     .check = check,
+    .release = release,
     .each_plugin = each_plugin,
     .layout = layout,
     .records = records,
