@@ -2,6 +2,7 @@
  * rule across layers, and every config error with its position. */
 #include <math.h>
 
+#include "cells/analytic/problem.h"
 #include "helpers.h"
 
 static registry_t reg;

@@ -8,6 +8,9 @@
  * ragged layout) is a new folder under cells/ and one row in cell_kinds[],
  * not a branch in each of them.
  *
+ * A kind keeps what it needs about all cells (largest sizes, loaded data)
+ * in exp->kind_data, its own struct, allocated by its first build.
+ *
  * Lifecycle: while an experiment loads, the first kind whose claims() accepts
  * a cell's merged config tree builds every cell (build, then check once the
  * optimizer is resolved), and finish() settles what needs all cells. A sweep

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells/analytic/problem.h"
 #include "cells/kind.h"
 #include "cli/commands.h"
 #include "results/h5util.h"

@@ -25,10 +25,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/arena.h"
 #include "config/node.h"
-#include "cells/analytic/problem.h"
 #include "plugin_host/registry.h"
-#include "cells/training/train.h"
 
 typedef enum { AXIS_RUN, AXIS_GRID, AXIS_SEED } axis_kind_t;
 
@@ -56,19 +55,13 @@ typedef struct {
  * of an experiment has the same kind, exp->kind. */
 typedef struct cell {
     union {
-        const problem_t *problem;    /* kind analytic */
-        const train_config_t *train; /* kind training */
+        const struct problem *problem;    /* kind analytic (cells/analytic/problem.h) */
+        const struct train_config *train; /* kind training (cells/training/train.h) */
     };
     const opt_config_t *opt;
     uint32_t steps; /* optimizer steps (training: iterations) */
     uint64_t seed;
 } cell_t;
-
-/* The datasets an experiment loaded: one per distinct data: mapping. */
-typedef struct {
-    const char *key; /* the mapping as flow text */
-    dataset_t data;
-} loaded_data_t;
 
 typedef struct experiment {
     arena_t arena;
@@ -83,13 +76,9 @@ typedef struct experiment {
     size_t n_cells;
     uint64_t max_cells; /* the guard this experiment was loaded under */
     cell_t *cells;
-    size_t max_steps, max_dim;
-    const struct cell_kind *kind;   /* of every cell (cells/kind.h) */
-    size_t max_epochs;              /* training: evaluations are epochs 0..max_epochs */
-    bool has_validation;            /* training: some cell holds out a validation split */
-    loaded_data_t *datasets;
-    size_t n_datasets;
-    const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
+    size_t max_steps;             /* the most steps of any cell */
+    const struct cell_kind *kind; /* of every cell (cells/kind.h) */
+    void *kind_data;              /* the kind's own, over all cells (its sizes, loaded data) */
     const plugin_entry_t **plugins_used; /* distinct plugins used (optimizers, layers), for the record */
     size_t n_plugins_used;
     /* The config as it ran, runnable on its own (see build_resolved_text). */

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "cells/analytic/cell_run.h"
+#include "cells/analytic/problem.h"
 #include "cells/kind.h"
 #include "config/experiment.h"
 #include "results/format.h"
@@ -18,6 +19,14 @@
 #define MAX_STEPS 100000000
 
 static const char *const analytic_keys[] = {"steps", "problem", NULL};
+
+/* What the kind knows about all cells (exp->kind_data). */
+typedef struct {
+    size_t max_dim;                 /* the most parameters of any problem */
+    const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
+} analytic_data_t;
+
+static analytic_data_t *data_of(const experiment_t *exp) { return exp->kind_data; }
 
 static bool claims(const node_t *tree)
 {
@@ -31,6 +40,9 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
 {
     (void)reg;
     err_code_t rc;
+    if (!exp->kind_data && !(exp->kind_data = arena_alloc(&exp->arena, sizeof(analytic_data_t))))
+        return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    analytic_data_t *ad = data_of(exp);
     const node_t *steps = node_get(tree, "steps");
     int64_t v;
     if (!steps)
@@ -52,13 +64,14 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
         if (shared_problem) run->kind_cache = p;
         cell->problem = p;
     }
-    if (cell->problem->dim > exp->max_dim) exp->max_dim = cell->problem->dim;
+    if (cell->problem->dim > ad->max_dim) ad->max_dim = cell->problem->dim;
     return ERR_OK;
 }
 
 /* Parameter names for the param dimension: shared when every problem agrees. */
 static err_code_t finish(experiment_t *exp, err_t *err)
 {
+    analytic_data_t *ad = data_of(exp);
     const problem_t *first = exp->cells[0].problem;
     bool same = true;
     for (size_t c = 1; c < exp->n_cells && same; c++) {
@@ -67,21 +80,22 @@ static err_code_t finish(experiment_t *exp, err_t *err)
         if (p->dim != first->dim) same = false;
         for (size_t i = 0; same && i < p->dim; i++) same = !strcmp(p->param_names[i], first->param_names[i]);
     }
-    if (same && first->dim == exp->max_dim) {
-        exp->param_names = first->param_names;
+    if (same && first->dim == ad->max_dim) {
+        ad->param_names = first->param_names;
         return ERR_OK;
     }
-    const char **nm = arena_alloc(&exp->arena, exp->max_dim * sizeof *nm);
+    const char **nm = arena_alloc(&exp->arena, ad->max_dim * sizeof *nm);
     if (!nm) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
-    for (size_t i = 0; i < exp->max_dim; i++) nm[i] = arena_printf(&exp->arena, "x%zu", i);
-    exp->param_names = nm;
+    for (size_t i = 0; i < ad->max_dim; i++) nm[i] = arena_printf(&exp->arena, "x%zu", i);
+    ad->param_names = nm;
     return ERR_OK;
 }
 
 static void layout(const experiment_t *exp, layout_t *l)
 {
     int step = layout_add_dim(l, (layout_dim_t){"step", exp->max_steps + 1, 0, NULL, "optimizer step (0 is the start point)"});
-    int param = layout_add_dim(l, (layout_dim_t){"param", exp->max_dim, 0, exp->param_names, "parameter"});
+    const analytic_data_t *ad = data_of(exp);
+    int param = layout_add_dim(l, (layout_dim_t){"param", ad->max_dim, 0, ad->param_names, "parameter"});
     layout_add_var(l, "params", "parameters at each step (step 0 is the start point)", step, param);
     layout_add_var(l, "loss", "objective value at each step", step, -1);
     layout_add_var(l, "grad_norm", "L2 norm of the gradient at each step", step, -1);

@@ -20,6 +20,7 @@
 #include <runner/plugin.h>
 #include <stdint.h>
 
+#include "cells/analytic/problem.h"
 #include "config/experiment.h"
 
 #define CELL_LANES 4

@@ -18,7 +18,7 @@
 
 #define NUMERICAL_GRADIENT_STEP 1e-4
 
-typedef struct {
+typedef struct problem {
     const char *label;  /* objective name or the formula */
     objective_fn fn;
     const void *ctx;    /* expression tape or regression data */

@@ -39,7 +39,7 @@ typedef struct {
     double every, gamma, lr_min;
 } schedule_t;
 
-typedef struct {
+typedef struct train_config {
     const model_t *model;
     const dataset_t *data;
     size_t n_train;            /* samples trained on (limit) */

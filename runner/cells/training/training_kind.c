@@ -17,6 +17,22 @@
 
 static const char *const training_keys[] = {"model", "loss", "data", "train", NULL};
 
+/* The data sets an experiment loaded: one per distinct data: mapping. */
+typedef struct {
+    const char *key; /* the mapping as flow text */
+    dataset_t data;
+} loaded_data_t;
+
+/* What the kind knows about all cells (exp->kind_data). */
+typedef struct {
+    size_t max_epochs;   /* evaluations are epochs 0..max_epochs */
+    bool has_validation; /* some cell holds out a validation split */
+    loaded_data_t *datasets;
+    size_t n_datasets;
+} training_data_t;
+
+static training_data_t *data_of(const experiment_t *exp) { return exp->kind_data; }
+
 static bool claims(const node_t *tree) { return node_get(tree, "model") != NULL; }
 
 static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
@@ -26,31 +42,34 @@ static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}
 static err_code_t dataset_for(experiment_t *exp, const node_t *data, const dataset_t **out, err_t *err)
 {
     arena_t *a = &exp->arena;
+    training_data_t *td = data_of(exp);
     const char *key = data ? node_to_flow(a, data) : "";
     if (!key) return nomem(err);
-    for (size_t i = 0; i < exp->n_datasets; i++)
-        if (!strcmp(exp->datasets[i].key, key)) {
-            *out = &exp->datasets[i].data;
+    for (size_t i = 0; i < td->n_datasets; i++)
+        if (!strcmp(td->datasets[i].key, key)) {
+            *out = &td->datasets[i].data;
             return ERR_OK;
         }
-    loaded_data_t *grown = realloc(exp->datasets, (exp->n_datasets + 1) * sizeof *grown);
+    loaded_data_t *grown = realloc(td->datasets, (td->n_datasets + 1) * sizeof *grown);
     if (!grown) return nomem(err);
-    exp->datasets = grown;
-    loaded_data_t *ld = &exp->datasets[exp->n_datasets];
+    td->datasets = grown;
+    loaded_data_t *ld = &td->datasets[td->n_datasets];
     ld->key = key;
     err_code_t rc = dataset_load(a, data, &ld->data, err);
     if (rc) return rc;
-    exp->n_datasets++;
+    td->n_datasets++;
     *out = &ld->data;
     return ERR_OK;
 }
 
 static void release(experiment_t *exp)
 {
-    for (size_t i = 0; i < exp->n_datasets; i++) dataset_free(&exp->datasets[i].data);
-    free(exp->datasets);
-    exp->datasets = NULL;
-    exp->n_datasets = 0;
+    training_data_t *td = data_of(exp);
+    if (!td) return;
+    for (size_t i = 0; i < td->n_datasets; i++) dataset_free(&td->datasets[i].data);
+    free(td->datasets);
+    td->datasets = NULL;
+    td->n_datasets = 0;
 }
 
 /* What a run shares between its cells: the model, compiled for one dataset. */
@@ -66,6 +85,8 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
 {
     arena_t *a = &exp->arena;
     err_code_t rc;
+    if (!exp->kind_data && !(exp->kind_data = arena_alloc(a, sizeof(training_data_t)))) return nomem(err);
+    training_data_t *td = data_of(exp);
     if (node_get(tree, "problem"))
         return err_set(err, ERR_CONFIG, node_get_pair(tree, "problem")->key_mark,
                        "a cell has both problem: and model:; give one (problem: for an analytic objective, model: to "
@@ -96,8 +117,8 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     if ((rc = train_config_parse(a, tnode, m, ds, &tc, err))) return rc;
     cell->train = tc;
     cell->steps = (uint32_t)tc->iterations;
-    if (tc->epochs > exp->max_epochs) exp->max_epochs = tc->epochs;
-    if (ds->validation.n) exp->has_validation = true;
+    if (tc->epochs > td->max_epochs) td->max_epochs = tc->epochs;
+    if (ds->validation.n) td->has_validation = true;
     return ERR_OK;
 }
 
@@ -130,7 +151,8 @@ enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TE
 static void layout(const experiment_t *exp, layout_t *l)
 {
     int it = layout_add_dim(l, (layout_dim_t){"iteration", exp->max_steps, 1, NULL, "optimizer step (batch) from 1"});
-    int ep = layout_add_dim(l, (layout_dim_t){"epoch", exp->max_epochs + 1, 0, NULL,
+    const training_data_t *td = data_of(exp);
+    int ep = layout_add_dim(l, (layout_dim_t){"epoch", td->max_epochs + 1, 0, NULL,
                                               "evaluation after this many epochs (0: before training)"});
     layout_add_var(l, "train_loss", "loss of each step's batch (with the weight-decay term)", it, -1);
     layout_add_var(l, "train_accuracy", "accuracy on the training samples, evaluation mode", ep, -1);
@@ -139,7 +161,7 @@ static void layout(const experiment_t *exp, layout_t *l)
     layout_add_var(l, "test_loss", "mean loss on the test set", ep, -1);
     layout_add_var(l, "epoch_seconds", "wall seconds of the epoch's training steps, evaluation excluded (0 at epoch 0)",
                    ep, -1);
-    if (exp->has_validation) {
+    if (td->has_validation) {
         layout_add_var(l, "validation_accuracy", "accuracy on the validation split", ep, -1);
         layout_add_var(l, "validation_loss", "mean loss on the validation split", ep, -1);
     }
@@ -170,7 +192,7 @@ static uint64_t thread_bytes(const experiment_t *exp)
 /* Where a cell writes what the file does not keep (no validation split). */
 static void *thread_create(const experiment_t *exp)
 {
-    return malloc((exp->max_steps + exp->max_epochs + 1) * sizeof(float));
+    return malloc((exp->max_steps + data_of(exp)->max_epochs + 1) * sizeof(float));
 }
 
 static void thread_destroy(void *buffers) { free(buffers); }
