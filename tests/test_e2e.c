@@ -39,7 +39,9 @@ Test(e2e, momentum_sweep_values)
     free(st);
 }
 
-Test(e2e, every_shipped_config_runs)
+/* The analytic configs, whole; the training ones run shortened in test_mnist
+ * (real data), which also checks that the two lists cover configs/. */
+Test(e2e, every_shipped_analytic_config_runs)
 {
     const char *configs[] = {"momentum_sweep", "optimizers_2d", "gradient_descent", "linear_regression"};
     for (size_t i = 0; i < 4; i++) {

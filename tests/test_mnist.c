@@ -7,6 +7,8 @@
  * regression in a layer, the loss, the data path or an optimizer shows
  * here as accuracy.
  */
+#include <dirent.h>
+
 #include "e2e_helpers.h"
 
 static void setup(void) { e2e_make_dir("mnist"); }
@@ -72,4 +74,58 @@ Test(mnist, batchnorm_learns_faster)
         cr_expect_gt(train[(3 + lr) * 21 + 20], train[lr * 21 + 20] + 0.1f, "lr %zu: train %.4f vs plain %.4f", lr,
                      train[(3 + lr) * 21 + 20], train[lr * 21 + 20]);
     free(train);
+}
+
+/* Every shipped config runs: the analytic ones whole in test_e2e
+ * (every_shipped_analytic_config_runs), the training ones here, shortened
+ * with --set to a few steps on a few samples. The two lists together must
+ * be configs/ exactly, so a new config cannot go untested. */
+static const char *const analytic_configs[] = {"momentum_sweep", "optimizers_2d", "gradient_descent",
+                                               "linear_regression"};
+static const struct {
+    const char *name, *shorten;
+} training_configs[] = {
+    {"batchnorm", "--set train.epochs=1 --set train.limit=200"},
+    {"dropout", "--set train.epochs=2"},
+    {"mnist_cnn", "--set train.epochs=1 --set train.limit=200"},
+    {"mnist_optimizers", "--set train.iterations=3"},
+    {"mnist_relu5", "--set train.epochs=1 --set train.limit=200"},
+    {"mnist_twolayer", "--set train.epochs=1 --set train.limit=200"},
+    {"weight_init", "--set train.iterations=3"},
+};
+#define N_TRAINING (sizeof training_configs / sizeof training_configs[0])
+
+Test(mnist, every_shipped_training_config_runs_shortened)
+{
+    for (size_t i = 0; i < N_TRAINING; i++) {
+        char out[4096], err[4096], args[1024];
+        snprintf(args, sizeof args, "configs/%s.yaml %s -o %s/%s.h5 --quiet", training_configs[i].name,
+                 training_configs[i].shorten, dir, training_configs[i].name);
+        cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s: %s", training_configs[i].name, err);
+        char file[128];
+        snprintf(file, sizeof file, "%s.h5", training_configs[i].name);
+        size_t n;
+        int8_t *st = read_all(file, "status", H5T_NATIVE_INT8, 1, &n);
+        for (size_t c = 0; c < n; c++) cr_expect_eq(st[c], 1, "%s: cell %zu status %d", training_configs[i].name, c, st[c]);
+        free(st);
+    }
+}
+
+Test(mnist, the_config_lists_cover_configs_exactly)
+{
+    DIR *d = opendir("configs");
+    cr_assert(d);
+    size_t seen = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml")) continue;
+        bool listed = false;
+        for (size_t i = 0; i < 4; i++) listed |= strlen(analytic_configs[i]) == len - 5 && !strncmp(e->d_name, analytic_configs[i], len - 5);
+        for (size_t i = 0; i < N_TRAINING; i++)
+            listed |= strlen(training_configs[i].name) == len - 5 && !strncmp(e->d_name, training_configs[i].name, len - 5);
+        cr_expect(listed, "configs/%s is run by no test: add it to test_e2e or test_mnist", e->d_name);
+        seen++;
+    }
+    closedir(d);
+    cr_expect_eq(seen, 4 + N_TRAINING, "a listed config is missing from configs/");
 }
