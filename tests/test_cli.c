@@ -118,3 +118,51 @@ Test(cli, command_words_find_their_rows)
     cr_expect(commands_find("report")->flags == 0, "report needs no plugins");
     cr_expect(commands_find("check")->flags & NEEDS_PLUGINS);
 }
+
+/* The man page as groff source, with its escaped minus signs plain. */
+static char *man_page(void)
+{
+    FILE *f = fopen(RUNNER_SOURCE_DIR "/docs/runner.1", "r");
+    cr_assert(f, "docs/runner.1");
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f), w = 0;
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!(text[i] == '\\' && i + 1 < n && text[i + 1] == '-')) text[w++] = text[i];
+    text[w] = 0;
+    return text;
+}
+
+/* Each command of the table, and each of its options, is in the man page's
+ * synopsis and in --help: a new command or option without them fails here. */
+Test(cli, the_man_page_and_help_list_every_command_and_option)
+{
+    const char *man = man_page();
+    char help[8192];
+    FILE *h = fmemopen(help, sizeof help, "w");
+    commands_print_usage(h);
+    fclose(h);
+    size_t n;
+    const command_t *all = commands_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        char want[64];
+        if (all[i].name) { /* the default, runner CONFIG, opens both */
+            snprintf(want, sizeof want, ".B runner %s", all[i].name);
+            cr_expect(strstr(man, want), "the man page's synopsis lacks '%s'", want);
+            snprintf(want, sizeof want, "runner %s", all[i].name);
+            cr_expect(strstr(help, want), "--help lacks '%s'", want);
+        }
+        for (size_t k = 0; all[i].options && k < all[i].options->n; k++) {
+            const char *opt = all[i].options->list[k].name;
+            cr_expect(strstr(man, opt), "the man page lacks %s (runner %s)", opt, all[i].name ? all[i].name : "CONFIG");
+            cr_expect(strstr(help, opt), "--help lacks %s", opt);
+        }
+    }
+    const char *globals[] = {"--plugin-path", "--allow-insecure-plugins", "--version", "--help"};
+    for (size_t i = 0; i < 4; i++) cr_expect(strstr(help, globals[i]), "--help lacks %s", globals[i]);
+    for (size_t i = 0; i < 2; i++) {
+        char want[64];
+        snprintf(want, sizeof want, ".RB [ %s", globals[i]);
+        cr_expect(strstr(man, want), "the man page's synopsis lacks %s", globals[i]);
+    }
+}

@@ -91,6 +91,12 @@ const char *commands_option_owner(const char *a)
 }
 
 
+const command_t *commands_all(size_t *n)
+{
+    *n = N_COMMANDS;
+    return commands;
+}
+
 const command_t *commands_find(const char *word)
 {
     for (size_t i = 0; word && i + 1 < N_COMMANDS; i++)

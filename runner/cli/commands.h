@@ -73,6 +73,8 @@ typedef struct {
 /* The row for a command word (the first argument after the global
  * options; NULL when there is none): its command, else the default. */
 const command_t *commands_find(const char *word);
+/* Every row, the default last; *n gets the count. */
+const command_t *commands_all(size_t *n);
 /* runner --help. */
 void commands_print_usage(FILE *out);
 /* The command that has option a (as typed: "--csv", "--tol=3"), for the
