@@ -70,6 +70,20 @@ Test(train, a_validation_split_gets_its_own_variables)
     free(label);
 }
 
+/* The per-cell record is exact: numbers in their shortest round-trip form. */
+Test(train, train_config_records_the_values_used_exactly)
+{
+    write_config("w.yaml", "train: {iterations: 2, batch: 20, weight_decay: 1.1999049779393503e-07,"
+                           " schedule: {name: step, every: 1, gamma: 0.30000000000000004}}\n"
+                           "optimizer: {name: sgd, lr: 0.1}\n");
+    run_ok("w.yaml", "w.h5", "");
+    char *t = read_string_at("w.h5", "train_config", 0);
+    cr_assert(t);
+    cr_expect(strstr(t, "weight_decay=1.1999049779393503e-07 "), "%s", t);
+    cr_expect(strstr(t, "gamma=0.30000000000000004,"), "%s", t);
+    free(t);
+}
+
 Test(train, optimizers_learn_and_the_file_holds_every_output)
 {
     write_config("c.yaml", "train: {epochs: 4, batch: 20}\noptimizer: {name: sgd, lr: 0.1}\n"

@@ -111,9 +111,15 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
         (rc = parse_schedule(node_get(train, "schedule"), &tc->schedule, err)))
         return rc;
     static const char *const kinds[] = {"constant", "step", "exponential", "cosine"};
-    tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%g schedule=%s(every=%g, gamma=%g, lr_min=%g)",
-                            tc->iterations, tc->epochs, tc->batch, tc->n_train, tc->weight_decay,
-                            kinds[tc->schedule.kind], tc->schedule.every, tc->schedule.gamma, tc->schedule.lr_min);
+    /* numbers in their shortest exact form: the record reads back as the value used */
+    char wd[32], every[32], gamma[32], lr_min[32];
+    format_double(wd, sizeof wd, tc->weight_decay);
+    format_double(every, sizeof every, tc->schedule.every);
+    format_double(gamma, sizeof gamma, tc->schedule.gamma);
+    format_double(lr_min, sizeof lr_min, tc->schedule.lr_min);
+    tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%s schedule=%s(every=%s, gamma=%s, lr_min=%s)",
+                            tc->iterations, tc->epochs, tc->batch, tc->n_train, wd, kinds[tc->schedule.kind], every,
+                            gamma, lr_min);
     if (!tc->text) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     *out = tc;
     return ERR_OK;
