@@ -195,6 +195,17 @@ Test(e2e, plugins_describe_dry_run_help)
     cr_expect(strstr(out, "[0, 1)"), "%s", out);
     cr_expect_eq(run("describe adma", out, sizeof out, err, sizeof err), 2);
     cr_expect(strstr(err, "did you mean 'adam'"), "%s", err);
+    /* the built-in objectives are listed and described too */
+    cr_assert_eq(run("plugins", out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "objective  rosenbrock             built-in"), "%s", out);
+    cr_assert_eq(run("describe rosenbrock", out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "rosenbrock (objective, built in)") && strstr(out, "parameters: 2 to"), "%s", out);
+    /* a refused plugin: describe says why, as a sweep would */
+    cr_expect_eq(run("--plugin-path " RUNNER_BROKEN_DIR " describe bad_magic", out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "plugin 'bad_magic' was refused: ") && strstr(err, "bad magic 0xdeadbeef"), "%s", err);
+    /* a plugin directory asked for by name must exist */
+    cr_expect_eq(run("--plugin-path /nonexistent plugins", out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "--plugin-path /nonexistent: No such file or directory"), "%s", err);
     cr_assert_eq(run("configs/momentum_sweep.yaml --dry-run", out, sizeof out, err, sizeof err), 0, "%s", err);
     cr_expect(strstr(out, "16 cells"), "%s", out);
     cr_expect(strstr(out, "sgd(lr=0.9, momentum=0.9"), "%s", out);

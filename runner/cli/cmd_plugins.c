@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cells/analytic/objectives.h"
 #include "config/schema.h"
 
 COMMAND(plugins)
@@ -25,6 +26,10 @@ COMMAND(plugins)
         const plugin_entry_t *p = &reg->plugins[i];
         if (p->shadowed) printf("shadowed: %s %s in %s (an earlier one wins)\n", plugin_kind_name(p->desc->kind), p->desc->name, p->file);
     }
+    size_t n_obj;
+    const objective_def_t *obj = objective_table(&n_obj);
+    for (size_t i = 0; i < n_obj; i++)
+        printf("%-10s %-22s %-8s %s\n", "objective", obj[i].name, "built-in", obj[i].doc);
     for (size_t i = 0; i < reg->n_failures; i++)
         printf("refused: %s: %s\n", reg->failures[i].file, reg->failures[i].reason);
     printf("searched:");
@@ -36,6 +41,21 @@ COMMAND(plugins)
 static const char *type_name(uint32_t t)
 {
     return t == RUNNER_PARAM_FLOAT ? "float" : t == RUNNER_PARAM_INT ? "int" : t == RUNNER_PARAM_BOOL ? "bool" : "choice";
+}
+
+/* A built-in objective: what it is and how many parameters it takes. */
+static err_code_t describe_objective(const objective_def_t *o)
+{
+    printf("%s (objective, built in)\n  %s\n  parameters: ", o->name, o->doc);
+    if (o->min_dim == o->max_dim) printf("%zu", o->min_dim);
+    else printf("%zu to %zu", o->min_dim, o->max_dim);
+    if (o->param_names) {
+        printf(" (");
+        for (size_t i = 0; i < o->min_dim; i++) printf("%s%s", i ? ", " : "", o->param_names[i]);
+        printf(")");
+    }
+    printf(", the length of problem.start\n  use: problem: {objective: %s, start: [...]}\n", o->name);
+    return ERR_OK;
 }
 
 COMMAND(describe)
@@ -52,6 +72,19 @@ COMMAND(describe)
     for (size_t i = 0; i < reg->n_plugins && !p; i++)
         if (!reg->plugins[i].shadowed && !strcmp(reg->plugins[i].desc->name, name)) p = &reg->plugins[i];
     if (!p) {
+        const objective_def_t *o = objective_find(name);
+        if (o) return describe_objective(o);
+        /* a plugin of that name that was refused: say why, as a sweep does */
+        for (size_t i = 0; i < reg->n_failures; i++) {
+            const char *base = strrchr(reg->failures[i].file, '/');
+            base = base ? base + 1 : reg->failures[i].file;
+            char quoted[128];
+            snprintf(quoted, sizeof quoted, "'%s'", name);
+            if ((!strncmp(base, name, strlen(name)) && !strcmp(base + strlen(name), ".so")) ||
+                strstr(reg->failures[i].reason, quoted))
+                return err_set(err, ERR_USAGE, (mark_t){0}, "plugin '%s' was refused: %s: %s", name,
+                               reg->failures[i].file, reg->failures[i].reason);
+        }
         /* the nearest name of either kind: optimizers and layers share `describe` */
         size_t n = 0;
         const char **names = malloc((reg->n_plugins + 1) * sizeof *names);

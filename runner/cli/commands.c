@@ -20,8 +20,9 @@ static const command_t commands[] = {
      "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]\n"
      "                                     tabulate a results file: per setting (mean +- std over\n"
      "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
-     "                                     loss <= T (default 1e-6; training: epochs, only with\n"
-     "                                     --tol), test accuracy, diverged/failed counts, best setting\n",
+     "                                     loss <= T (default 1e-6, any finite T; training: epochs,\n"
+     "                                     only with --tol), test accuracy, diverged/failed counts,\n"
+     "                                     best setting (mean over seeds)\n",
      &cmd_report_options},
     {"check", cmd_check, NEEDS_PLUGINS,
      "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"

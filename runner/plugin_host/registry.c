@@ -197,8 +197,16 @@ err_code_t registry_scan_all(registry_t *r, const char *const *extra_dirs, size_
         free(copy);
         if (err->code) return err->code;
     }
-    for (size_t i = 0; i < n_extra; i++)
+    /* a directory asked for by name must be one (RUNNER_PLUGIN_PATH may list
+     * directories that do not exist on this node: those are skipped) */
+    for (size_t i = 0; i < n_extra; i++) {
+        struct stat st;
+        int found = stat(extra_dirs[i], &st);
+        if (found != 0 || !S_ISDIR(st.st_mode))
+            return err_set(err, ERR_USAGE, (mark_t){0}, "--plugin-path %s: %s", extra_dirs[i],
+                           found != 0 ? strerror(errno) : "not a directory");
         if (registry_scan_dir(r, extra_dirs[i], err)) return err->code;
+    }
     return ERR_OK;
 }
 

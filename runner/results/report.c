@@ -441,8 +441,12 @@ static void print_best_cell(FILE *out, const results_t *r)
     if (best == SIZE_MAX) return;
     char label[1024];
     results_cell_label(r, best, -1, false, label, sizeof label);
-    fprintf(out, "best: cell %zu%s%s, %s %.6g\n", best, *label ? " " : "", label, metric_name(r),
-            r->training ? r->cells[best].final_acc : r->cells[best].final_loss);
+    bool seeded = false;
+    for (size_t k = 0; k < r->n_axes; k++) seeded |= r->axes[k].is_seed && r->axes[k].n > 1;
+    /* with seeds, say which "best" this is: `runner report` ranks settings by their mean over seeds */
+    fprintf(out, "best: cell %zu%s%s, %s %.6g%s\n", best, *label ? " " : "", label, metric_name(r),
+            r->training ? r->cells[best].final_acc : r->cells[best].final_loss,
+            seeded ? " (the best single cell; runner report ranks settings by their mean over seeds)" : "");
 }
 
 err_code_t report_print(FILE *out, const results_t *r, const report_opts_t *o, err_t *err)
