@@ -5,9 +5,10 @@
  */
 #include <math.h>
 
-#include "e2e_helpers.h"
+#include "process_helpers.h"
 #include "idx_fixture.h"
 #include "cells/training/train.h"
+#include "results/format.h"
 
 #define N_TRAIN 300
 #define N_TEST 90
@@ -166,6 +167,38 @@ Test(train, bitwise_identical_for_any_thread_count)
 }
 
 /* A cell marked pending in a finished file is trained again by --resume, to the same bits. */
+/* SIGTERM during a training sweep (README "Interrupted runs"): the training
+ * cell in flight is abandoned within a step and stays pending, cells
+ * already written are kept, the runner exits 143 at once, and --resume
+ * finishes the file. */
+Test(train, a_signal_abandons_the_training_cell_in_flight)
+{
+    write_config("s.yaml", "train: {epochs: 100000, batch: 10}\noptimizer: {name: sgd, lr: 0.05}\n"
+                           "seeds: [1, 2]\n");
+    char args[1024];
+    snprintf(args, sizeof args, "%s -o %s -j 1", in_dir("s.yaml"), in_dir("s.h5"));
+    pid_t pid = spawn_runner(args);
+    for (int i = 0; i < 2000 && !exists("s.h5"); i++) sleep_seconds(0.005);
+    sleep_seconds(0.3);
+    double t0 = now();
+    kill(pid, SIGTERM);
+    int code = wait_exit(pid);
+    double took = now() - t0;
+    char log[8192];
+    slurp("log", log, sizeof log);
+    cr_assert_eq(code, 143, "exit %d: %s", code, log);
+    cr_expect_lt(took, 1.0, "the runner took %.2f s to stop: a training cell must not be finished first", took);
+    size_t n;
+    int8_t *st = read_all("s.h5", "status", H5T_NATIVE_INT8, 1, &n);
+    cr_assert_eq(n, 2);
+    cr_expect_eq(st[0], STATUS_PENDING, "the cell in flight (100000 epochs) stays pending");
+    cr_expect_eq(st[1], STATUS_PENDING);
+    free(st);
+    int8_t *state = read_all("s.h5", "run_state", H5T_NATIVE_INT8, 1, &n);
+    cr_expect_eq(state[0], RUN_INTERRUPTED);
+    free(state);
+}
+
 Test(train, resume_retrains_pending_cells)
 {
     write_config("r.yaml", "train: {epochs: 2, batch: 30}\noptimizer: {name: adam, lr: 0.01}\n"
