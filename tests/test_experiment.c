@@ -107,6 +107,28 @@ Test(experiment, parameter_from_another_layer_applies_where_it_exists)
     experiment_free(&exp);
 }
 
+/* grid: {seed: [...]} is the seed axis, exactly as seeds: [...] (issue 23):
+ * last among the axes, int64 seeds, the same cell seeds. */
+Test(experiment, a_seed_grid_axis_is_the_seed_axis)
+{
+    const char *as_grid = "steps: 3\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                          "grid: {seed: [7, 3], optimizer.lr: [0.1, 0.2, 0.3]}\n";
+    const char *as_seeds = "steps: 3\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {optimizer.lr: [0.1, 0.2, 0.3]}\nseeds: [7, 3]\n";
+    experiment_t a, b;
+    err_t err;
+    cr_assert_eq(load_text(&a, &reg, as_grid, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(load_text(&b, &reg, as_seeds, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(a.n_axes, 2);
+    cr_expect_str_eq(a.axes[0].name, "optimizer.lr");
+    cr_expect_eq(a.axes[1].kind, AXIS_SEED);
+    cr_expect(a.axes[1].seeds[0] == 7 && a.axes[1].seeds[1] == 3);
+    cr_assert_eq(a.n_cells, b.n_cells);
+    for (size_t c = 0; c < a.n_cells; c++) cr_expect_eq(a.cells[c].seed, b.cells[c].seed, "cell %zu", c);
+    experiment_free(&a);
+    experiment_free(&b);
+}
+
 typedef struct {
     const char *text;
     int line, col;
@@ -164,6 +186,8 @@ static const bad_config_t bad_configs[] = {
     {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {daat.limit: [10]}\n", 4, 8, "did you mean 'data'"},
     {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {label: [a]}\n", 4, 8, "'label' cannot be a grid axis"},
     {BASE "optimizer: {name: sgd, lr: 0.1}\nrepaet: 3\n", 4, 1, "unknown key 'repaet' (did you mean 'repeat'?)"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {seed: [1, 2]}\nrepeat: 2\n", 4, 8, "both define the seed axis"},
+    {BASE "optimizer: {name: sgd, lr: 0.1}\ngrid: {seed: [1, 1]}\n", 4, 18, "seed 1 is listed twice"},
 };
 INDEX_PARAMS(experiment, config_errors, bad_configs)
 

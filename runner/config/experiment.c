@@ -208,9 +208,6 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
         for (size_t j = 0; j < k; j++)
             if (!strcmp(grid->pairs[j].key, p->key))
                 return err_set(err, ERR_CONFIG, p->key_mark, "grid axis '%s' given twice", p->key);
-        if (!strcmp(p->key, "seed") && (node_get(exp->root, "repeat") || node_get(exp->root, "seeds")))
-            return err_set(err, ERR_CONFIG, p->key_mark,
-                           "a grid axis 'seed' and repeat:/seeds: both define the seed axis; keep one");
         err_code_t rc;
         if (p->value->kind == NODE_SEQ) {
             if (p->value->n == 0)
@@ -728,6 +725,34 @@ static err_code_t check_cell_count(const experiment_t *exp, const node_t *runs, 
                    factors, count, names, exp->max_cells);
 }
 
+/* grid: {seed: [...]} and seeds: [...] are one thing, the seed axis: the
+ * grid entry is moved to seeds: (so it comes last, holds int64 seeds, and
+ * reports average over it). Given together with repeat: or seeds:, it is
+ * an error. */
+static err_code_t seed_grid_axis_as_seeds(experiment_t *exp, err_t *err)
+{
+    node_t *grid = (node_t *)node_get(exp->root, "grid");
+    const node_pair_t *seed = grid && grid->kind == NODE_MAP ? node_get_pair(grid, "seed") : NULL;
+    if (!seed) return ERR_OK;
+    if (node_get(exp->root, "repeat") || node_get(exp->root, "seeds"))
+        return err_set(err, ERR_CONFIG, seed->key_mark,
+                       "a grid axis 'seed' and repeat:/seeds: both define the seed axis; keep one");
+    arena_t *a = &exp->arena;
+    node_t *rest = node_new(a, NODE_MAP, grid->mark, grid->origin), *root = exp->root;
+    if (!rest || !(rest->pairs = arena_alloc(a, grid->n * sizeof *rest->pairs))) return nomem(err);
+    for (size_t i = 0; i < grid->n; i++)
+        if (&grid->pairs[i] != seed) rest->pairs[rest->n++] = grid->pairs[i];
+    node_t *fresh = node_new(a, NODE_MAP, root->mark, root->origin);
+    if (!fresh || !(fresh->pairs = arena_alloc(a, (root->n + 1) * sizeof *fresh->pairs))) return nomem(err);
+    for (size_t i = 0; i < root->n; i++) {
+        if (strcmp(root->pairs[i].key, "grid")) fresh->pairs[fresh->n++] = root->pairs[i];
+        else if (rest->n) fresh->pairs[fresh->n++] = (node_pair_t){"grid", root->pairs[i].key_mark, rest};
+    }
+    fresh->pairs[fresh->n++] = (node_pair_t){"seeds", seed->key_mark, seed->value};
+    exp->root = fresh;
+    return ERR_OK;
+}
+
 /* The sweep-wide settings' handlers (config_keys); n is NULL when absent. */
 static err_code_t read_name(experiment_t *exp, const node_t *n, err_t *err)
 {
@@ -777,6 +802,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
                        "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got %s",
                        node_kind_name(exp->root));
     if ((rc = apply_overrides(exp, overrides, n_overrides, err))) return rc;
+    if ((rc = seed_grid_axis_as_seeds(exp, err))) return rc;
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
         if (!key_allowed(root->pairs[i].key, AT_TOP)) return key_unknown(&root->pairs[i], "", AT_TOP, err);
