@@ -199,6 +199,25 @@ Test(train, a_signal_abandons_the_training_cell_in_flight)
     free(state);
 }
 
+/* On a terminal, a long cell moves the progress line before it ends: the
+ * percentage counts the steps of the cell in flight (issue 23). */
+Test(train, the_progress_line_moves_inside_a_long_cell)
+{
+    write_config("p.yaml", "train: {epochs: 6000, batch: 10}\noptimizer: {name: sgd, lr: 0.05}\n");
+    char cmd[2048], buf[65536];
+    snprintf(cmd, sizeof cmd, "cd %s && script -qec '%s/runner p.yaml -o p.h5' /dev/null >tty.txt 2>&1", dir,
+             RUNNER_BUILD_DIR);
+    int st = system(cmd);
+    cr_assert_eq(WEXITSTATUS(st), 0);
+    slurp("tty.txt", buf, sizeof buf);
+    bool moving = false;
+    for (const char *p = buf; (p = strstr(p, "0/1 cells")); p++) {
+        int pct = -1;
+        if (sscanf(p, "0/1 cells %d%%", &pct) == 1 && pct > 0 && pct < 100) moving = true;
+    }
+    cr_expect(moving, "no line with 0/1 cells and a percentage inside the cell:\n%s", buf);
+}
+
 Test(train, resume_retrains_pending_cells)
 {
     write_config("r.yaml", "train: {epochs: 2, batch: 30}\noptimizer: {name: adam, lr: 0.01}\n"

@@ -59,6 +59,9 @@ typedef struct {
     /* A cell is done: its status (STATUS_*), wall seconds, and failure
      * message (empty unless failed). Row r of the batch. */
     void (*cell_done)(void *arg, struct batch *b, size_t r, int status, double wall, const runner_err_t *err);
+    /* A long cell says how far it is (0..1) for the progress line; cheap,
+     * may be called every step. Kinds whose cells are short never call it. */
+    void (*cell_progress)(void *arg, double done);
     void *arg;
 } cell_env_t;
 

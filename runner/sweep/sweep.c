@@ -60,6 +60,10 @@ struct sweep {
     /* a stop request: set once, read by every worker between cell groups */
     bool stop;
     sweep_stop_t why;
+    /* how far each local thread's cell in flight is, in 1/1000 (long cells
+     * report it: cell_env_t.cell_progress), for the progress line */
+    uint32_t *in_flight;
+    int n_threads;
 };
 
 static size_t take_free_slot(sweep_t *s)
@@ -142,9 +146,17 @@ bool sweep_signalled(sweep_t *s)
 
 /* A cell finished (cell_env_t.cell_done): its row of the batch; with
  * --fail-fast a failed cell stops the sweep. */
+static void cell_progress(void *arg, double done)
+{
+    sweep_t *s = arg;
+    int t = omp_get_thread_num();
+    if (s->in_flight && t < s->n_threads) __atomic_store_n(&s->in_flight[t], (uint32_t)(done * 1000.0), __ATOMIC_RELAXED);
+}
+
 static void cell_done(void *arg, batch_t *b, size_t r, int status, double wall, const runner_err_t *err)
 {
     sweep_t *s = arg;
+    cell_progress(s, 0.0);
     b->status[r] = (int8_t)status;
     b->wall[r] = wall;
     memcpy(b->failure[r], err->msg, RUNNER_ERR_MAX);
@@ -157,7 +169,7 @@ static int stop_poll(void *arg) { return should_stop(arg); }
  * the last finished cell (the writer writes only those). */
 static void compute_batch(sweep_t *s, batch_t *b, void *buffers)
 {
-    cell_env_t env = {.stopping = stop_poll, .cell_done = cell_done, .arg = s};
+    cell_env_t env = {.stopping = stop_poll, .cell_done = cell_done, .cell_progress = cell_progress, .arg = s};
     s->exp->kind->compute(s->exp, &s->layout, b, buffers, &env);
 }
 
@@ -173,18 +185,23 @@ static void summarise(sweep_t *s, const batch_t *b)
     if (failed && s->opts->fail_fast) request_stop(s, 0, true);
 }
 
+/* The line: cells written, and the fractions of the local cells in flight
+ * (a one-cell training run moves too), elapsed time and the ETA. */
 static void draw_progress(sweep_t *s, bool final)
 {
     size_t done = summary_done(s->sum), total = s->exp->n_cells;
-    size_t computed = done - s->sum->resumed;
     double el = now_seconds() - s->t0;
     if (final) {
         fprintf(stderr, "\r\033[K");
         return;
     }
-    double eta = computed ? el * (double)(total - done) / (double)computed : 0.0;
-    fprintf(stderr, "\r\033[K  %zu/%zu cells  %3.0f%%  %.1fs elapsed  ETA %.1fs", done, total,
-            100.0 * (double)done / (double)total, el, eta);
+    double partial = 0.0;
+    for (int t = 0; s->in_flight && t < s->n_threads; t++)
+        partial += __atomic_load_n(&s->in_flight[t], __ATOMIC_RELAXED) / 1000.0;
+    double computed = (double)(done - s->sum->resumed) + partial, left = (double)(total - done) - partial;
+    fprintf(stderr, "\r\033[K  %zu/%zu cells  %3.0f%%  %.1fs elapsed", done, total,
+            100.0 * ((double)done + partial) / (double)total, el);
+    if (computed > 0) fprintf(stderr, "  ETA %.1fs", el * (left > 0 ? left : 0) / computed);
     fflush(stderr);
 }
 
@@ -208,7 +225,22 @@ static void *writer_main(void *arg)
     double last_draw = 0.0;
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (s->queue_len == 0 && s->producers_left > 0) pthread_cond_wait(&s->queue_changed, &s->lock);
+        while (s->queue_len == 0 && s->producers_left > 0) {
+            if (!s->opts->progress) {
+                pthread_cond_wait(&s->queue_changed, &s->lock);
+                continue;
+            }
+            /* with a progress line, wake to redraw it while long cells run */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 250000000L;
+            if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+            if (pthread_cond_timedwait(&s->queue_changed, &s->lock, &until) != 0 && s->queue_len == 0) {
+                pthread_mutex_unlock(&s->lock);
+                draw_progress(s, false);
+                pthread_mutex_lock(&s->lock);
+            }
+        }
         if (s->queue_len == 0) {
             pthread_mutex_unlock(&s->lock);
             break;
@@ -269,6 +301,7 @@ static void free_slots(sweep_t *s)
         free(sl->status), free(sl->wall), free(sl->failure);
     }
     free(s->slots);
+    free(s->in_flight);
     free(s->free_stack);
     free(s->queue);
     free(s->batches);
@@ -412,6 +445,8 @@ static bool alloc_buffers(sweep_t *s, int threads)
     s->slots = calloc(s->n_slots, sizeof *s->slots);
     s->free_stack = malloc(s->n_slots * sizeof *s->free_stack);
     s->queue = malloc(s->queue_cap * sizeof *s->queue);
+    s->n_threads = threads;
+    if (!(s->in_flight = calloc((size_t)threads, sizeof *s->in_flight))) return false;
     if (!s->slots || !s->free_stack || !s->queue || !alloc_slots(s)) return false;
     for (size_t i = 0; i < s->n_slots; i++) s->free_stack[s->n_free++] = i;
     return true;

@@ -73,9 +73,10 @@ typedef struct {
 
 struct cell;
 /* Train one cell. Returns a STATUS_* value; a failure's message in err.
- * stop (may be NULL) is polled every step: when it returns nonzero the
- * cell is abandoned and the return is STATUS_PENDING. */
-int train_run(const struct cell *cell, const train_outputs_t *out, int (*stop)(void *), void *stop_arg,
+ * poll (may be NULL) is called before every step with the fraction of the
+ * steps done (for a progress line); when it returns nonzero the cell is
+ * abandoned and the return is STATUS_PENDING. */
+int train_run(const struct cell *cell, const train_outputs_t *out, int (*poll)(void *arg, double done), void *poll_arg,
               runner_err_t *err);
 
 /* Memory a training cell allocates (network, optimizer state, batch order). */

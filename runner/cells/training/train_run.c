@@ -98,7 +98,8 @@ static int lr_index(const runner_plugin_t *d)
     return -1;
 }
 
-int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *), void *stop_arg, runner_err_t *err)
+int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *arg, double done), void *poll_arg,
+              runner_err_t *err)
 {
     const train_config_t *tc = cell->train;
     const model_t *m = tc->model;
@@ -134,7 +135,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*stop)(void *),
     for (uint64_t t = 0; t < tc->iterations; t++) {
         size_t in_epoch = (size_t)(t % tc->per_epoch);
         if (in_epoch == 0) shuffle(order, tc->n_train, &order_rng);
-        if (stop && stop(stop_arg)) {
+        if (poll && poll(poll_arg, (double)t / (double)tc->iterations)) {
             status = STATUS_PENDING;
             goto done;
         }

@@ -197,9 +197,11 @@ static void *thread_create(const experiment_t *exp)
 
 static void thread_destroy(void *buffers) { free(buffers); }
 
-static int poll_stop(void *arg)
+/* Before each step: how far the cell is, for the progress line; whether to stop. */
+static int poll_step(void *arg, double done)
 {
     const cell_env_t *env = arg;
+    env->cell_progress(env->arg, done);
     return env->stopping(env->arg);
 }
 
@@ -223,7 +225,7 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = env->stopping(env->arg) ? STATUS_PENDING
-                                             : train_run(&exp->cells[c], &out, poll_stop, (void *)env, &err);
+                                             : train_run(&exp->cells[c], &out, poll_step, (void *)env, &err);
         if (status == STATUS_PENDING) {
             b->c1 = c;
             break;
