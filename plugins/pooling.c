@@ -226,13 +226,24 @@ static const runner_layer_ops_t avgpool_ops = {
     .backward = avgpool_backward,
 };
 
+/* stride 0 means "the window size": record the stride used (RUNNER_EXT_RESOLVE). */
+static void resolve(double *hp)
+{
+    if (hp[P_STRIDE] == 0) hp[P_STRIDE] = hp[P_SIZE];
+}
+
+static const void *extension(const char *name)
+{
+    return !strcmp(name, RUNNER_EXT_RESOLVE) ? (const void *)(uintptr_t)resolve : NULL;
+}
+
 static const runner_plugin_t plugins[] = {
-    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "maxpool", .version = "1.0.0",
+    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "maxpool", .version = "1.1.0",
      .doc = "largest value of each size x size window of an image", .params = params, .n_params = 2,
-     .layer = &maxpool_ops},
-    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "avgpool", .version = "1.0.0",
+     .layer = &maxpool_ops, .extension = extension},
+    {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_LAYER, .name = "avgpool", .version = "1.1.0",
      .doc = "mean of each size x size window of an image", .params = params, .n_params = 2,
-     .layer = &avgpool_ops},
+     .layer = &avgpool_ops, .extension = extension},
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)

@@ -202,7 +202,7 @@ Test(layers, model_chains_image_shapes)
     cr_expect_eq(m->n_params, (30 * 25 + 30) + 2 * 30 + (4320 * 100 + 100) + (100 * 10 + 10));
     cr_expect_eq(m->layers[4].param_offset, 30 * 25 + 30 + 60);
     cr_expect(strstr(m->text, "conv2d(filters=30, size=5, stride=1, pad=0, init=he, scale=0.01) -> relu -> "
-                              "maxpool(size=2, stride=0) -> batchnorm(momentum=0.9, eps=1e-05)"),
+                              "maxpool(size=2, stride=2) -> batchnorm(momentum=0.9, eps=1e-05)"),
               "%s", m->text);
     arena_free(&arena);
 }

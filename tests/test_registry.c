@@ -27,7 +27,7 @@ typedef struct {
 
 static const broken_t broken_cases[] = {
     {"bad_magic.so", "bad magic 0xdeadbeef"},
-    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.2"},
+    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.3"},
     {"short_size.so", "descriptor is 16 bytes, smaller than"},
     {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
     {"no_entry.so", "no symbol 'runner_plugin_get'"},
@@ -35,7 +35,7 @@ static const broken_t broken_cases[] = {
     {"not_elf.so", "not_elf.so"}, /* dlopen's own message names the file */
     {"layer_no_ops.so", "layer 'layer_no_ops' lacks its operations"},
     {"bad_choice.so", "choice parameter 'mode' needs a list of names"},
-    {"overclaimed_size.so", "descriptor claims 80 bytes, but an ABI 1.0 descriptor has at most 64"},
+    {"overclaimed_size.so", "bytes, but an ABI 1.0 descriptor has at most 64; rebuild the plugin"},
     {"overclaimed_ops.so", "optimizer 'overclaimed_ops': operations claim 48 bytes, but ABI 1.0's have at most 40"},
 };
 INDEX_PARAMS(registry, broken_plugins_refused, broken_cases)

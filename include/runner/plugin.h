@@ -35,6 +35,9 @@
  * `layer` field of the descriptor), the host services table (sgemm,
  * parallel_for), the random stream, and the optimizer's optional set_lr
  * (for learning-rate schedules). 1.2 the layer flag RUNNER_LAYER_PER_SAMPLE.
+ * 1.3 the descriptor's optional `extension(name)` (LV2's extension_data):
+ * new capabilities are named interfaces, not new descriptor fields; the
+ * first is RUNNER_EXT_RESOLVE.
  *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
@@ -55,7 +58,7 @@ extern "C" {
 
 #define RUNNER_PLUGIN_MAGIC 0x52554E52u /* "RUNR" */
 #define RUNNER_ABI_MAJOR 1
-#define RUNNER_ABI_MINOR 2
+#define RUNNER_ABI_MINOR 3
 
 /* Optional, for speed: compile a function twice, with and without the FMA
  * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
@@ -312,15 +315,33 @@ typedef struct {
      * write; NULL otherwise. A choice's bounds are 0 .. count-1 and its
      * default is an index. May be NULL when no parameter is a choice. */
     const char *const *const *param_choices;
+    /* ABI 1.3, optional: the plugin's implementation of the interface called
+     * `name` (RUNNER_EXT_*), or NULL when it has none. Later capabilities
+     * come this way, so the descriptor need not grow for each. */
+    const void *(*extension)(const char *name);
 } runner_plugin_t;
+
+/* Extension "runner.resolve" (ABI 1.3): a runner_resolve_fn. Some
+ * parameters have a marker default whose meaning depends on others (a
+ * pooling stride of 0 means "the window size"). resolve replaces such
+ * markers in hp (schema order, validated) with the values the plugin will
+ * use, so that the record of a cell says what ran. It must leave every
+ * other value alone, keep each within its bounds, and be idempotent;
+ * `runner check` verifies that. */
+#define RUNNER_EXT_RESOLVE "runner.resolve"
+typedef void (*runner_resolve_fn)(double *hp);
 
 /* Where an ABI 1.0 descriptor ends: the smallest size the host accepts. */
 #define RUNNER_PLUGIN_1_0_SIZE offsetof(runner_plugin_t, layer)
+/* Where an ABI 1.1 or 1.2 descriptor ends. */
+#define RUNNER_PLUGIN_1_1_SIZE offsetof(runner_plugin_t, extension)
 /* The largest descriptor a plugin of ABI 1.minor can have (1.1 appended
- * layer and param_choices; 1.2 only a flag). A descriptor that claims more
- * than its minor version has is refused unread: the host cannot know where
- * it really ends. Minors newer than this header may claim more. */
-#define RUNNER_PLUGIN_SIZE_OF_MINOR(minor) ((minor) == 0 ? RUNNER_PLUGIN_1_0_SIZE : sizeof(runner_plugin_t))
+ * layer and param_choices; 1.2 only a flag; 1.3 extension). A descriptor
+ * that claims more than its minor version has is refused unread: the host
+ * cannot know where it really ends. Minors newer than this header may
+ * claim more. */
+#define RUNNER_PLUGIN_SIZE_OF_MINOR(minor) \
+    ((minor) == 0 ? RUNNER_PLUGIN_1_0_SIZE : (minor) <= 2 ? RUNNER_PLUGIN_1_1_SIZE : sizeof(runner_plugin_t))
 
 /* Fills the version fields; use as the first line of a descriptor. */
 #define RUNNER_PLUGIN_HEADER                                                                  \

@@ -485,6 +485,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
     }
     for (uint32_t i = 0; i < d->n_params; i++)
         if (!texts[i]) texts[i] = defaults[i];
+    if ((rc = schema_resolve(a, d, hp, texts, err))) goto out;
     oc->plugin = pe;
     oc->hp = hp;
     oc->text = schema_record(a, d, texts);

@@ -52,12 +52,37 @@ err_code_t schema_value(const runner_plugin_t *d, uint32_t i, const node_t *v, c
     return ERR_OK;
 }
 
-void schema_default_text(const runner_plugin_t *d, uint32_t i, char *buf, size_t len)
+void schema_value_text(const runner_plugin_t *d, uint32_t i, double v, char *buf, size_t len)
 {
     const runner_param_t *sp = &d->params[i];
-    if (sp->type == RUNNER_PARAM_BOOL) snprintf(buf, len, "%s", sp->default_value != 0 ? "true" : "false");
-    else if (sp->type == RUNNER_PARAM_CHOICE) snprintf(buf, len, "%s", param_choices(d, i)[(size_t)sp->default_value]);
-    else format_double(buf, len, sp->default_value);
+    if (sp->type == RUNNER_PARAM_BOOL) snprintf(buf, len, "%s", v != 0 ? "true" : "false");
+    else if (sp->type == RUNNER_PARAM_CHOICE) snprintf(buf, len, "%s", param_choices(d, i)[(size_t)v]);
+    else format_double(buf, len, v);
+}
+
+void schema_default_text(const runner_plugin_t *d, uint32_t i, char *buf, size_t len)
+{
+    schema_value_text(d, i, d->params[i].default_value, buf, len);
+}
+
+err_code_t schema_resolve(arena_t *a, const runner_plugin_t *d, double *hp, const char **texts, err_t *err)
+{
+    runner_resolve_fn resolve = (runner_resolve_fn)plugin_extension(d, RUNNER_EXT_RESOLVE);
+    if (!resolve) return ERR_OK;
+    double before[64];
+    uint32_t n = d->n_params < 64 ? d->n_params : 64;
+    memcpy(before, hp, n * sizeof *hp);
+    resolve(hp);
+    for (uint32_t i = 0; i < n; i++) {
+        if (hp[i] == before[i]) continue;
+        char why[200], buf[40];
+        if (!param_value_valid(&d->params[i], hp[i], why, sizeof why))
+            return err_set(err, ERR_CONFIG, (mark_t){0}, "plugin '%s' resolved '%s' to an invalid value: %s", d->name,
+                           d->params[i].name, why);
+        schema_value_text(d, i, hp[i], buf, sizeof buf);
+        if (!(texts[i] = arena_strdup(a, buf))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    }
+    return ERR_OK;
 }
 
 err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, const node_pair_t *p, err_t *err)

@@ -19,8 +19,15 @@
 err_code_t schema_value(const runner_plugin_t *d, uint32_t i, const node_t *v, const char *what, double *out,
                         const char **text, err_t *err);
 
-/* The default of parameter i as text: "0.01", "true", "he". */
+/* Value v of parameter i as text: "0.01", "true", "he" (shortest exact number). */
+void schema_value_text(const runner_plugin_t *d, uint32_t i, double v, char *buf, size_t len);
+/* The default of parameter i as text. */
 void schema_default_text(const runner_plugin_t *d, uint32_t i, char *buf, size_t len);
+
+/* Let the plugin replace marker values with the values it will use (its
+ * RUNNER_EXT_RESOLVE extension, if it has one); texts[i] of each changed
+ * value becomes the new value's text, so the record says what ran. */
+err_code_t schema_resolve(arena_t *a, const runner_plugin_t *d, double *hp, const char **texts, err_t *err);
 
 /* An error for key p, unknown to d (kind_word: "optimizer", "layer"). */
 err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, const node_pair_t *p, err_t *err);

@@ -58,6 +58,12 @@ const char *const *param_choices(const runner_plugin_t *d, uint32_t i)
     return d->param_choices[i];
 }
 
+const void *plugin_extension(const runner_plugin_t *d, const char *name)
+{
+    if (!RUNNER_HAS_FIELD(d, runner_plugin_t, extension) || !d->extension) return NULL;
+    return d->extension(name);
+}
+
 const char *plugin_kind_name(uint32_t kind)
 {
     return kind == RUNNER_KIND_OPTIMIZER ? "optimizer" : kind == RUNNER_KIND_LAYER ? "layer" : "unknown kind";

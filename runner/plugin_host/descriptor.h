@@ -16,6 +16,10 @@
 /* Check a descriptor against the ABI and its schema. Writes why not into msg. */
 bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len);
 
+/* The plugin's implementation of extension `name` (RUNNER_EXT_*), or NULL:
+ * also for descriptors older than ABI 1.3, which have no extension field. */
+const void *plugin_extension(const runner_plugin_t *d, const char *name);
+
 /* The names of choice parameter i (NULL-terminated), or NULL when it is not a choice. */
 const char *const *param_choices(const runner_plugin_t *d, uint32_t i);
 /* "optimizer", "layer": a descriptor's kind for messages and listings. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin_host/descriptor.h"
 #include "plugin_host/host_services.h"
 
 #define QUAD_STEPS 300
@@ -398,6 +399,34 @@ static bool check_loss(FILE *out, const runner_plugin_t *d, const double *hp)
     return true;
 }
 
+/* RUNNER_EXT_RESOLVE's promise on the test's values: every value stays
+ * within its bounds, and a second call changes nothing. */
+static bool check_resolve(FILE *out, const runner_plugin_t *d, const double *hp)
+{
+    runner_resolve_fn resolve = (runner_resolve_fn)plugin_extension(d, RUNNER_EXT_RESOLVE);
+    if (!resolve) return true;
+    double once[64], twice[64];
+    uint32_t n = d->n_params < 64 ? d->n_params : 64;
+    memcpy(once, hp, n * sizeof *hp);
+    resolve(once);
+    memcpy(twice, once, n * sizeof *once);
+    resolve(twice);
+    for (uint32_t i = 0; i < n; i++) {
+        char why[200];
+        if (!param_value_valid(&d->params[i], once[i], why, sizeof why)) {
+            fprintf(out, "  FAIL: resolve (%s) gives %s an invalid value: %s\n", RUNNER_EXT_RESOLVE, d->params[i].name, why);
+            return false;
+        }
+        if (memcmp(&once[i], &twice[i], sizeof once[i])) {
+            fprintf(out, "  FAIL: resolve (%s) is not idempotent: %s %g, then %g\n", RUNNER_EXT_RESOLVE,
+                    d->params[i].name, once[i], twice[i]);
+            return false;
+        }
+    }
+    fprintf(out, "  ok: resolve (%s): values within bounds, a second call changes nothing\n", RUNNER_EXT_RESOLVE);
+    return true;
+}
+
 bool plugin_self_test(FILE *out, const runner_plugin_t *d)
 {
     double *hp = calloc(d->n_params + 1, sizeof *hp);
@@ -405,9 +434,10 @@ bool plugin_self_test(FILE *out, const runner_plugin_t *d)
     char stand_in[512];
     self_test_hp(d, hp, stand_in, sizeof stand_in);
     if (*stand_in) fprintf(out, "  required parameters, given for the test: %s\n", stand_in);
-    bool ok = d->kind == RUNNER_KIND_OPTIMIZER           ? check_optimizer(out, d, hp)
-              : d->layer->flags & RUNNER_LAYER_LOSS ? check_loss(out, d, hp)
-                                                    : check_layer(out, d, hp);
+    bool ok = check_resolve(out, d, hp);
+    ok &= d->kind == RUNNER_KIND_OPTIMIZER           ? check_optimizer(out, d, hp)
+          : d->layer->flags & RUNNER_LAYER_LOSS ? check_loss(out, d, hp)
+                                                : check_layer(out, d, hp);
     free(hp);
     return ok;
 }

@@ -64,6 +64,7 @@ static err_code_t resolve_layer(arena_t *a, const node_t *node, const char *name
         schema_default_text(d, i, buf, sizeof buf);
         if (!(texts[i] = arena_strdup(a, buf))) return nomem(err);
     }
+    if ((rc = schema_resolve(a, d, hp, texts, err))) return rc;
     *ls = (layer_spec_t){.plugin = pe, .desc = d, .hp = hp, .mark = node->mark, .text = schema_record(a, d, texts)};
     return ls->text ? ERR_OK : nomem(err);
 }
