@@ -234,6 +234,16 @@ Test(report, command_line_end_to_end)
     cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
     cr_expect(!strncmp(out, "optimizer.lr,optimizer.momentum,ok,diverged,failed,final_loss,", 62), "%s", out);
 
+    /* a negative tolerance is meaningful: a formula can go below 0 (README, --help) */
+    write_file("neg.yaml", "steps: 40\nproblem: {expression: \"x^2 - 1\", start: [2]}\noptimizer: {name: sgd, lr: 0.1}\n");
+    snprintf(args, sizeof args, "%s -o %s --quiet", in_dir("neg.yaml"), in_dir("neg.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    snprintf(args, sizeof args, "report %s --tol -0.5", in_dir("neg.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(strstr(out, "steps to -0.5"), "%s", out);
+    /* x_t = 2 * 0.8^t: x^2 - 1 <= -0.5 once x^2 <= 0.5, first at t = 5 */
+    cr_expect(strstr(out, "  5\n"), "%s", out);
+
     /* the objective of a cell on a grid, for runner-plot's contour lines: parabola x^2 */
     snprintf(args, sizeof args, "surface %s --cell 3 --range -2,2 --points 5", in_dir("sweep.h5"));
     cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
