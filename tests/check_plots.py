@@ -93,6 +93,23 @@ def main(runner, plot, work):
         ok = p.returncode == 0 and files and all(open(f, "rb").read(5).startswith(magic) for f in files)
         print("%s %s: %s" % ("ok  " if ok else "FAIL", fmt, " ".join(os.path.basename(f) for f in files)))
         failures += not ok
+    # an optimizer from outside the search path: runner-plot passes --plugin-path
+    # on to runner surface, and says why contour lines are missing without it
+    broken = os.path.join(os.path.dirname(runner), "tests", "broken")
+    cfg2 = os.path.join(work, "outside.yaml")
+    with open(cfg2, "w") as f:
+        f.write("steps: 5\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: abi_1_0, lr: 0.1}\n")
+    out2 = os.path.join(work, "outside.h5")
+    r = subprocess.run([runner, "--plugin-path", broken, cfg2, "-o", out2, "--force", "--quiet"], capture_output=True,
+                       text=True)
+    without = subprocess.run([plot, out2, "-o", os.path.join(work, "outside")], capture_output=True, text=True)
+    with_path = subprocess.run([plot, out2, "-o", os.path.join(work, "outside"), "--plugin-path", broken],
+                               capture_output=True, text=True)
+    ok = (r.returncode == 0 and without.returncode == 0 and "no contour lines" in without.stderr
+          and "abi_1_0" in without.stderr and with_path.returncode == 0 and "no contour lines" not in with_path.stderr)
+    print("%s --plugin-path reaches runner surface: %s | %s" % ("ok  " if ok else "FAIL", without.stderr.strip(),
+                                                                 with_path.stderr.strip()))
+    failures += not ok
     # not a results file: a clear error, exit 2
     p = subprocess.run([plot, path], capture_output=True, text=True)
     ok = p.returncode == 2 and "not a runner results file" in p.stderr

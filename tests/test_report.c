@@ -249,6 +249,30 @@ Test(report, command_line_end_to_end)
     cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
     cr_expect_str_eq(out, "4 1 0 1 4\n");
 
+    /* an error inside the file's resolved_config names the file and line after
+     * the command returned (the name once lived on its stack: issue 17) */
+    {
+        char src[1024], dst[1024];
+        snprintf(src, sizeof src, "cp %s %s", in_dir("sweep.h5"), in_dir("bad.h5"));
+        cr_assert_eq(system(src), 0);
+        hid_t bf = H5Fopen(in_dir("bad.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+        cr_assert_geq(bf, 0);
+        hid_t at = H5Aopen(bf, "resolved_config", H5P_DEFAULT), ty = H5Aget_type(at);
+        char *text = NULL;
+        cr_assert_geq(H5Aread(at, ty, &text), 0);
+        snprintf(dst, sizeof dst, "%s", text);
+        H5free_memory(text);
+        char *name = strstr(dst, "name: momentum");
+        cr_assert(name, "%s", dst);
+        memcpy(name, "name: momentux", 14);
+        const char *p = dst;
+        cr_assert_geq(H5Awrite(at, ty, &p), 0);
+        H5Tclose(ty), H5Aclose(at), H5Fclose(bf);
+    }
+    snprintf(args, sizeof args, "surface %s --cell 0 --range -1,1", in_dir("bad.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "bad.h5 (resolved_config):") && strstr(errtxt, "unknown optimizer 'momentux'"), "%s", errtxt);
+
     /* errors: exit 2 and a message (%s: the file named in the test directory) */
     hid_t f = H5Fcreate(in_dir("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(f);

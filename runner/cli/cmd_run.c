@@ -213,6 +213,7 @@ void run_context_free(run_context_t *ctx)
     free(ctx->overrides);
     if (ctx->have_exp) experiment_free(&ctx->exp);
     free(ctx->config_text);
+    free(ctx->config_name);
     memset(ctx, 0, sizeof *ctx);
 }
 

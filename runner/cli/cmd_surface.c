@@ -99,9 +99,11 @@ COMMAND(surface)
     if (rc) return rc;
     experiment_t *exp = &ctx->exp;
     ctx->have_exp = true;
-    char source[1024];
-    snprintf(source, sizeof source, "%s (resolved_config)", results);
-    if ((rc = experiment_load(exp, source, ctx->config_text, strlen(ctx->config_text), NULL, 0, reg, 0, err)))
+    /* owned by the context: an error's mark names it after this returns */
+    size_t name_len = strlen(results) + sizeof " (resolved_config)";
+    if (!(ctx->config_name = malloc(name_len))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    snprintf(ctx->config_name, name_len, "%s (resolved_config)", results);
+    if ((rc = experiment_load(exp, ctx->config_name, ctx->config_text, strlen(ctx->config_text), NULL, 0, reg, 0, err)))
         return rc;
     if (exp->kind != &cell_kind_analytic)
         return err_set(err, ERR_USAGE, (mark_t){0}, "%s holds %s cells: no objective surface (only analytic cells have one)",

@@ -33,6 +33,7 @@ typedef struct {
  * a config fill it; main prints the error, then frees it. */
 typedef struct {
     char *config_text;
+    char *config_name; /* owned: the name marks point to when it is not argv's (a file's resolved_config) */
     experiment_t exp;
     bool have_exp;
     /* the --set values (owned), for printing the line an error's mark is in */
