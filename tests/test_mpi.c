@@ -141,8 +141,13 @@ Test(mpi, a_killed_rank_stops_the_job_and_keeps_finished_cells)
 {
     reference_run();
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s -np 3 %s/runner %s -o %s --quiet", MPIRUN + strlen("mpirun "), RUNNER_BUILD_DIR,
-             in_dir("sweep.yaml"), in_dir("k.h5"));
+    /* mpirun's SIGKILL follows its SIGTERM after 1 s by default; on a loaded
+     * 2-core machine (ctest -j2 beside the MNIST tests) rank 0 sometimes
+     * needed longer to mark the file (seen once: run_state 0). The README's
+     * advice for slow nodes, 5 s, keeps this a test of what happens, not of
+     * the machine's load. */
+    snprintf(cmd, sizeof cmd, "%s --mca odls_base_sigkill_timeout 5 -np 3 %s/runner %s -o %s --quiet",
+             MPIRUN + strlen("mpirun "), RUNNER_BUILD_DIR, in_dir("sweep.yaml"), in_dir("k.h5"));
     pid_t job = spawn("mpirun", cmd);
     double t0 = now();
     pid_t victim = -1;

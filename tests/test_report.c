@@ -48,7 +48,7 @@ static void write_file_with(size_t n)
 {
     h5out_t *o;
     err_t err;
-    cr_assert_eq(h5out_create(&ex, path, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
     float params[6 * 3 * 2] = {0}, loss[6 * 3];
     double wall[6] = {0};
     char failure[6][RUNNER_ERR_MAX] = {{0}};
@@ -197,7 +197,7 @@ Test(report, reads_a_file_while_it_is_being_written)
 {
     h5out_t *o;
     err_t err;
-    cr_assert_eq(h5out_create(&ex, path, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp", &o, &err), ERR_OK, "%s", err.msg);
     float params[3 * 3 * 2] = {0}, loss[3 * 3];
     double wall[3] = {0};
     char failure[3][RUNNER_ERR_MAX] = {{0}};

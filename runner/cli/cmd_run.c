@@ -288,7 +288,7 @@ static err_code_t open_output(const run_options_t *cli, const experiment_t *exp,
     if (rc == ERR_OK) rc = make_parent_dirs(output, err);
     if (rc) return rc;
     char *cmdline = join_command_line(cli->argc, cli->argv, NULL, NULL);
-    rc = h5out_create(exp, output, cmdline ? cmdline : "", fp, out, err);
+    rc = h5out_create(exp, output, cli->force, cmdline ? cmdline : "", fp, out, err);
     free(cmdline);
     return rc;
 }

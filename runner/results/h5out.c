@@ -1,16 +1,22 @@
 /* h5out.c: create the results file and write cells into it. */
 #include "results/h5out.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
-#include <math.h>
 #include <hdf5_hl.h>
+#include <inttypes.h>
+#include <linux/fs.h> /* RENAME_NOREPLACE */
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "cells/kind.h"
@@ -314,8 +320,9 @@ static void close_all(h5out_t *o)
     free(o);
 }
 
-/* Temporary files of creations killed before their rename: "NAME.tmp-PID"
- * beside path, whose process is gone. */
+/* Temporary files of creations killed before their rename:
+ * "NAME.tmp-PID-RANDOM" (or "NAME.tmp-PID", before the random part) beside
+ * path, whose process is gone. */
 static void remove_stale_temporaries(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -331,6 +338,9 @@ static void remove_stale_temporaries(const char *path)
         if (strncmp(e->d_name, base, blen) || strncmp(e->d_name + blen, ".tmp-", 5)) continue;
         char *end;
         long pid = strtol(e->d_name + blen + 5, &end, 10);
+        if (*end == '-') /* the random part: hex digits */
+            for (end++; isxdigit((unsigned char)*end); end++) {
+            }
         if (*end || pid <= 0) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its runner is alive (or not ours) */
         char full[8192];
@@ -356,8 +366,32 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
     return o;
 }
 
-err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, const char *fingerprint,
-                        h5out_t **out, err_t *err)
+/* Move the finished temporary file to path without ever replacing what is
+ * there (two runs with one output: the second gets an error, not the
+ * first's file lost). renameat2's RENAME_NOREPLACE; where the file system
+ * lacks it, link (which fails on an existing name) and unlink. */
+static int move_no_replace(const char *tmp, const char *path)
+{
+    if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (link(tmp, path) != 0) return -1;
+    unlink(tmp);
+    return 0;
+}
+
+/* 64 unpredictable bits for the temporary name (getrandom; the clock and
+ * the pid if even that fails). */
+static uint64_t name_nonce(void)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r) return r;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_sec;
+}
+
+err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const char *command_line,
+                        const char *fingerprint, h5out_t **out, err_t *err)
 {
     if (exp->n_axes + 2 > MAX_RANK) return err_set(err, ERR_CONFIG, (mark_t){0}, "too many axes");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as values, reported by main */
@@ -370,17 +404,26 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, const char *c
         return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     }
     remove_stale_temporaries(path);
-    /* A kill during creation must not leave a half-made file at `path`. */
-    snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
+    /* A kill during creation must not leave a half-made file at `path`. The
+     * name cannot be guessed, and H5F_ACC_EXCL opens it O_CREAT|O_EXCL: a
+     * file or symlink planted there makes the creation fail, never followed. */
+    snprintf(tmp, plen, "%s.tmp-%ld-%016" PRIx64, path, (long)getpid(), name_nonce());
     hid_t fapl = writer_access();
-    o->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    o->file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     err_code_t rc;
     if (o->file < 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create the output file (%s): check the directory is writable",
                      tmp);
-    } else if ((rc = create_contents(o, exp, command_line, fingerprint, err)) == ERR_OK && rename(tmp, path) != 0) {
-        rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot move %s into place: %s", tmp, strerror(errno));
+    } else if ((rc = create_contents(o, exp, command_line, fingerprint, err)) == ERR_OK) {
+        if (replace && unlink(path) != 0 && errno != ENOENT)
+            rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot remove the old file to replace it: %s", strerror(errno));
+        else if (move_no_replace(tmp, path) != 0)
+            rc = err_set(err, ERR_IO, (mark_t){path, 0, 0},
+                         errno == EEXIST ? "another process created this file while the sweep was being set up; "
+                                           "nothing was replaced (use -o to write elsewhere)"
+                                         : "cannot move %s into place: %s",
+                         tmp, strerror(errno));
     }
     if (rc) {
         close_all(o);

@@ -36,6 +36,7 @@
 #ifndef RUNNER_H5OUT_H
 #define RUNNER_H5OUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/experiment.h"
@@ -44,11 +45,15 @@
 
 typedef struct h5out h5out_t;
 
-/* Create the file at `path` (replacing an existing one), all datasets,
- * coordinates, attributes and per-cell records. Stale temporary files of
- * earlier runs killed during creation are removed. */
-err_code_t h5out_create(const experiment_t *exp, const char *path, const char *command_line, const char *fingerprint,
-                        h5out_t **out, err_t *err);
+/* Create the file at `path`, all datasets, coordinates, attributes and
+ * per-cell records. It is built under an unpredictable temporary name,
+ * created exclusively (O_EXCL: an existing file or a symlink there is never
+ * followed), and moved to `path` only if nothing is there: when another
+ * process made `path` meanwhile, the result is an error, never a silent
+ * replacement. replace: remove an existing `path` first (--force). Stale
+ * temporary files of earlier runs killed during creation are removed. */
+err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const char *command_line,
+                        const char *fingerprint, h5out_t **out, err_t *err);
 
 /* The config_fingerprint attribute of an existing results file, into buf.
  * ERR_IO when the file is not a results file this runner can resume. */
