@@ -64,6 +64,24 @@ Test(check, plugins_of_older_layouts_pass)
     cr_expect(strstr(out, "verdict: PASS ("), "%s", out);
 }
 
+/* A plugin asking for SIZE_MAX - 10 bytes of state (issue 18, item 9): an
+ * alignment round-up used to wrap it to a tiny buffer (the old runner died
+ * of SIGSEGV). Sizes from plugins saturate: runner check fails cleanly and a
+ * sweep is refused by the memory guard, exit 2. */
+Test(check, an_absurd_state_size_is_refused_not_overrun)
+{
+    cr_expect_eq(check(RUNNER_BROKEN_DIR "/huge_state.so"), 1, "%s%s", out, errtxt);
+    cr_expect(strstr(out, "FAIL: convex quadratic of 1 parameter: state_bytes(1) asks for 18446744073709551605 bytes"),
+              "%s", out);
+    write_file("huge.yaml", "steps: 5\nproblem: {objective: elliptic, start: [-7, 2]}\n"
+                            "optimizer: {name: huge_state, lr: 0.1}\n");
+    char args[1024];
+    snprintf(args, sizeof args, "--plugin-path %s %s -o %s", RUNNER_BROKEN_DIR, in_dir("huge.yaml"), in_dir("huge.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2, "%s", errtxt);
+    cr_expect(strstr(errtxt, "the sweep's buffers would take"), "%s", errtxt);
+    cr_expect(!exists("huge.h5"));
+}
+
 Test(check, each_self_test_failure_is_named)
 {
     cr_assert_eq(check(RUNNER_BROKEN_DIR "/bad_selftest.so"), 1, "%s%s", out, errtxt);

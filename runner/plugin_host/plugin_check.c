@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/size_math.h"
 #include "plugin_host/descriptor.h"
 #include "plugin_host/host_services.h"
 
 #define QUAD_STEPS 300
 #define CANARY 64 /* bytes checked past an optimizer's state */
+/* A size no machine has (256 TiB): a plugin asking for more fails the check
+ * before anything is allocated (an allocator asked for SIZE_MAX is itself
+ * an error to valgrind). */
+#define PLUGIN_CHECK_MAX_BYTES ((size_t)1 << 48)
 #define H GRAD_CHECK_STEP
 #define REL GRAD_CHECK_REL
 #define ABS GRAD_CHECK_ABS
@@ -99,10 +104,13 @@ static bool check_optimizer(FILE *out, const runner_plugin_t *d, const double *h
     bool ok = true;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && ok; s++) {
         size_t n = sizes[s], bytes = ops->state_bytes(n, hp);
-        unsigned char *state = aligned_alloc(64, ((bytes + CANARY) + 63) & ~(size_t)63);
+        bool absurd = bytes > PLUGIN_CHECK_MAX_BYTES;
+        unsigned char *state = absurd ? NULL : aligned_alloc(64, size_round_up(size_add(bytes, CANARY), 64));
         float *w = malloc(n * sizeof *w), *w2 = malloc(n * sizeof *w2);
         double f0 = NAN, f_end = NAN, f_again = NAN;
-        if (!state || !w || !w2) {
+        if (absurd) {
+            ok = fail(msg, sizeof msg, "state_bytes(%zu) asks for %zu bytes, more than any machine has", n, bytes);
+        } else if (!state || !w || !w2) {
             ok = fail(msg, sizeof msg, "out of memory");
         } else {
             memset(state, 0xA5, bytes + CANARY);
@@ -216,12 +224,16 @@ static bool layer_setup(layer_run_t *r, const runner_plugin_t *d, const double *
     r->I = runner_shape_size(&in), r->O = runner_shape_size(&outs);
     size_t sb = ops->state_bytes ? ops->state_bytes(hp, &in) : 0, wb = ops->work_bytes ? ops->work_bytes(hp, &in, B) : 0;
     r->rng.state = seed;
+    /* every size here is a plugin's number: saturating, so an absurd one fails to allocate */
+    size_t np1 = size_add(r->np, 1), xb = size_add(size_mul(size_mul(B, r->I), sizeof(float)), 1),
+           yb = size_add(size_mul(size_mul(B, r->O), sizeof(float)), 1);
     r->c = (runner_layer_ctx_t){.host = host_services(), .hp = hp, .in = in, .out = outs, .batch = B,
-                                .params = calloc(r->np + 1, sizeof(float)), .grads = calloc(r->np + 1, sizeof(float)),
-                                .state = calloc(sb + 1, 1), .work = calloc(wb + 1, 1), .training = 1, .rng = &r->rng};
-    r->x = malloc(B * r->I * sizeof(float) + 1), r->dx = malloc(B * r->I * sizeof(float) + 1);
-    r->y = malloc(B * r->O * sizeof(float) + 1), r->dy = malloc(B * r->O * sizeof(float) + 1);
-    r->grads = malloc(r->np * sizeof(float) + 1);
+                                .params = calloc(np1, sizeof(float)), .grads = calloc(np1, sizeof(float)),
+                                .state = calloc(size_add(sb, 1), 1), .work = calloc(size_add(wb, 1), 1), .training = 1,
+                                .rng = &r->rng};
+    r->x = malloc(xb), r->dx = malloc(xb);
+    r->y = malloc(yb), r->dy = malloc(yb);
+    r->grads = malloc(size_add(size_mul(r->np, sizeof(float)), 1));
     if (!r->c.params || !r->c.grads || !r->c.state || !r->c.work || !r->x || !r->dx || !r->y || !r->dy || !r->grads)
         return fail(msg, len, "out of memory");
     if (ops->init && ops->init(&r->c, &e) != RUNNER_OK) return fail(msg, len, "init failed: %s", e.msg);
@@ -253,9 +265,10 @@ static bool check_slices(layer_run_t *r, char *msg, size_t len)
 {
     const runner_layer_ops_t *ops = r->d->layer;
     size_t wb = ops->work_bytes ? ops->work_bytes(r->hp, &r->c.in, 1) : 0, at = 0;
-    float *y = malloc(r->B * r->O * sizeof(float) + 1), *dx = malloc(r->B * r->I * sizeof(float) + 1);
-    float *g = calloc(r->np + 1, sizeof(float)), *sum = calloc(r->np + 1, sizeof(float));
-    void *work = calloc(wb + 1, 1);
+    float *y = malloc(size_add(size_mul(size_mul(r->B, r->O), sizeof(float)), 1));
+    float *dx = malloc(size_add(size_mul(size_mul(r->B, r->I), sizeof(float)), 1));
+    float *g = calloc(size_add(r->np, 1), sizeof(float)), *sum = calloc(size_add(r->np, 1), sizeof(float));
+    void *work = calloc(size_add(wb, 1), 1);
     bool ok = y && dx && g && sum && work ? true : fail(msg, len, "out of memory");
     uint64_t rng = r->rng.state;
     for (size_t s = 0; ok && s < r->B; s++) {

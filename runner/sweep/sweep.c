@@ -347,7 +347,11 @@ uint64_t sweep_buffer_bytes(const experiment_t *exp, int threads)
     layout_of(exp, &l);
     uint64_t cell_bytes = (uint64_t)l.floats_per_cell * sizeof(float);
     uint64_t slot = cell_bytes > BATCH_BYTES ? cell_bytes : BATCH_BYTES; /* a batch holds >= 1 cell */
-    return (2 * (uint64_t)threads + 1) * slot + (uint64_t)threads * exp->kind->thread_bytes(exp);
+    /* saturating: thread_bytes carries plugins' numbers */
+    uint64_t slots = (2 * (uint64_t)threads + 1) * slot, per_thread = exp->kind->thread_bytes(exp), all;
+    if (__builtin_mul_overflow((uint64_t)threads, per_thread, &all) || __builtin_add_overflow(all, slots, &all))
+        return UINT64_MAX;
+    return all;
 }
 
 /* The plan's next batch, for anyone who asks (local threads, workers). */

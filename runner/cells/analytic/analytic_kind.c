@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/size_math.h"
 #include "cells/analytic/cell_run.h"
 #include "cells/analytic/problem.h"
 #include "cells/kind.h"
@@ -130,7 +131,7 @@ typedef struct {
 static uint64_t thread_bytes(const experiment_t *exp)
 {
     cell_sizes_t max = max_cell_sizes(exp);
-    return CELL_LANES * ((uint64_t)max.state_bytes + max.work_bytes + 128);
+    return size_mul(CELL_LANES, size_add(size_add(max.state_bytes, max.work_bytes), 128));
 }
 
 static void thread_destroy(void *buffers)
@@ -147,8 +148,8 @@ static void *thread_create(const experiment_t *exp)
     lanes_buffers_t *tb = calloc(1, sizeof *tb);
     bool ok = tb != NULL;
     for (size_t j = 0; ok && j < CELL_LANES; j++) {
-        tb->state[j] = aligned_alloc(64, max.state_bytes + 64);
-        tb->work[j] = aligned_alloc(64, (max.work_bytes + 63) & ~(size_t)63);
+        tb->state[j] = aligned_alloc(64, size_add(max.state_bytes, 64));
+        tb->work[j] = aligned_alloc(64, size_round_up(max.work_bytes, 64));
         ok = tb->state[j] && tb->work[j];
     }
     if (!ok) thread_destroy(tb);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/size_math.h"
 #include "results/format.h"
 
 cell_sizes_t cell_run_sizes(const cell_t *cell)
@@ -12,7 +13,7 @@ cell_sizes_t cell_run_sizes(const cell_t *cell)
     size_t n = cell->problem->dim;
     const runner_optimizer_ops_t *ops = cell->opt->plugin->desc->optimizer;
     cell_sizes_t s = {
-        .state_bytes = (ops->state_bytes(n, cell->opt->hp) + 63) & ~(size_t)63,
+        .state_bytes = size_round_up(ops->state_bytes(n, cell->opt->hp), 64), /* a plugin's number: saturates */
         /* x, grad, numerical-gradient scratch (doubles); w, g (floats) */
         .work_bytes = 3 * n * sizeof(double) + 2 * n * sizeof(float),
     };

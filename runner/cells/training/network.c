@@ -24,10 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/size_math.h"
 #include "plugin_host/host_services.h"
 
 #define ALIGN 64
-static size_t round_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
+static size_t round_up(size_t n) { return size_round_up(n, ALIGN); }
 
 /* A slice's activations and work should fit this (a core's L2 is 256 KB
  * to 2 MB); a run whose whole batch does is not sliced. A constant, not
@@ -54,7 +55,7 @@ static segment_t segment_at(const model_t *m, size_t batch, size_t slice_bytes, 
     size_t bytes = runner_shape_size(&m->layers[i].in) * sizeof(float), width = 0, params = 0;
     for (size_t j = i; j < end; j++) {
         const layer_spec_t *ls = &m->layers[j];
-        bytes += runner_shape_size(&ls->out) * sizeof(float) + work_bytes(ls, 1);
+        bytes = size_add(bytes, size_add(runner_shape_size(&ls->out) * sizeof(float), work_bytes(ls, 1)));
         if (runner_shape_size(&ls->out) > width) width = runner_shape_size(&ls->out);
         params += ls->n_params;
     }
@@ -78,17 +79,17 @@ typedef struct {
 static void plan(const model_t *m, size_t batch, size_t slice_bytes, block_plan_t *l)
 {
     size_t at = 0;
-    l->params = at, at += round_up(m->n_params * sizeof(float));
-    l->grads = at, at += round_up(m->n_params * sizeof(float));
-    l->acts_ptrs = at, at += round_up((m->n_layers + 1) * sizeof(float *));
-    l->ctx = at, at += round_up(m->n_layers * sizeof(runner_layer_ctx_t));
-    l->strides = at, at += round_up(m->n_layers * sizeof(size_t));
-    l->delta = at, at += 2 * round_up(batch * m->max_width * sizeof(float));
-    l->acts[0] = at, at += round_up(batch * runner_shape_size(&m->input) * sizeof(float));
+    l->params = at, at = size_add(at, round_up(m->n_params * sizeof(float)));
+    l->grads = at, at = size_add(at, round_up(m->n_params * sizeof(float)));
+    l->acts_ptrs = at, at = size_add(at, round_up((m->n_layers + 1) * sizeof(float *)));
+    l->ctx = at, at = size_add(at, round_up(m->n_layers * sizeof(runner_layer_ctx_t)));
+    l->strides = at, at = size_add(at, round_up(m->n_layers * sizeof(size_t)));
+    l->delta = at, at = size_add(at, size_mul(2, round_up(batch * m->max_width * sizeof(float))));
+    l->acts[0] = at, at = size_add(at, round_up(batch * runner_shape_size(&m->input) * sizeof(float)));
     for (size_t i = 0; i < m->n_layers; i++) {
         const layer_spec_t *ls = &m->layers[i];
-        l->acts[i + 1] = at, at += round_up(batch * runner_shape_size(&ls->out) * sizeof(float));
-        l->state[i] = at, at += round_up(state_bytes(ls));
+        l->acts[i + 1] = at, at = size_add(at, round_up(batch * runner_shape_size(&ls->out) * sizeof(float)));
+        l->state[i] = at, at = size_add(at, round_up(state_bytes(ls)));
     }
     /* Work per layer (per slice in a sliced run); per-slice gradients and
      * per-thread scratch for sliced runs. */
@@ -99,17 +100,17 @@ static void plan(const model_t *m, size_t batch, size_t slice_bytes, block_plan_
         size_t slices = sg.slice ? (batch + sg.slice - 1) / sg.slice : 0;
         for (; i < sg.end; i++) {
             const layer_spec_t *ls = &m->layers[i];
-            l->work[i] = at, at += sg.slice ? slices * slice_work(&sg, ls) : round_up(work_bytes(ls, batch));
+            l->work[i] = at, at = size_add(at, sg.slice ? size_mul(slices, slice_work(&sg, ls)) : round_up(work_bytes(ls, batch)));
         }
-        l->slice_grads[s] = at, at += round_up(slices * sg.n_params * sizeof(float));
-        size_t each = sg.slice ? 2 * round_up(sg.slice * sg.width * sizeof(float)) : 0;
+        l->slice_grads[s] = at, at = size_add(at, round_up(slices * sg.n_params * sizeof(float)));
+        size_t each = sg.slice ? size_mul(2, round_up(sg.slice * sg.width * sizeof(float))) : 0;
         if (each > l->scratch_each) l->scratch_each = each;
     }
     l->n_segments = s;
-    l->segments = at, at += round_up(s * sizeof(segment_t));
-    l->work[m->n_layers] = at, at += round_up(work_bytes(&m->loss, batch));
+    l->segments = at, at = size_add(at, round_up(s * sizeof(segment_t)));
+    l->work[m->n_layers] = at, at = size_add(at, round_up(work_bytes(&m->loss, batch)));
     l->scratch_threads = host_kernel_threads();
-    l->scratch = at, at += l->scratch_each * (size_t)l->scratch_threads;
+    l->scratch = at, at = size_add(at, size_mul(l->scratch_each, (size_t)l->scratch_threads));
     l->total = at;
 }
 

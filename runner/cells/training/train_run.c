@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/size_math.h"
 #include "config/experiment.h"
 #include "results/format.h"
 #include "cells/training/network.h"
@@ -16,8 +17,8 @@ size_t train_cell_bytes(const cell_t *cell)
 {
     const train_config_t *tc = cell->train;
     const runner_optimizer_ops_t *ops = cell->opt->plugin->desc->optimizer;
-    return network_bytes(tc->model, tc->batch) + ops->state_bytes(tc->model->n_params, cell->opt->hp) + STATE_ALIGN +
-           tc->n_train * sizeof(uint32_t) + tc->batch * sizeof(int32_t);
+    size_t b = size_add(network_bytes(tc->model, tc->batch), ops->state_bytes(tc->model->n_params, cell->opt->hp));
+    return size_add(b, STATE_ALIGN + tc->n_train * sizeof(uint32_t) + tc->batch * sizeof(int32_t));
 }
 
 /* Mean loss and accuracy over a split, in batches, in evaluation mode. */
@@ -111,7 +112,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     /* everything the cell needs, allocated before its first step */
     network_t net;
     err_t e = {0};
-    size_t state_bytes = (ops->state_bytes(n, cell->opt->hp) + STATE_ALIGN - 1) & ~(size_t)(STATE_ALIGN - 1);
+    size_t state_bytes = size_round_up(ops->state_bytes(n, cell->opt->hp), STATE_ALIGN);
     void *state = aligned_alloc(STATE_ALIGN, state_bytes ? state_bytes : STATE_ALIGN);
     uint32_t *order = malloc(tc->n_train * sizeof *order);
     int32_t *labels = malloc(tc->batch * sizeof *labels);
