@@ -165,7 +165,11 @@ Test(mpi, a_killed_rank_stops_the_job_and_keeps_finished_cells)
     cr_assert(read_results("ref.h5", &ref));
     cr_assert(read_results("k.h5", &got), "no file after the kill: %s", log);
     size_t done = check_done_cells(&got, &ref, "after the kill");
-    cr_expect(done > 0 && done < ref.n_cells, "the kill landed outside the sweep (%zu done): %s", done, log);
+    /* Usually about a quarter is done. On a loaded machine mpirun can notice
+     * the dead rank so late that the live ranks finish every other batch
+     * first (seen once under ctest -j2): the file must still say how the run
+     * ended and hold exact cells, which is what this test is about. */
+    cr_expect(done > 0, "the kill landed before any cell was written: %s", log);
     cr_expect_eq(got.run_state, RUN_INTERRUPTED, "run_state %d: %s", got.run_state, log);
     free_results(&got);
     /* and finished without MPI */

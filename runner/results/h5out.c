@@ -34,7 +34,9 @@ struct h5out {
     size_t n_axes;
     hsize_t axis_dims[MAX_RANK];
     layout_t layout;
-    char *path;
+    /* the caller's: error marks name it, and are printed after the writer
+     * is closed, so it is borrowed (h5out.h), never a copy freed here */
+    const char *path;
 };
 
 /* The full extent of variable v: the cell axes, then its own dimensions. */
@@ -316,7 +318,6 @@ static void close_all(h5out_t *o)
         if (o->vars[v] > 0) H5Dclose(o->vars[v]);
     if (o->failure_type > 0) H5Tclose(o->failure_type);
     if (o->file > 0) H5Fclose(o->file);
-    free(o->path);
     free(o);
 }
 
@@ -357,9 +358,9 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
     o->n_axes = exp->n_axes;
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
     layout_of(exp, &o->layout);
-    o->path = strdup(path);
+    o->path = path;
     o->failure_type = failure_type();
-    if (!o->path || o->failure_type < 0) {
+    if (o->failure_type < 0) {
         close_all(o);
         return NULL;
     }
@@ -572,9 +573,7 @@ err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err)
 err_code_t h5out_close(h5out_t *o, err_t *err)
 {
     herr_t rc = H5Fflush(o->file, H5F_SCOPE_GLOBAL);
-    char *path = strdup(o->path);
+    const char *path = o->path;
     close_all(o);
-    err_code_t r = rc < 0 ? h5fail(err, path, "flush at close") : ERR_OK;
-    free(path);
-    return r;
+    return rc < 0 ? h5fail(err, path, "flush at close") : ERR_OK;
 }

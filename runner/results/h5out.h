@@ -51,7 +51,9 @@ typedef struct h5out h5out_t;
  * followed), and moved to `path` only if nothing is there: when another
  * process made `path` meanwhile, the result is an error, never a silent
  * replacement. replace: remove an existing `path` first (--force). Stale
- * temporary files of earlier runs killed during creation are removed. */
+ * temporary files of earlier runs killed during creation are removed.
+ * `path` is borrowed (also by h5out_open): it must outlive the writer and
+ * any error it returns, whose mark names it. */
 err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const char *command_line,
                         const char *fingerprint, h5out_t **out, err_t *err);
 
