@@ -215,6 +215,28 @@ Test(e2e, plugins_describe_dry_run_help)
     cr_expect(strstr(out, "runner 0."), "%s", out);
 }
 
+/* A write error (here a file-size limit, as a full disk would give) is an
+ * error that names the output, exit 2 at creation, and no crash: the old
+ * runner printed freed memory as the name and died of SIGSEGV in HDF5's
+ * cleanup at exit (issue 18, item 7). */
+Test(e2e, a_write_error_is_reported_not_a_crash)
+{
+    char cmd[2048], path[300], buf[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && sh -c \"trap '' XFSZ; ulimit -f 200; %s %s/runner %s/bench/sweep_10k.yaml -o big.h5\" "
+             ">out.txt 2>&1",
+             dir, runner_wrapper(), RUNNER_BUILD_DIR, RUNNER_SOURCE_DIR);
+    int st = system(cmd);
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    buf[fread(buf, 1, sizeof buf - 1, f)] = 0;
+    fclose(f);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d: %s", st, buf);
+    cr_expect(strstr(buf, "big.h5: error: HDF5 could not create the datasets"), "%s", buf);
+    cr_expect(!exists("big.h5"), "a half-made file was left at the output");
+}
+
 /* The progress line appears on a terminal (script(1) provides one) and not in a pipe. */
 Test(e2e, progress_line_only_on_a_terminal)
 {

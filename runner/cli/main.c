@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hdf5.h>
+
 #include "cli/commands.h"
 #include "plugin_host/registry.h"
 #include "version.h"
@@ -71,6 +73,11 @@ static err_code_t take_globals(int argc, char **argv, cli_globals_t *g, char **r
 
 int main(int argc, char **argv)
 {
+    /* Our files are closed explicitly on every path that keeps one. Left to
+     * HDF5's atexit cleanup, a file whose close failed (disk full, file-size
+     * limit) was closed again at exit and crashed in H5F__close_cb (1.10.8,
+     * seen with ulimit -f: SIGSEGV after the error was printed). */
+    H5dont_atexit();
     err_t err = {0};
     cli_globals_t g = {.argc = argc, .argv = argv};
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
