@@ -1,4 +1,5 @@
 /* test_registry.c: plugin discovery, and every kind of broken plugin refused with its own message. */
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -69,6 +70,26 @@ Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
     cr_expect_eq(registry_scan_dir(&reg, "/nonexistent", &err), ERR_OK, "a missing directory is not an error");
     registry_free(&reg);
+}
+
+/* Only regular files are opened: a FIFO named like a plugin used to block
+ * every command in dlopen (issue 18, item 6). */
+Test(registry, a_fifo_named_like_a_plugin_is_refused_unopened, .timeout = 10)
+{
+    char dir[] = "/tmp/runner_fifo_XXXXXX", fifo[64];
+    cr_assert(mkdtemp(dir));
+    chmod(dir, 0755);
+    snprintf(fifo, sizeof fifo, "%s/x.so", dir);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    registry_t reg;
+    registry_init(&reg);
+    err_t err = {0};
+    cr_expect_eq(registry_scan_dir(&reg, dir, &err), ERR_OK);
+    cr_assert_eq(reg.n_failures, 1);
+    cr_expect(strstr(reg.failures[0].reason, "not a regular file"), "%s", reg.failures[0].reason);
+    registry_free(&reg);
+    unlink(fifo);
+    rmdir(dir);
 }
 
 Test(registry, first_of_a_name_wins)

@@ -83,6 +83,13 @@ static const char *insecure_reason(const char *path, char *buf, size_t len)
 
 err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
 {
+    /* dlopen reads what it is given: a FIFO named x.so blocked every command
+     * (issue 18, item 6). Only regular files (a symlink to one is fine). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return add_failure(r, path,
+                           S_ISDIR(st.st_mode) ? "a directory, not a plugin file" : "not a regular file (a FIFO, device or socket)",
+                           err);
     char why_insecure[PATH_MAX + 128];
     if (!r->allow_insecure && insecure_reason(path, why_insecure, sizeof why_insecure)) {
         char msg[PATH_MAX + 256];
