@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "config/experiment.h"
-#include "plugin_host/registry.h"
 #include "config/yaml_load.h"
+#include "plugin_host/registry.h"
 
 /* The registry of the build's own plugins (build/plugins). */
 static inline void load_build_plugins(registry_t *reg)

@@ -1,6 +1,6 @@
 /* test_guards.c: sizes as users write them, and the disk guard's arithmetic. */
-#include "sweep/guards.h"
 #include "results/h5out.h"
+#include "sweep/guards.h"
 #include "helpers.h"
 
 Test(guards, parse_bytes)

@@ -10,10 +10,10 @@
  * skipped (make test runs it).
  */
 #include "helpers.h"
-#include "plugin_host/host_services.h"
 #include "cells/training/model.h"
 #include "cells/training/network.h"
 #include "config/yaml_load.h"
+#include "plugin_host/host_services.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define COUNTING 0

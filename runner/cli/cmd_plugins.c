@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
 #include "cells/analytic/objectives.h"
+#include "cli/commands.h"
 #include "config/schema.h"
 
 COMMAND(plugins)

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cells/kind.h"
 #include "base/clock.h"
+#include "cells/kind.h"
 #include "plugin_host/host_services.h"
-#include "results/layout.h"
 #include "results/format.h"
+#include "results/layout.h"
 #include "sweep/sweep_link.h"
 
 #define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */

@@ -13,8 +13,8 @@
 
 #include <stdbool.h>
 
-#include "config/node.h"
 #include "cells/analytic/objectives.h"
+#include "config/node.h"
 
 #define NUMERICAL_GRADIENT_STEP 1e-4
 

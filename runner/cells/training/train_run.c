@@ -6,10 +6,10 @@
 
 #include "base/clock.h"
 #include "base/size_math.h"
-#include "config/experiment.h"
-#include "results/format.h"
 #include "cells/training/network.h"
 #include "cells/training/train.h"
+#include "config/experiment.h"
+#include "results/format.h"
 
 #define STATE_ALIGN 64
 
