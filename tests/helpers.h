@@ -26,7 +26,7 @@ static inline void load_build_plugins(registry_t *reg)
 static inline err_code_t load_text(experiment_t *exp, const registry_t *reg, const char *text, err_t *err)
 {
     memset(err, 0, sizeof *err);
-    return experiment_load(exp, "test.yaml", text, strlen(text), NULL, 0, reg, 0, err);
+    return experiment_load(exp, "test.yaml", text, strlen(text), NULL, reg, err);
 }
 
 /* Criterion runs each parameterized case in its own process, where pointers

@@ -211,13 +211,13 @@ Test(experiment, set_overrides)
     err_t err = {0};
     const char *text = "steps: 5\nproblem: {objective: parabola, start: [-5.0]}\noptimizer: {name: sgd, lr: 0.1}\n";
     override_t ov[] = {{"optimizer.lr", "0.3"}, {"steps", "7"}, {"grid.optimizer.momentum", "[0.1, 0.2]"}};
-    cr_assert_eq(experiment_load(&exp, "t.yaml", text, strlen(text), ov, 3, &reg, 0, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(experiment_load(&exp, "t.yaml", text, strlen(text), &(experiment_options_t){.overrides = ov, .n_overrides = 3}, &reg, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(exp.cells[0].opt->hp[0], 0.3);
     cr_expect_eq(exp.cells[1].opt->hp[1], 0.2);
     cr_expect_eq(exp.cells[0].steps, 7);
     experiment_free(&exp);
     override_t bad[] = {{"optimizer.lr", "[oops"}};
-    cr_expect_eq(experiment_load(&exp, "t.yaml", text, strlen(text), bad, 1, &reg, 0, &err), ERR_CONFIG);
+    cr_expect_eq(experiment_load(&exp, "t.yaml", text, strlen(text), &(experiment_options_t){.overrides = bad, .n_overrides = 1}, &reg, &err), ERR_CONFIG);
     cr_expect_str_eq(err.mark.file, "--set optimizer.lr");
     experiment_free(&exp);
 }

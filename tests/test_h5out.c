@@ -74,7 +74,7 @@ Test(h5out, irregular_batches_land_in_place)
     h5out_t *o;
     err_t err;
     cr_assert_eq(ex.n_cells, 60);
-    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     /* boundaries that cut through every axis; cells 41..44 never written */
     size_t cuts[][2] = {{0, 7}, {7, 8}, {8, 29}, {29, 41}, {45, 60}};
     for (size_t i = 0; i < 5; i++) write_range(o, cuts[i][0], cuts[i][1]);
@@ -114,7 +114,7 @@ Test(h5out, unwritable_directory_is_an_error_and_leaves_nothing)
 {
     h5out_t *o;
     err_t err;
-    cr_expect_eq(h5out_create(&ex, "/nonexistent-dir/x.h5", false, "test", "fp-1", &o, &err), ERR_IO);
+    cr_expect_eq(h5out_create(&ex, "/nonexistent-dir/x.h5", false, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_IO);
     cr_expect(strstr(err.msg, "cannot create the output file"), "%s", err.msg);
 }
 
@@ -144,10 +144,10 @@ Test(h5out, creation_never_replaces_a_file_that_appeared)
     write_text(path, "another run's results\n");
     h5out_t *o;
     err_t err = {0};
-    cr_expect_eq(h5out_create(&ex, path, false, "test", "fp-1", &o, &err), ERR_IO);
+    cr_expect_eq(h5out_create(&ex, path, false, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_IO);
     cr_expect(strstr(err.msg, "nothing was replaced"), "%s", err.msg);
     cr_expect(has_text(path, "another run's results\n"), "the other run's file was replaced");
-    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(h5out_close(o, &err), ERR_OK);
     cr_expect(H5Fis_hdf5(path) > 0, "with replace, the new file is there");
 }
@@ -164,7 +164,7 @@ Test(h5out, the_temporary_file_is_not_a_planted_symlink)
     cr_assert_eq(symlink(victim, planted), 0);
     h5out_t *o;
     err_t err = {0};
-    cr_assert_eq(h5out_create(&ex, path, false, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, false, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(h5out_close(o, &err), ERR_OK);
     cr_expect(has_text(victim, "precious\n"), "the symlink's target was written");
     char dir[300], *slash;
@@ -187,7 +187,7 @@ Test(h5out, reopen_reports_cells_and_completes)
 {
     h5out_t *o;
     err_t err;
-    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     write_range_failing(o, 0, 20, 7); /* cells 0, 7, 14 fail */
     write_range(o, 50, 60);
     cr_assert_eq(h5out_set_state(o, RUN_INTERRUPTED, &err), ERR_OK);
@@ -223,7 +223,7 @@ Test(h5out, failure_messages_are_stored)
 {
     h5out_t *o;
     err_t err;
-    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     write_range_failing(o, 0, 60, 25);
     cr_assert_eq(h5out_close(o, &err), ERR_OK);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -261,7 +261,7 @@ Test(h5out, reopen_refuses_a_differently_shaped_file)
                            "steps: 5\nproblem: {objective: elliptic, start: [1, 2]}\noptimizer: {name: sgd, lr: 0.1}\n",
                            &err),
                  ERR_OK, "%s", err.msg);
-    cr_assert_eq(h5out_create(&other, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&other, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     cr_assert_eq(h5out_close(o, &err), ERR_OK);
     int8_t status[60];
     cr_expect_eq(h5out_open(&ex, path, &o, status, &err), ERR_IO);
@@ -278,7 +278,7 @@ Test(h5out, stale_temporaries_are_removed)
     fclose(fopen(live, "w"));
     h5out_t *o;
     err_t err;
-    cr_assert_eq(h5out_create(&ex, path, true, "test", "fp-1", &o, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
     cr_assert_eq(h5out_close(o, &err), ERR_OK);
     cr_expect_neq(access(stale, F_OK), 0, "stale temporary kept");
     cr_expect_eq(access(live, F_OK), 0, "a live runner's temporary was removed");

@@ -33,6 +33,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "base/input_file.h"
 
 struct experiment;
 struct cell;
@@ -87,12 +88,15 @@ typedef struct cell_kind {
                         struct cell *cell, err_t *err);
     err_code_t (*check)(const struct cell *cell, const struct node *tree, err_t *err);
     err_code_t (*finish)(struct experiment *exp, err_t *err);
-    /* The plugins a cell uses besides its optimizer (for the record): calls
-     * note for each, in order, repeats allowed. NULL: none. */
     /* Frees what the kind loaded outside the experiment's arena (data
      * sets); may be NULL. */
     void (*release)(struct experiment *exp);
+    /* The plugins a cell uses besides its optimizer (for the record): calls
+     * note for each, in order, repeats allowed. NULL: none. */
     void (*each_plugin)(const struct cell *cell, void (*note)(void *ctx, const struct plugin_entry *pe), void *ctx);
+    /* The files the experiment read (data sets), each with its content
+     * hash, for the record and the fingerprint; repeats allowed. NULL: none. */
+    void (*each_input)(const struct experiment *exp, void (*note)(void *ctx, const input_file_t *file), void *ctx);
 
     /* The output: variables and trailing dimensions (results/layout.h), and
      * the per-cell config strings beside optimizer_config. */

@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "config/fingerprint.h"
 #include "results/h5out.h"
+#include "results/recorded.h"
+#include "results/results.h"
 #include "results/report.h"
 #include "sweep/guards.h"
 #include "sweep/interrupt.h"
@@ -256,7 +258,7 @@ static err_code_t reopen_output(const run_options_t *cli, const experiment_t *ex
 /* The output file: a new one, or the existing one when resuming it (the
  * fingerprints must match, or --force starts over). */
 static err_code_t open_output(const run_options_t *cli, const experiment_t *exp, const char *output, int threads,
-                              h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
+                              int ranks, h5out_t **out, unsigned char **todo, sweep_summary_t *sum, err_t *err)
 {
     char fp[FINGERPRINT_LEN];
     experiment_fingerprint(exp, RUNNER_VERSION, fp);
@@ -268,10 +270,13 @@ static err_code_t open_output(const run_options_t *cli, const experiment_t *exp,
         err_t probe = {0};
         err_code_t rc = h5out_read_fingerprint(output, have, sizeof have, &probe);
         if (rc == ERR_OK && strcmp(have, fp) != 0) {
+            char why[sizeof probe.msg];
+            if (recorded_compare(output, exp, RECORDED_ALL, &probe) == ERR_CONFIG) snprintf(why, sizeof why, "%s", probe.msg);
+            else snprintf(why, sizeof why, "its fingerprint differs (file %s, this run %s)", have, fp);
             rc = err_set(&probe, ERR_CONFIG, (mark_t){output, 0, 0},
-                         "was made from a different config (or plugins, or runner version): file %s, this run %s; "
-                         "resuming would mix their numbers. Use -o to write elsewhere, or --force to start over",
-                         have, fp);
+                         "cannot be resumed with this experiment: %s. Resuming would mix two experiments' numbers; "
+                         "use -o to write elsewhere, or --force to start over",
+                         why);
         } else if (rc) {
             err_append(&probe, "; use --force to start over");
         }
@@ -288,7 +293,10 @@ static err_code_t open_output(const run_options_t *cli, const experiment_t *exp,
     if (rc == ERR_OK) rc = make_parent_dirs(output, err);
     if (rc) return rc;
     char *cmdline = join_command_line(cli->argc, cli->argv, NULL, NULL);
-    rc = h5out_create(exp, output, cli->force, cmdline ? cmdline : "", fp, out, err);
+    provenance_t prov;
+    provenance_collect(&prov, threads, ranks);
+    h5out_record_t record = {cmdline ? cmdline : "", fp, &prov};
+    rc = h5out_create(exp, output, cli->force, &record, out, err);
     free(cmdline);
     return rc;
 }
@@ -360,6 +368,21 @@ static err_code_t agree_on_output(mpi_link_t *mpi, run_context_t *ctx, err_code_
     return (err_code_t)v[0];
 }
 
+/* runner RESULTS.h5 computes what the file recorded, with the same plugin
+ * and data files (by content), or not at all; with --set it is a variation
+ * of the experiment, so only the plugin and data files are checked. */
+static err_code_t check_rerun(const run_options_t *cli, const experiment_t *exp, err_t *err)
+{
+    unsigned checks = RECORDED_INPUTS | (cli->n_overrides ? 0u : (unsigned)RECORDED_CELLS);
+    err_code_t rc = recorded_compare(cli->config, exp, checks, err);
+    if (rc != ERR_CONFIG) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return err_set(err, ERR_CONFIG, (mark_t){cli->config, 0, 0},
+                   "cannot rerun the experiment as recorded: %s. The plugins and data must be the ones the file "
+                   "names (its plugin_files and data_files attributes)", why);
+}
+
 /* The sweep of one process, or of this rank of a job (mpi). */
 static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context_t *ctx, mpi_link_t *mpi, int *exit_status,
                           err_t *err)
@@ -369,15 +392,31 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     bool coordinator = mpi_link_rank(mpi) == 0;
     *exit_status = 2; /* until the output file exists, any error is the input's */
     experiment_t *exp = &ctx->exp;
-    rc = read_text_file(cli->config, &ctx->config_text, &len, err);
+    /* runner RESULTS.h5: the experiment the file records, written by
+     * default over the file itself (so --resume finishes it) */
+    bool rerun = results_is_hdf5(cli->config);
+    const char *config_name = cli->config;
+    if (rerun) {
+        rc = results_read_config(cli->config, &ctx->config_text, err);
+        size_t name_len = strlen(cli->config) + sizeof " (resolved_config)";
+        if (rc == ERR_OK && !(ctx->config_name = malloc(name_len))) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+        if (rc == ERR_OK) snprintf(ctx->config_name, name_len, "%s (resolved_config)", cli->config);
+        if (rc == ERR_OK) config_name = ctx->config_name, len = strlen(ctx->config_text);
+    } else {
+        rc = read_text_file(cli->config, &ctx->config_text, &len, err);
+    }
     if (rc == ERR_OK) {
         ctx->have_exp = true;
-        rc = experiment_load(exp, cli->config, ctx->config_text, len, cli->overrides, cli->n_overrides, reg,
-                             cli->max_cells, err);
+        experiment_options_t opts = {cli->overrides, cli->n_overrides, cli->max_cells,
+                                     cli->output ? cli->output : rerun ? cli->config : NULL, false};
+        rc = experiment_load(exp, config_name, ctx->config_text, len, &opts, reg, err);
     }
     if (mpi && (rc = agree_on_load(mpi, ctx, rc, err)) == ERR_OK) rc = agree_on_experiment(mpi, ctx, exp, err);
+    if (rc) return rc; /* every rank, when one failed */
+    if (rerun && coordinator) rc = check_rerun(cli, exp, err);
+    if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
     if (rc) return rc;
-    const char *output = cli->output ? cli->output : exp->output;
+    const char *output = exp->output;
     if (cli->dry_run) {
         if (coordinator) {
             print_cell_table(exp);
@@ -391,7 +430,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     sweep_summary_t sum;
     summary_init(&sum);
     int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
-    if (coordinator) rc = open_output(cli, exp, output, threads, &out, &todo, &sum, err);
+    if (coordinator) rc = open_output(cli, exp, output, threads, mpi_link_size(mpi), &out, &todo, &sum, err);
     if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
     if (rc) return rc;
 

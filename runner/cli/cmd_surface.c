@@ -14,19 +14,7 @@
 #include "cells/analytic/problem.h"
 #include "cells/kind.h"
 #include "cli/commands.h"
-#include "results/h5util.h"
-
-/* The resolved_config attribute of a results file, into *text (malloc'd). */
-static err_code_t read_resolved_config(const char *path, char **text, err_t *err)
-{
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fis_hdf5(path) > 0 ? h5_open_read(path) : -1;
-    if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
-    *text = h5_read_attr_text(f, "resolved_config");
-    H5Fclose(f);
-    if (!*text) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not a runner results file (no resolved_config)");
-    return ERR_OK;
-}
+#include "results/results.h"
 
 typedef struct {
     size_t cell;     /* --cell; SIZE_MAX: not given */
@@ -95,7 +83,7 @@ COMMAND(surface)
     if (so.cell == SIZE_MAX || !so.n_range)
         return err_set(err, ERR_USAGE, (mark_t){0}, "surface needs --cell N and --range LO,HI[,LO,HI]");
 
-    rc = read_resolved_config(results, &ctx->config_text, err);
+    rc = results_read_config(results, &ctx->config_text, err);
     if (rc) return rc;
     experiment_t *exp = &ctx->exp;
     ctx->have_exp = true;
@@ -103,7 +91,8 @@ COMMAND(surface)
     size_t name_len = strlen(results) + sizeof " (resolved_config)";
     if (!(ctx->config_name = malloc(name_len))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     snprintf(ctx->config_name, name_len, "%s (resolved_config)", results);
-    if ((rc = experiment_load(exp, ctx->config_name, ctx->config_text, strlen(ctx->config_text), NULL, 0, reg, 0, err)))
+    if ((rc = experiment_load(exp, ctx->config_name, ctx->config_text, strlen(ctx->config_text),
+                              &(experiment_options_t){.objectives_only = true}, reg, err)))
         return rc;
     if (exp->kind != &cell_kind_analytic)
         return err_set(err, ERR_USAGE, (mark_t){0}, "%s holds %s cells: no objective surface (only analytic cells have one)",

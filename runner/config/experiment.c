@@ -485,6 +485,11 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
     }
     for (uint32_t i = 0; i < d->n_params; i++)
         if (!texts[i]) texts[i] = defaults[i];
+    if (!(oc->given = arena_alloc(a, (d->n_params + 1) * sizeof *oc->given))) {
+        rc = nomem(err);
+        goto out;
+    }
+    memcpy(oc->given, texts, d->n_params * sizeof *texts);
     if ((rc = schema_resolve(a, d, hp, texts, err))) goto out;
     oc->plugin = pe;
     oc->hp = hp;
@@ -594,6 +599,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         cell->seed = derive_cell_seed(seed, seed_axis ? c / seed_axis->n : c);
         rc = kind->build(exp, reg, tree, &runs[r].k, cell, err);
         if (rc) goto fail_cell;
+        if (exp->objectives_only) continue; /* runner surface: the objective is all it needs */
         const node_t *onode = node_get(tree, "optimizer");
         if (!onode) {
             rc = err_set(err, ERR_CONFIG, (mark_t){exp->path, 1, 1}, "missing 'optimizer', e.g. optimizer: {name: sgd, lr: 0.1}");
@@ -657,10 +663,44 @@ static err_code_t collect_plugins(experiment_t *exp, const registry_t *reg, err_
     const opt_config_t *last_opt = NULL;
     for (size_t c = 0; c < exp->n_cells; c++) {
         const cell_t *cell = &exp->cells[c];
-        if (cell->opt != last_opt) note_plugin(&pn, cell->opt->plugin), last_opt = cell->opt;
+        if (cell->opt && cell->opt != last_opt) note_plugin(&pn, cell->opt->plugin), last_opt = cell->opt;
         if (exp->kind->each_plugin) exp->kind->each_plugin(cell, note_plugin, &pn);
     }
     return ERR_OK;
+}
+
+typedef struct {
+    experiment_t *exp;
+    size_t cap;
+    bool nomem;
+} input_notes_t;
+
+static void note_input(void *ctx, const input_file_t *file)
+{
+    input_notes_t *in = ctx;
+    experiment_t *exp = in->exp;
+    for (size_t i = 0; i < exp->n_inputs; i++)
+        if (!strcmp(exp->inputs[i].path, file->path) && !memcmp(exp->inputs[i].sha256, file->sha256, SHA256_BYTES))
+            return;
+    if (exp->n_inputs == in->cap) {
+        size_t cap = in->cap ? 2 * in->cap : 8;
+        input_file_t *grown = arena_alloc(&exp->arena, cap * sizeof *grown);
+        if (!grown) {
+            in->nomem = true;
+            return;
+        }
+        if (exp->n_inputs) memcpy(grown, exp->inputs, exp->n_inputs * sizeof *grown);
+        exp->inputs = grown, in->cap = cap;
+    }
+    exp->inputs[exp->n_inputs++] = *file;
+}
+
+/* Every data file the cells' kind read, once (the record and the fingerprint). */
+static err_code_t collect_inputs(experiment_t *exp, err_t *err)
+{
+    input_notes_t in = {exp, 0, false};
+    if (exp->kind->each_input) exp->kind->each_input(exp, note_input, &in);
+    return in.nomem ? nomem(err) : ERR_OK;
 }
 
 /* ---- top level -------------------------------------------------------- */
@@ -786,11 +826,13 @@ static err_code_t read_seed(experiment_t *exp, const node_t *n, err_t *err)
 }
 
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
-                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
-                           err_t *err)
+                           const experiment_options_t *opts, const registry_t *reg, err_t *err)
 {
+    static const experiment_options_t defaults = {0};
+    if (!opts) opts = &defaults;
     memset(exp, 0, sizeof *exp);
-    exp->max_cells = max_cells ? max_cells : EXPERIMENT_MAX_CELLS;
+    exp->max_cells = opts->max_cells ? opts->max_cells : EXPERIMENT_MAX_CELLS;
+    exp->objectives_only = opts->objectives_only;
     arena_init(&exp->arena);
     arena_t *a = &exp->arena;
     exp->path = path;
@@ -802,7 +844,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
         return err_set(err, ERR_CONFIG, exp->root->mark,
                        "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got %s",
                        node_kind_name(exp->root));
-    if ((rc = apply_overrides(exp, overrides, n_overrides, err))) return rc;
+    if ((rc = apply_overrides(exp, opts->overrides, opts->n_overrides, err))) return rc;
     if ((rc = seed_grid_axis_as_seeds(exp, err))) return rc;
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
@@ -811,6 +853,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     /* sweep-wide settings, each read by its handler (absent: NULL) */
     for (size_t i = 0; i < N_OF(config_keys); i++)
         if (config_keys[i].read && (rc = config_keys[i].read(exp, node_get(root, config_keys[i].key), err))) return rc;
+    if (opts->output && !(exp->output = arena_strdup(a, opts->output))) return nomem(err);
 
     /* the base: everything but the meta keys */
     node_t *base = node_new(a, NODE_MAP, root->mark, ORIGIN_BASE);
@@ -841,13 +884,91 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
     if ((rc = build_cells(exp, reg, err))) return rc;
     if (exp->kind->finish && (rc = exp->kind->finish(exp, err))) return rc;
-    if ((rc = collect_plugins(exp, reg, err))) return rc;
+    if ((rc = collect_plugins(exp, reg, err)) || (rc = collect_inputs(exp, err))) return rc;
     return build_resolved_text(exp, reg, err);
 }
 
-/* The config as it ran, runnable on its own: after --set, with name, output
- * and seed explicit, generated grid values written out, and the base
- * optimizer's defaults filled in when the base alone resolves. */
+/* ---- the resolved config -------------------------------------------- */
+
+/* The optimizer mapping {name, every parameter} of oc, with each value as
+ * the config gave it or the plugin's default. */
+static node_t *full_optimizer(arena_t *a, const opt_config_t *oc)
+{
+    const runner_plugin_t *d = oc->plugin->desc;
+    mark_t m = {0};
+    node_t *opt = node_new(a, NODE_MAP, m, ORIGIN_BASE);
+    if (!opt || !(opt->pairs = arena_alloc(a, (d->n_params + 1) * sizeof *opt->pairs))) return NULL;
+    node_t *name = node_scalar(a, d->name, m, ORIGIN_BASE);
+    if (!name) return NULL;
+    opt->pairs[opt->n++] = (node_pair_t){"name", m, name};
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        node_t *v = node_scalar(a, oc->given[i], m, ORIGIN_BASE);
+        if (!v) return NULL;
+        opt->pairs[opt->n++] = (node_pair_t){d->params[i].name, m, v};
+    }
+    return opt;
+}
+
+/* tree with its optimizer replaced by the full form of the optimizer it
+ * resolves to on its own (merged onto under, when given); tree itself when
+ * that does not resolve. */
+static node_t *with_full_optimizer(arena_t *a, node_t *tree, node_t *under, const registry_t *reg)
+{
+    const node_t *merged = under ? node_merge(a, under, tree) : tree;
+    const node_t *onode = merged ? node_get(merged, "optimizer") : NULL;
+    lenient_set_t lenient = {0};
+    opt_config_t *oc;
+    err_t ignored;
+    node_t *full = NULL, *out = tree;
+    if (onode && resolve_optimizer(a, onode, reg, &lenient, &oc, &ignored) == ERR_OK && (full = full_optimizer(a, oc)))
+        node_set_path(a, tree, "optimizer", full, (mark_t){0}, &out, &ignored);
+    free(lenient.items);
+    return out;
+}
+
+static bool names_optimizer(const node_t *map) { return node_get(node_get(map, "optimizer"), "name") != NULL; }
+
+/* Write each optimizer out in full (every parameter, defaults included)
+ * where its name is set, so the record reads on its own and does not
+ * depend on the plugin's defaults: in each run that names its optimizer
+ * (merged onto the base, as its cells see it), and in the base when some
+ * cell takes the base's optimizer. Never where another layer switches the
+ * optimizer under it: the base's sgd defaults would then leak into a run
+ * of momentum (momentum=0 for 0.9). When a grid axis sets the optimizer's
+ * name, nothing is filled in: the per-cell optimizer_config holds every
+ * value. */
+static node_t *fill_optimizers(experiment_t *exp, node_t *tree, const registry_t *reg)
+{
+    arena_t *a = &exp->arena;
+    err_t ignored;
+    for (size_t k = 0; k < exp->n_axes; k++)
+        if (exp->axes[k].kind == AXIS_GRID &&
+            (!strcmp(exp->axes[k].name, "optimizer") || !strcmp(exp->axes[k].name, "optimizer.name")))
+            return tree;
+    const node_t *runs = node_get(tree, "runs");
+    bool base_used = !runs || runs->kind != NODE_SEQ;
+    if (runs && runs->kind == NODE_SEQ) {
+        node_t *list = node_new(a, NODE_SEQ, runs->mark, ORIGIN_BASE);
+        if (!list || !(list->items = arena_alloc(a, (runs->n + 1) * sizeof *list->items))) return tree;
+        for (size_t i = 0; i < runs->n; i++) {
+            node_t *run = runs->items[i];
+            bool named = run->kind == NODE_MAP && names_optimizer(run);
+            base_used |= !named;
+            list->items[list->n++] = named ? with_full_optimizer(a, run, exp->base, reg) : run;
+        }
+        node_set_path(a, tree, "runs", list, (mark_t){0}, &tree, &ignored);
+    }
+    if (base_used && names_optimizer(exp->base)) {
+        node_t *base = with_full_optimizer(a, exp->base, NULL, reg);
+        node_set_path(a, tree, "optimizer", (node_t *)node_get(base, "optimizer"), (mark_t){0}, &tree, &ignored);
+    }
+    return tree;
+}
+
+/* The config as it ran, runnable on its own and computing the same cells
+ * (test_experiment loads it back and compares every cell's record): after
+ * --set, with name, output (-o's, when given) and seed explicit, generated
+ * grid values written out, and optimizers in full (fill_optimizers). */
 static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, err_t *err)
 {
     arena_t *a = &exp->arena;
@@ -858,25 +979,7 @@ static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, 
     if ((v = node_scalar(a, exp->output, m, ORIGIN_BASE))) v->quoted = true, node_set_path(a, tree, "output", v, m, &tree, &ignored);
     if ((v = node_scalar(a, arena_printf(a, "%" PRId64, exp->seed), m, ORIGIN_BASE)))
         node_set_path(a, tree, "seed", v, m, &tree, &ignored);
-    const node_t *onode = node_get(exp->base, "optimizer");
-    lenient_set_t lenient = {0};
-    opt_config_t *oc;
-    if (onode && resolve_optimizer(a, onode, reg, &lenient, &oc, &ignored) == ERR_OK) {
-        const runner_plugin_t *d = oc->plugin->desc;
-        node_t *opt = node_new(a, NODE_MAP, m, ORIGIN_BASE);
-        if (opt && (opt->pairs = arena_alloc(a, (d->n_params + 1) * sizeof *opt->pairs))) {
-            opt->pairs[opt->n++] = (node_pair_t){"name", m, node_scalar(a, d->name, m, ORIGIN_BASE)};
-            for (uint32_t i = 0; i < d->n_params; i++) {
-                char buf[40];
-                format_double(buf, sizeof buf, oc->hp[i]);
-                const char *t = d->params[i].type == RUNNER_PARAM_BOOL ? (oc->hp[i] != 0 ? "true" : "false")
-                                                                       : arena_strdup(a, buf);
-                opt->pairs[opt->n++] = (node_pair_t){d->params[i].name, m, node_scalar(a, t, m, ORIGIN_BASE)};
-            }
-            node_set_path(a, tree, "optimizer", opt, m, &tree, &ignored);
-        }
-    }
-    free(lenient.items);
+    if (!exp->objectives_only) tree = fill_optimizers(exp, tree, reg);
     for (size_t i = 0; i < exp->n_axes; i++) {
         const axis_t *ax = &exp->axes[i];
         if (ax->kind != AXIS_GRID) continue;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/input_file.h"
 #include "config/node.h"
 #include "plugin_host/registry.h"
 
@@ -48,6 +49,10 @@ typedef struct {
     const plugin_entry_t *plugin;
     double *hp;       /* plugin->desc->n_params values, schema order */
     const char *text; /* "sgd(lr=0.1, momentum=0.9, ...)" */
+    /* each parameter's value as the config gives it (as written, or the
+     * plugin's default), before the plugin's resolve hook: what the
+     * resolved config writes out */
+    const char **given;
 } opt_config_t;
 
 /* A cell: an optimizer with its steps and seed, and the part its kind
@@ -75,12 +80,15 @@ typedef struct experiment {
     size_t n_axes;
     size_t n_cells;
     uint64_t max_cells; /* the guard this experiment was loaded under */
+    bool objectives_only; /* loaded without optimizers: cell->opt is NULL (experiment_options_t) */
     cell_t *cells;
     size_t max_steps;             /* the most steps of any cell */
     const struct cell_kind *kind; /* of every cell (cells/kind.h) */
     void *kind_data;              /* the kind's own, over all cells (its sizes, loaded data) */
     const plugin_entry_t **plugins_used; /* distinct plugins used (optimizers, layers), for the record */
     size_t n_plugins_used;
+    input_file_t *inputs; /* distinct data files read (path and content hash), in order of first use */
+    size_t n_inputs;
     /* The config as it ran, runnable on its own (see build_resolved_text). */
     const char *resolved_text;
 } experiment_t;
@@ -94,11 +102,19 @@ typedef struct {
 /* The default resource guard: more cells are refused unless --max-cells. */
 #define EXPERIMENT_MAX_CELLS 10000000u
 
+/* How to load: all fields may be zero. */
+typedef struct {
+    const override_t *overrides; /* --set, applied in order */
+    size_t n_overrides;
+    uint64_t max_cells;   /* the largest sweep accepted (0: EXPERIMENT_MAX_CELLS) */
+    const char *output;   /* -o: replaces the config's output (and so the resolved config's) */
+    bool objectives_only; /* build the cells' problems but resolve no optimizer (runner surface) */
+} experiment_options_t;
+
 /* Load, apply overrides, expand and validate. text must outlive exp.
- * max_cells: the largest sweep accepted (0: EXPERIMENT_MAX_CELLS). */
+ * opts may be NULL (the defaults). */
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
-                           const override_t *overrides, size_t n_overrides, const registry_t *reg, uint64_t max_cells,
-                           err_t *err);
+                           const experiment_options_t *opts, const registry_t *reg, err_t *err);
 void experiment_free(experiment_t *exp);
 
 /* Unravel a cell index into per-axis indices (idx has n_axes entries). */

@@ -1,27 +1,25 @@
 /*
- * fingerprint.h: what identifies the numbers a sweep produces, as a short
- * string stored in the results file. `--resume` continues a file only when
- * the fingerprint of the config it is given matches the file's.
+ * fingerprint.h: what identifies the numbers a sweep computes, as a short
+ * string stored in the results file (root attribute config_fingerprint).
+ * `--resume`, a rerun from a results file and the ranks of an MPI job go on
+ * only when their fingerprints match.
  *
- * It covers the resolved config (every cell's problem, optimizer with all
- * hyperparameters, steps and seeds follow from it), the name and version of
- * every plugin used, and the runner's version: a change in any of them may
- * change the numbers, and a resumed file must be bitwise what one
- * uninterrupted run would have written.
+ * It hashes (SHA-256) what is computed, not how the config was written:
+ * the axes and their coordinates; every cell's resolved record (seed,
+ * steps, optimizer with every hyperparameter, and its kind's records such
+ * as model_config and train_config); the name, version and content hash of
+ * every plugin file used; the content hash of every data file read; and
+ * the runner's version. A comment, a reordered key or another output path
+ * leave it unchanged; a different momentum in one cell, a rebuilt plugin
+ * or a replaced data file change it. When two differ, results/recorded.h
+ * says where.
  */
 #ifndef RUNNER_FINGERPRINT_H
 #define RUNNER_FINGERPRINT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "config/experiment.h"
 
-#define FINGERPRINT_LEN 32 /* "fnv1a64:" + 16 hex digits + NUL fits */
-
-/* 64-bit FNV-1a, continued from h (start with FNV1A64_INIT). */
-#define FNV1A64_INIT 0xcbf29ce484222325ull
-uint64_t fnv1a64(uint64_t h, const void *data, size_t len);
+#define FINGERPRINT_LEN 72 /* "sha256:" + 64 hex digits + NUL */
 
 void experiment_fingerprint(const experiment_t *exp, const char *runner_version, char out[FINGERPRINT_LEN]);
 

@@ -96,6 +96,9 @@ err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
                  why_insecure);
         return add_failure(r, path, msg, err);
     }
+    uint8_t digest[SHA256_BYTES];
+    err_t hash_err;
+    if (sha256_file(path, digest, &hash_err)) return add_failure(r, path, hash_err.msg, err);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
@@ -132,7 +135,9 @@ err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
         if (!grow((void **)&r->plugins, &r->cap_plugins, r->n_plugins, sizeof *r->plugins))
             return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
         bool shadowed = registry_find(r, (runner_kind_t)d->kind, d->name) != NULL;
-        r->plugins[r->n_plugins++] = (plugin_entry_t){d, strdup(path), shadowed};
+        plugin_entry_t *pe = &r->plugins[r->n_plugins++];
+        *pe = (plugin_entry_t){d, strdup(path), shadowed, {0}};
+        memcpy(pe->sha256, digest, sizeof digest);
     }
     return ERR_OK;
 }

@@ -24,12 +24,17 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "base/sha256.h"
 #include "plugin_host/descriptor.h"
 
 typedef struct plugin_entry {
     const runner_plugin_t *desc;
     char *file;    /* the .so it came from */
     bool shadowed; /* an earlier plugin of the same kind and name wins */
+    /* SHA-256 of the file's bytes, read just before dlopen: what the results
+     * file records, and what --resume compares, so a plugin rebuilt with the
+     * same name and version is told apart. */
+    uint8_t sha256[SHA256_BYTES];
 } plugin_entry_t;
 
 typedef struct {

@@ -32,6 +32,7 @@ typedef enum { RUN_RUNNING = 0, RUN_COMPLETE = 1, RUN_INTERRUPTED = 2, RUN_STOPP
 #define FORMAT_CELL_STEPS "cell_steps"
 #define FORMAT_OPTIMIZER_CONFIG "optimizer_config"
 #define FORMAT_RUN_STATE "run_state"
+#define FORMAT_END_TIME "end_time" /* scalar float64, CF time: when the run last ended */
 
 /* Root attributes. */
 #define FORMAT_TITLE "title"
@@ -45,6 +46,9 @@ typedef enum { RUN_RUNNING = 0, RUN_COMPLETE = 1, RUN_INTERRUPTED = 2, RUN_STOPP
 #define FORMAT_CREATED "created"
 #define FORMAT_PLUGINS "plugins"
 #define FORMAT_CONFIG_FINGERPRINT "config_fingerprint"
+#define FORMAT_PLUGIN_FILES "plugin_files" /* "SHA256  PATH" lines (sha256sum -c reads them) */
+#define FORMAT_DATA_FILES "data_files"     /* the same for the data files read */
+/* and the provenance attributes of results/provenance.h */
 
 /* Variable attributes (CF conventions). */
 #define FORMAT_LONG_NAME "long_name"

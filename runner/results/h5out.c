@@ -29,6 +29,7 @@ struct h5out {
     hid_t file;
     hid_t vars[LAYOUT_MAX_VARS]; /* the layout's per-cell variables */
     hid_t status, wall, failure, run_state;
+    hid_t end_time; /* absent (0) in files of runner 0.3.0 and older */
     hid_t failure_type;
     bool resumed; /* recomputed cells may hold an old failure message: always write them */
     size_t n_axes;
@@ -195,8 +196,54 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
     return rc;
 }
 
-static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const char *command_line,
-                                  const char *fingerprint, err_t *err)
+/* "HEX  PATH" lines, sha256sum's format: `sha256sum -c` checks the files against it. */
+static char *hash_lines(const input_file_t *files, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) len += SHA256_HEX_LEN + 3 + strlen(files[i].path);
+    char *text = malloc(len), *p = text;
+    if (!text) return NULL;
+    *p = 0;
+    for (size_t i = 0; i < n; i++) {
+        char hex[SHA256_HEX_LEN];
+        sha256_hex(files[i].sha256, hex);
+        p += sprintf(p, "%s  %s\n", hex, files[i].path);
+    }
+    return text;
+}
+
+static herr_t attr_int64(hid_t obj, const char *name, int64_t v)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = s < 0 ? -1 : H5Acreate2(obj, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &v) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
+    if (s >= 0) H5Sclose(s);
+    return rc;
+}
+
+/* The root attributes that say where the file came from (README "HDF5 output"). */
+static herr_t write_provenance(hid_t f, const experiment_t *exp, const h5out_record_t *rec)
+{
+    input_file_t *plugins = malloc((exp->n_plugins_used + 1) * sizeof *plugins);
+    if (!plugins) return -1;
+    for (size_t i = 0; i < exp->n_plugins_used; i++) {
+        plugins[i].path = exp->plugins_used[i]->file;
+        memcpy(plugins[i].sha256, exp->plugins_used[i]->sha256, SHA256_BYTES);
+    }
+    char *plugin_files = hash_lines(plugins, exp->n_plugins_used), *data_files = hash_lines(exp->inputs, exp->n_inputs);
+    herr_t rc = plugin_files && data_files ? 0 : -1;
+    if (rc >= 0) rc = attr_string(f, FORMAT_PLUGIN_FILES, plugin_files);
+    if (rc >= 0) rc = attr_string(f, FORMAT_DATA_FILES, data_files);
+    free(plugins), free(plugin_files), free(data_files);
+    const provenance_t *p = rec->provenance;
+    for (size_t i = 0; p && i < p->n && rc >= 0; i++)
+        rc = p->items[i].is_number ? attr_int64(f, p->items[i].name, p->items[i].number)
+                                   : attr_string(f, p->items[i].name, p->items[i].text);
+    return rc;
+}
+
+static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const h5out_record_t *rec, err_t *err)
 {
     hid_t f = o->file;
     int na = (int)exp->n_axes;
@@ -257,7 +304,10 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         /* no fill: unwritten bytes of a new file read as zeros, the empty string */
         o->failure = create_dataset(f, FORMAT_FAILURE, o->failure_type, na, dims, false);
         o->run_state = create_dataset(f, FORMAT_RUN_STATE, H5T_STD_I8LE, 0, dims, true);
-        if (o->status < 0 || o->wall < 0 || o->failure < 0 || o->run_state < 0) rc = -1;
+        o->end_time = create_dataset(f, FORMAT_END_TIME, H5T_IEEE_F64LE, 0, dims, false);
+        if (o->status < 0 || o->wall < 0 || o->failure < 0 || o->run_state < 0 || o->end_time < 0) rc = -1;
+        double not_yet = NAN;
+        if (rc >= 0 && H5Dwrite(o->end_time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &not_yet) < 0) rc = -1;
     }
     if (rc >= 0) rc = attach(o->status, scales, na);
     if (rc >= 0) rc = attach(o->wall, scales, na);
@@ -272,6 +322,8 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
         attr_string(o->run_state, FORMAT_LONG_NAME, "how the run ended");
         attr_string(o->run_state, FORMAT_FLAG_MEANINGS, FORMAT_RUN_STATE_MEANINGS);
         if (attr_flag_values(o->run_state, RUN__COUNT) < 0) rc = -1;
+        attr_string(o->end_time, FORMAT_LONG_NAME, "when the run last ended (NaN while it runs)");
+        attr_string(o->end_time, FORMAT_UNITS, "seconds since 1970-01-01 00:00:00 UTC");
     }
     if (rc >= 0) rc = write_cell_records(o, exp, scales);
     /* the record of the run */
@@ -292,15 +344,16 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
             {FORMAT_CONFIG_FILE, exp->path},
             {FORMAT_CONFIG_TEXT, exp->text},
             {FORMAT_RESOLVED_CONFIG, exp->resolved_text},
-            {FORMAT_COMMAND_LINE, command_line},
+            {FORMAT_COMMAND_LINE, rec->command_line},
             {FORMAT_RUNNER_VERSION, RUNNER_VERSION},
             {FORMAT_PLUGIN_ABI, abi},
             {FORMAT_CREATED, now},
             {FORMAT_PLUGINS, plugins},
-            {FORMAT_CONFIG_FINGERPRINT, fingerprint},
+            {FORMAT_CONFIG_FINGERPRINT, rec->fingerprint},
         };
         for (size_t i = 0; i < sizeof attrs / sizeof attrs[0] && rc >= 0; i++)
             rc = attr_string(f, attrs[i][0], attrs[i][1]);
+        if (rc >= 0) rc = write_provenance(f, exp, rec);
     }
     for (int i = 0; i < n_scales; i++) H5Dclose(scales[i]);
     H5Tclose(st);
@@ -311,7 +364,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const cha
 
 static void close_all(h5out_t *o)
 {
-    hid_t ids[] = {o->status, o->wall, o->failure, o->run_state};
+    hid_t ids[] = {o->status, o->wall, o->failure, o->run_state, o->end_time};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] > 0) H5Dclose(ids[i]);
     for (size_t v = 0; v < o->layout.n_vars; v++)
@@ -391,8 +444,8 @@ static uint64_t name_nonce(void)
     return (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_sec;
 }
 
-err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const char *command_line,
-                        const char *fingerprint, h5out_t **out, err_t *err)
+err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const h5out_record_t *record,
+                        h5out_t **out, err_t *err)
 {
     if (exp->n_axes + 2 > MAX_RANK) return err_set(err, ERR_CONFIG, (mark_t){0}, "too many axes");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as values, reported by main */
@@ -416,7 +469,7 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace,
     if (o->file < 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create the output file (%s): check the directory is writable",
                      tmp);
-    } else if ((rc = create_contents(o, exp, command_line, fingerprint, err)) == ERR_OK) {
+    } else if ((rc = create_contents(o, exp, record, err)) == ERR_OK) {
         if (replace && unlink(path) != 0 && errno != ENOENT)
             rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot remove the old file to replace it: %s", strerror(errno));
         else if (move_no_replace(tmp, path) != 0)
@@ -509,6 +562,8 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},
                        "dataset '%s' is missing or not shaped for this config, so the file cannot be resumed", bad);
     }
+    if (H5Lexists(o->file, FORMAT_END_TIME, H5P_DEFAULT) > 0 && (o->end_time = open_shaped(o->file, FORMAT_END_TIME, NULL, 0)) < 0)
+        o->end_time = 0; /* a damaged end_time costs the record of when, not the resume */
     if (H5Dread(o->status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
         close_all(o);
         return h5fail(err, path, "read the status of the cells to resume");
@@ -564,6 +619,11 @@ uint64_t h5out_bytes_needed(const experiment_t *exp, const unsigned char *todo)
 err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err)
 {
     int8_t v = (int8_t)state;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double when = state == RUN_RUNNING ? NAN : (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+    if (o->end_time > 0 && H5Dwrite(o->end_time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &when) < 0)
+        return h5fail(err, o->path, "record the end time");
     if (H5Dwrite(o->run_state, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0 ||
         H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0)
         return h5fail(err, o->path, "record the run state");

@@ -42,6 +42,7 @@
 #include "config/experiment.h"
 #include "results/format.h"
 #include "results/layout.h"
+#include "results/provenance.h"
 
 typedef struct h5out h5out_t;
 
@@ -54,8 +55,13 @@ typedef struct h5out h5out_t;
  * temporary files of earlier runs killed during creation are removed.
  * `path` is borrowed (also by h5out_open): it must outlive the writer and
  * any error it returns, whose mark names it. */
-err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const char *command_line,
-                        const char *fingerprint, h5out_t **out, err_t *err);
+typedef struct {
+    const char *command_line;
+    const char *fingerprint;        /* config/fingerprint.h */
+    const provenance_t *provenance; /* NULL: not recorded (unit tests) */
+} h5out_record_t;
+err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const h5out_record_t *record,
+                        h5out_t **out, err_t *err);
 
 /* The config_fingerprint attribute of an existing results file, into buf.
  * ERR_IO when the file is not a results file this runner can resume. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/number_text.h"
 #include "results/format.h"
@@ -264,4 +265,27 @@ void results_cell_label(const results_t *r, size_t cell, int skip, bool skip_see
         used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", r->axes[k].name,
                                  r->axes[k].labels[idx[k]]);
     }
+}
+
+bool results_is_hdf5(const char *path)
+{
+    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char head[8];
+    struct stat st; /* a FIFO would block the read: only regular files (read_text_file refuses the rest) */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    FILE *f = fopen(path, "rb");
+    bool is = f && fread(head, 1, sizeof head, f) == sizeof head && !memcmp(head, signature, sizeof head);
+    if (f) fclose(f);
+    return is;
+}
+
+err_code_t results_read_config(const char *path, char **text, err_t *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fis_hdf5(path) > 0 ? h5_open_read(path) : -1;
+    if (f < 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");
+    *text = h5_read_attr_text(f, FORMAT_RESOLVED_CONFIG);
+    H5Fclose(f);
+    if (!*text) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not a runner results file (no resolved_config)");
+    return ERR_OK;
 }

@@ -49,6 +49,12 @@ typedef struct {
 err_code_t results_read(const char *path, double tol, results_t *r, err_t *err);
 void results_free(results_t *r);
 
+/* Whether path is an HDF5 file (its signature), so `runner PATH` reruns it. */
+bool results_is_hdf5(const char *path);
+/* The resolved_config attribute of a results file, into *text (malloc'd):
+ * the experiment as it ran, runnable on its own. */
+err_code_t results_read_config(const char *path, char **text, err_t *err);
+
 /* Coordinates of a cell (row-major, last axis fastest) into idx[n_axes]. */
 void results_cell_coords(const results_t *r, size_t cell, size_t *idx);
 

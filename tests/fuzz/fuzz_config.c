@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         experiment_t exp;
         err_t err = {0};
         /* a small cell limit keeps every input fast; the guard itself is what is exercised */
-        err_code_t rc = experiment_load(&exp, "fuzz.yaml", text, size, NULL, 0, &reg, 1000, &err);
+        err_code_t rc = experiment_load(&exp, "fuzz.yaml", text, size, &(experiment_options_t){.max_cells = 1000}, &reg, &err);
         if (rc != ERR_OK && err.msg[0] == 0) abort(); /* an error must say what is wrong */
         experiment_free(&exp);
     }

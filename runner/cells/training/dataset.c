@@ -72,11 +72,13 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
     }
     idx_dataset_t tr, te;
     mark_t at = data ? data->mark : (mark_t){0};
-    if ((rc = idx_read_dataset(data_path(a, dir, names[0]), data_path(a, dir, names[1]), &tr, err))) {
+    for (int i = 0; i < 4; i++)
+        if (!(ds->files[i].path = data_path(a, dir, names[i]))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    if ((rc = idx_read_dataset(ds->files[0].path, ds->files[1].path, &tr, err))) {
         if (rc == ERR_IO) err_append(err, "; the training set of data (dir: %s)", dir);
         return rc;
     }
-    if ((rc = idx_read_dataset(data_path(a, dir, names[2]), data_path(a, dir, names[3]), &te, err))) {
+    if ((rc = idx_read_dataset(ds->files[2].path, ds->files[3].path, &te, err))) {
         idx_dataset_free(&tr);
         return rc;
     }
@@ -96,6 +98,8 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
     ds->shape = flatten ? (runner_shape_t){.rank = 1, .dim = {(uint32_t)S}}
                         : (runner_shape_t){.rank = 3, .dim = {1, (uint32_t)tr.rows, (uint32_t)tr.cols}};
     ds->n_classes = tr.n_classes;
+    const idx_array_t *read[4] = {&tr.images, &tr.labels, &te.images, &te.labels};
+    for (int i = 0; i < 4; i++) memcpy(ds->files[i].sha256, read[i]->sha256, SHA256_BYTES);
     size_t total = tr.n + te.n;
     char *b = malloc(total * S * sizeof(float) + total * sizeof(int32_t));
     if (!b) {

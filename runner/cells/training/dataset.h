@@ -23,6 +23,7 @@
 #include <runner/plugin.h>
 
 #include "base/arena.h"
+#include "base/input_file.h"
 #include "config/node.h"
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     size_t n_classes;
     split_t train, validation, test;
     const char *label;      /* "DIR (60000 train, 0 validation, 10000 test)" */
+    input_file_t files[4];  /* train images, train labels, test images, test labels: as read */
     void *block;            /* x and y of all splits */
 } dataset_t;
 

@@ -193,6 +193,7 @@ err_code_t idx_read_file(const char *path, idx_array_t *out, err_t *err)
     fclose(f);
     if (!buf) return err_set(err, ERR_NOMEM, m, "out of memory");
     err_code_t rc = bad || got != len ? err_set(err, ERR_IO, m, "read error") : idx_decode(buf, len, path, out, err);
+    if (rc == ERR_OK) sha256(buf, len, out->sha256); /* the bytes decoded, not a second read that may differ */
     free(buf);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/sha256.h"
 
 #define IDX_MAX_DIMS 4
 #define IDX_MAX_BYTES ((size_t)1 << 31) /* 2 GiB of data; Fashion-MNIST's train images are 47 MB */
@@ -29,6 +30,7 @@ typedef struct {
     uint32_t dims[IDX_MAX_DIMS];
     size_t count;  /* product of dims */
     uint8_t *data; /* count bytes; malloc'd */
+    uint8_t sha256[SHA256_BYTES]; /* of the file's bytes as read (gzip: compressed), by idx_read_file */
 } idx_array_t;
 
 /* Decode an IDX file's bytes (gzip or plain; gzip is recognised by its

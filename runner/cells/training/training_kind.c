@@ -144,6 +144,15 @@ static void each_plugin(const cell_t *cell, void (*note)(void *ctx, const plugin
     note(ctx, m->loss.plugin);
 }
 
+/* The data files every loaded data set read. */
+static void each_input(const experiment_t *exp, void (*note)(void *ctx, const input_file_t *file), void *ctx)
+{
+    const training_data_t *td = data_of(exp);
+    for (size_t i = 0; td && i < td->n_datasets; i++)
+        for (size_t f = 0; f < sizeof td->datasets[i].data.files / sizeof td->datasets[i].data.files[0]; f++)
+            note(ctx, &td->datasets[i].data.files[f]);
+}
+
 /* Variables, in this order (train_outputs_t's fields). */
 enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
        V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V__COUNT };
@@ -260,6 +269,7 @@ const cell_kind_t cell_kind_training = {
     .check = check,
     .release = release,
     .each_plugin = each_plugin,
+    .each_input = each_input,
     .layout = layout,
     .records = records,
     .n_records = sizeof records / sizeof records[0],

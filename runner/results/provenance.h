@@ -1,0 +1,36 @@
+/*
+ * provenance.h: where and how a results file was made, as the root
+ * attributes it carries (README "HDF5 output" lists them): the build (git
+ * commit, compiler, flags), the machine (host, CPU model, cores, OS,
+ * kernel), the libraries whose code computes or stores the numbers (HDF5,
+ * the matrix kernels), and the run's parallelism (threads, MPI ranks).
+ * Together with the plugin and data hashes and the resolved config, a
+ * reader can tell whether two files are comparable without asking anyone.
+ */
+#ifndef RUNNER_PROVENANCE_H
+#define RUNNER_PROVENANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROVENANCE_MAX 16
+
+typedef struct {
+    const char *name; /* the attribute's name */
+    char text[512];   /* its value, when text */
+    int64_t number;   /* its value, when is_number */
+    int is_number;
+} provenance_item_t;
+
+typedef struct {
+    provenance_item_t items[PROVENANCE_MAX];
+    size_t n;
+} provenance_t;
+
+/* The facts of this process: threads and ranks are the run's. */
+void provenance_collect(provenance_t *p, int threads, int ranks);
+
+/* The names, in the order written (for readers such as `runner report --provenance`). */
+extern const char *const provenance_names[];
+
+#endif
