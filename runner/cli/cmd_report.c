@@ -1,12 +1,13 @@
-/* cmd_report.c: `runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]`. */
+/* cmd_report.c: `runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--provenance]`. */
 #include <math.h>
 
 #include "cli/commands.h"
+#include "results/provenance.h"
 #include "results/report.h"
 
 typedef struct {
     const char *by; /* --by AXIS */
-    bool csv;
+    bool csv, provenance;
     double tol; /* NaN: the default (report.h) */
 } report_options_t;
 
@@ -24,6 +25,13 @@ static err_code_t set_csv(void *o, const char *v, err_t *err)
     return ERR_OK;
 }
 
+static err_code_t set_provenance(void *o, const char *v, err_t *err)
+{
+    (void)v, (void)err;
+    ((report_options_t *)o)->provenance = true;
+    return ERR_OK;
+}
+
 static err_code_t set_tol(void *o, const char *v, err_t *err)
 {
     if (!cli_parse_finite(v, &((report_options_t *)o)->tol))
@@ -35,6 +43,7 @@ static const cli_option_t report_option_list[] = {
     {"--by", NULL, "an axis name", set_by},
     {"--csv", NULL, NULL, set_csv},
     {"--tol", NULL, "a number", set_tol},
+    {"--provenance", NULL, NULL, set_provenance},
 };
 const cli_options_t cmd_report_options = {report_option_list, sizeof report_option_list / sizeof report_option_list[0]};
 
@@ -56,6 +65,7 @@ COMMAND(report)
     if (rc == ERR_OK && r.training && !tol_given) r.tol = NAN;
     report_opts_t ro = {.by = -1, .csv = o.csv};
     if (rc == ERR_OK && o.by) rc = report_find_axis(&r, o.by, &ro.by, err);
+    if (rc == ERR_OK && o.provenance && (rc = provenance_print(stdout, pos[0], err)) == ERR_OK) putchar('\n');
     if (rc == ERR_OK) rc = report_print(stdout, &r, &ro, err);
     results_free(&r);
     if (rc == ERR_OK) *exit_status = 0;

@@ -17,18 +17,19 @@ extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_opti
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
     {"report", cmd_report, 0,
-     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T]\n"
+     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--provenance]\n"
      "                                     tabulate a results file: per setting (mean +- std over\n"
      "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
      "                                     loss <= T (default 1e-6, any finite T; training: epochs,\n"
      "                                     only with --tol), test accuracy, diverged/failed counts,\n"
-     "                                     best setting (mean over seeds)\n",
+     "                                     best setting (mean over seeds); --provenance first prints\n"
+     "                                     what made the file (build, machine, plugin and data hashes)\n",
      &cmd_report_options},
     {"check", cmd_check, NEEDS_PLUGINS,
      "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"
      "                                     optimizers on convex quadratics, layers by gradient check\n",
      NULL},
-    {"surface", cmd_surface, NEEDS_PLUGINS,
+    {"surface", cmd_surface, 0, /* the objective needs no plugin */
      "       runner surface RESULTS.h5 --cell N --range LO,HI[,LO,HI] [--points N]\n"
      "                                     an analytic cell's objective on a grid (rows of numbers;\n"
      "                                     runner-plot draws its contour lines from them)\n",
@@ -37,7 +38,12 @@ static const command_t commands[] = {
     {"describe", cmd_describe, NEEDS_PLUGINS, "       runner describe NAME          show a plugin's parameters\n",
      NULL},
     /* the default: runner CONFIG (last: a config may not be named like a command) */
-    {NULL, cmd_run, NEEDS_PLUGINS, "usage: runner CONFIG [options]       run an experiment\n", &cmd_run_options},
+    {NULL, cmd_run, NEEDS_PLUGINS,
+     "usage: runner CONFIG [options]       run an experiment\n"
+     "       runner RESULTS.h5 [options]   rerun the experiment a results file records (its\n"
+     "                                     resolved_config), with the plugin and data files it names;\n"
+     "                                     over the file itself unless -o (so --resume finishes it)\n",
+     &cmd_run_options},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
         run_context_t ctx = {0};
         if (cmd->flags & NEEDS_PLUGINS) rc = registry_scan_all(&reg, g.plugin_dirs, g.n_plugin_dirs, &err);
         if (rc == ERR_OK)
-            rc = cmd->fn(n_rest - skip, rest + skip, &g, (cmd->flags & NEEDS_PLUGINS) ? &reg : NULL, &ctx, &status, &err);
+            rc = cmd->fn(n_rest - skip, rest + skip, &g, &reg, &ctx, &status, &err); /* empty unless NEEDS_PLUGINS */
         if (rc) {
             if (!ctx.reported_elsewhere) err_print(&err, run_context_source(&ctx, &err.mark), "runner");
             status = exit_status_for(rc, status);

@@ -12,6 +12,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "base/error.h"
 
 #define PROVENANCE_MAX 16
 
@@ -32,5 +35,9 @@ void provenance_collect(provenance_t *p, int threads, int ranks);
 
 /* The names, in the order written (for readers such as `runner report --provenance`). */
 extern const char *const provenance_names[];
+
+/* `runner report --provenance`: the block of what made the file at path,
+ * read from its attributes (files of older runners show "unknown"). */
+err_code_t provenance_print(FILE *out, const char *path, err_t *err);
 
 #endif
