@@ -221,3 +221,81 @@ Test(experiment, set_overrides)
     cr_expect_str_eq(err.mark.file, "--set optimizer.lr");
     experiment_free(&exp);
 }
+
+/* No silent no-ops (issue 17, item 5): a --set no cell sees, two axes for
+ * one value, and an overridden base value that is invalid are errors. */
+static err_code_t load_with(experiment_t *exp, const char *text, const override_t *ov, size_t n, err_t *err)
+{
+    memset(err, 0, sizeof *err);
+    err_code_t rc = experiment_load(exp, "t.yaml", text, strlen(text),
+                                    &(experiment_options_t){.overrides = ov, .n_overrides = n}, &reg, err);
+    experiment_free(exp);
+    return rc;
+}
+
+Test(experiment, a_set_that_no_cell_sees_is_an_error)
+{
+    experiment_t exp;
+    err_t err;
+    const char *runs = "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                       "runs:\n  - {label: a, optimizer: {lr: 0.2}}\n  - {label: b, optimizer: {name: adam, lr: 0.01}}\n";
+    override_t lr[] = {{"optimizer.lr", "abc"}};
+    cr_expect_eq(load_with(&exp, runs, lr, 1, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "--set optimizer.lr=abc applies to no cell: every run sets optimizer.lr itself (the first "
+                              "at t.yaml:5:32)"),
+              "%s", err.msg);
+    cr_expect_str_eq(err.mark.file, "--set optimizer.lr");
+    /* valid or not: what the user asked for would not happen */
+    override_t valid[] = {{"optimizer.lr", "0.3"}};
+    cr_expect_eq(load_with(&exp, runs, valid, 1, &err), ERR_CONFIG);
+    /* seen by run a's cells (sgd has momentum; adam's leave it out) */
+    override_t some[] = {{"optimizer.momentum", "0.5"}, {"steps", "7"}};
+    cr_expect_eq(load_with(&exp, runs, some, 2, &err), ERR_OK, "%s", err.msg);
+    /* a grid axis sets it in every cell */
+    const char *grid = "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                       "grid: {optimizer: [{name: sgd, lr: 0.1}, {name: adam}]}\nseeds: [1, 2]\n";
+    cr_expect_eq(load_with(&exp, grid, valid, 1, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "grid axis 'optimizer' sets it in every cell; use --set grid.optimizer=[...]"), "%s",
+              err.msg);
+    override_t seed[] = {{"seed", "3"}};
+    cr_expect_eq(load_with(&exp, grid, seed, 1, &err), ERR_CONFIG, "seeds: replaces the seed");
+    const char *repeat = "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                         "repeat: 2\n";
+    cr_expect_eq(load_with(&exp, repeat, seed, 1, &err), ERR_OK, "repeat: counts from the seed: %s", err.msg);
+}
+
+Test(experiment, two_axes_for_one_value_are_an_error)
+{
+    experiment_t exp;
+    err_t err;
+    const char *head = "steps: 5\nproblem: {objective: elliptic, start: [3.0, 1]}\noptimizer: {name: sgd, lr: 0.1}\n";
+    char text[512];
+    snprintf(text, sizeof text, "%sgrid: {problem.start.1: [1, 2], problem.start.01: [3, 4]}\n", head);
+    cr_expect_eq(load_with(&exp, text, NULL, 0, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "grid axes 'problem.start.1' and 'problem.start.01' set the same value"), "%s", err.msg);
+    cr_expect_eq(err.mark.line, 4);
+    snprintf(text, sizeof text, "%sgrid: {optimizer: [{name: sgd, lr: 0.1}], optimizer.lr: [0.1, 0.2]}\n", head);
+    cr_expect_eq(load_with(&exp, text, NULL, 0, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "grid axis 'optimizer.lr' lies inside grid axis 'optimizer'"), "%s", err.msg);
+    /* neighbours are not overlaps */
+    snprintf(text, sizeof text, "%sgrid: {problem.start.0: [1, 2], problem.start.1: [3, 4], optimizer.lr: [0.1]}\n", head);
+    cr_expect_eq(load_with(&exp, text, NULL, 0, &err), ERR_OK, "%s", err.msg);
+}
+
+Test(experiment, an_overridden_base_value_is_still_checked)
+{
+    experiment_t exp;
+    err_t err;
+    cr_expect_eq(load_with(&exp,
+                           "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: abc}\n"
+                           "grid: {optimizer.lr: [0.1, 0.2]}\n",
+                           NULL, 0, &err),
+                 ERR_CONFIG);
+    cr_expect(strstr(err.msg, "sgd.lr") && err.mark.line == 3, "%s", err.msg);
+    /* overridden but valid: a fallback, allowed */
+    cr_expect_eq(load_with(&exp,
+                           "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.5}\n"
+                           "grid: {optimizer.lr: [0.1, 0.2]}\n",
+                           NULL, 0, &err),
+                 ERR_OK, "%s", err.msg);
+}

@@ -136,3 +136,23 @@ Test(resolved, the_output_is_the_one_written)
               exp.resolved_text);
     experiment_free(&exp);
 }
+
+/* Training: data, layer and train defaults written out where every cell
+ * reading them sees the same value; a run with its own model, schedule
+ * and validation split still gets its own. */
+Test(resolved, training_defaults_are_written_out_without_changing_a_cell)
+{
+    const char *text = "model: [{layer: affine, out: 10}]\nloss: softmax_cross_entropy\n"
+                       "train: {iterations: 2, batch: 50, limit: 100}\noptimizer: {name: sgd, lr: 0.1}\n"
+                       "runs:\n  - {label: plain}\n"
+                       "  - {label: deep, model: [{layer: affine, out: 20, init: he}, {layer: relu}, {layer: affine, out: 10}],"
+                       " train: {schedule: {name: step, every: 1, gamma: 0.5}}, data: {validation: 0.1}}\n";
+    expect_round_trip("training", text, NULL, 0);
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg, text, &err), ERR_OK, "%s", err.msg);
+    cr_expect(strstr(exp.resolved_text, "  validation: 0\n") && strstr(exp.resolved_text, "  weight_decay: 0\n") &&
+                  strstr(exp.resolved_text, "{layer: affine, out: 20, init: he, "),
+              "%s", exp.resolved_text);
+    experiment_free(&exp);
+}

@@ -88,6 +88,11 @@ typedef struct cell_kind {
                         struct cell *cell, err_t *err);
     err_code_t (*check)(const struct cell *cell, const struct node *tree, err_t *err);
     err_code_t (*finish)(struct experiment *exp, err_t *err);
+    /* The resolved config (experiment.c): tree with the kind's defaults
+     * written out where every cell that reads them sees the same value, so
+     * it reads on its own; computing the same cells (test_resolved). May be
+     * NULL. */
+    struct node *(*fill_defaults)(struct experiment *exp, struct node *tree, const struct registry *reg);
     /* Frees what the kind loaded outside the experiment's arena (data
      * sets); may be NULL. */
     void (*release)(struct experiment *exp);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cells/kind.h"
+#include "config/no_ops.h"
 #include "config/schema.h"
 #include "config/yaml_load.h"
 
@@ -485,11 +486,6 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
     }
     for (uint32_t i = 0; i < d->n_params; i++)
         if (!texts[i]) texts[i] = defaults[i];
-    if (!(oc->given = arena_alloc(a, (d->n_params + 1) * sizeof *oc->given))) {
-        rc = nomem(err);
-        goto out;
-    }
-    memcpy(oc->given, texts, d->n_params * sizeof *texts);
     if ((rc = schema_resolve(a, d, hp, texts, err))) goto out;
     oc->plugin = pe;
     oc->hp = hp;
@@ -609,7 +605,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         if (shared_opt && runs[r].opt) {
             cell->opt = runs[r].opt;
         } else {
-            opt_config_t *oc;
+            opt_config_t *oc = NULL;
             if ((rc = resolve_optimizer(a, onode, reg, &lenient, &oc, err))) goto fail_cell;
             if (shared_opt) runs[r].opt = oc;
             cell->opt = oc;
@@ -882,7 +878,9 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
 
     exp->n_cells = 1;
     for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
-    if ((rc = build_cells(exp, reg, err))) return rc;
+    if ((rc = no_ops_check_axes(exp, err)) || (rc = build_cells(exp, reg, err)) ||
+        (rc = no_ops_check_settings(exp, opts->overrides, opts->n_overrides, reg, err)))
+        return rc;
     if (exp->kind->finish && (rc = exp->kind->finish(exp, err))) return rc;
     if ((rc = collect_plugins(exp, reg, err)) || (rc = collect_inputs(exp, err))) return rc;
     return build_resolved_text(exp, reg, err);
@@ -890,39 +888,18 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
 
 /* ---- the resolved config -------------------------------------------- */
 
-/* The optimizer mapping {name, every parameter} of oc, with each value as
- * the config gave it or the plugin's default. */
-static node_t *full_optimizer(arena_t *a, const opt_config_t *oc)
-{
-    const runner_plugin_t *d = oc->plugin->desc;
-    mark_t m = {0};
-    node_t *opt = node_new(a, NODE_MAP, m, ORIGIN_BASE);
-    if (!opt || !(opt->pairs = arena_alloc(a, (d->n_params + 1) * sizeof *opt->pairs))) return NULL;
-    node_t *name = node_scalar(a, d->name, m, ORIGIN_BASE);
-    if (!name) return NULL;
-    opt->pairs[opt->n++] = (node_pair_t){"name", m, name};
-    for (uint32_t i = 0; i < d->n_params; i++) {
-        node_t *v = node_scalar(a, oc->given[i], m, ORIGIN_BASE);
-        if (!v) return NULL;
-        opt->pairs[opt->n++] = (node_pair_t){d->params[i].name, m, v};
-    }
-    return opt;
-}
-
-/* tree with its optimizer replaced by the full form of the optimizer it
- * resolves to on its own (merged onto under, when given); tree itself when
- * that does not resolve. */
+/* tree with its optimizer written out in full (schema_full_mapping), as it
+ * reads merged onto under (when given); tree itself when it names no
+ * optimizer plugin. */
 static node_t *with_full_optimizer(arena_t *a, node_t *tree, node_t *under, const registry_t *reg)
 {
     const node_t *merged = under ? node_merge(a, under, tree) : tree;
     const node_t *onode = merged ? node_get(merged, "optimizer") : NULL;
-    lenient_set_t lenient = {0};
-    opt_config_t *oc;
+    const node_t *name = onode ? node_get(onode, "name") : NULL;
+    const plugin_entry_t *pe = name && name->kind == NODE_SCALAR ? registry_find(reg, RUNNER_KIND_OPTIMIZER, name->text) : NULL;
+    node_t *full = pe ? schema_full_mapping(a, pe->desc, "name", onode) : NULL, *out = tree;
     err_t ignored;
-    node_t *full = NULL, *out = tree;
-    if (onode && resolve_optimizer(a, onode, reg, &lenient, &oc, &ignored) == ERR_OK && (full = full_optimizer(a, oc)))
-        node_set_path(a, tree, "optimizer", full, (mark_t){0}, &out, &ignored);
-    free(lenient.items);
+    if (full) node_set_path(a, tree, "optimizer", full, (mark_t){0}, &out, &ignored);
     return out;
 }
 
@@ -980,6 +957,7 @@ static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, 
     if ((v = node_scalar(a, arena_printf(a, "%" PRId64, exp->seed), m, ORIGIN_BASE)))
         node_set_path(a, tree, "seed", v, m, &tree, &ignored);
     if (!exp->objectives_only) tree = fill_optimizers(exp, tree, reg);
+    if (!exp->objectives_only && exp->kind->fill_defaults) tree = exp->kind->fill_defaults(exp, tree, reg);
     for (size_t i = 0; i < exp->n_axes; i++) {
         const axis_t *ax = &exp->axes[i];
         if (ax->kind != AXIS_GRID) continue;

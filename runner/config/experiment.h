@@ -49,10 +49,6 @@ typedef struct {
     const plugin_entry_t *plugin;
     double *hp;       /* plugin->desc->n_params values, schema order */
     const char *text; /* "sgd(lr=0.1, momentum=0.9, ...)" */
-    /* each parameter's value as the config gives it (as written, or the
-     * plugin's default), before the plugin's resolve hook: what the
-     * resolved config writes out */
-    const char **given;
 } opt_config_t;
 
 /* A cell: an optimizer with its steps and seed, and the part its kind

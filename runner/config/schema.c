@@ -101,6 +101,26 @@ err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, c
                    p->key, kind_word, d->name, d->name);
 }
 
+node_t *schema_full_mapping(arena_t *a, const runner_plugin_t *d, const char *name_key, const node_t *given)
+{
+    mark_t m = {0};
+    node_t *map = node_new(a, NODE_MAP, m, 0), *name = node_scalar(a, d->name, m, 0);
+    if (!map || !name || !(map->pairs = arena_alloc(a, (d->n_params + 1) * sizeof *map->pairs))) return NULL;
+    map->pairs[map->n++] = (node_pair_t){name_key, m, name};
+    for (uint32_t i = 0; i < d->n_params; i++) {
+        node_t *v = given && given->kind == NODE_MAP ? node_get(given, d->params[i].name) : NULL;
+        if (!v && (d->params[i].flags & RUNNER_PARAM_REQUIRED)) continue;
+        if (!v) {
+            char buf[40];
+            schema_default_text(d, i, buf, sizeof buf);
+            const char *text = arena_strdup(a, buf);
+            if (!text || !(v = node_scalar(a, text, m, 0))) return NULL;
+        }
+        map->pairs[map->n++] = (node_pair_t){d->params[i].name, m, v};
+    }
+    return map;
+}
+
 const char *schema_record(arena_t *a, const runner_plugin_t *d, const char *const *texts)
 {
     char text[1024];

@@ -36,6 +36,13 @@ err_code_t schema_unknown_key(const runner_plugin_t *d, const char *kind_word, c
  * or the list, and the first file that failed to load, if any. */
 err_code_t schema_unknown_plugin(const registry_t *reg, runner_kind_t kind, mark_t at, const char *name, err_t *err);
 
+/* For the resolved config: the mapping {name_key: d's name, each parameter:
+ * its value in given (a mapping, or NULL) as written, else its default};
+ * a required parameter not given is left out. Values are what the config
+ * gives, before the plugin's resolve hook, so loading the mapping again
+ * resolves to the same values. NULL when out of memory. */
+node_t *schema_full_mapping(arena_t *a, const runner_plugin_t *d, const char *name_key, const node_t *given);
+
 /* "name(a=1, b=true)" from each parameter's text, into the arena. */
 const char *schema_record(arena_t *a, const runner_plugin_t *d, const char *const *texts);
 

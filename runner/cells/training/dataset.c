@@ -9,14 +9,34 @@
 
 #include "cells/training/idx.h"
 
+/* Every key of data:, with its default (dataset.h documents them). */
 static const char *const data_keys[] = {"format", "dir", "train_images", "train_labels", "test_images",
                                         "test_labels", "standardize", "flatten", "validation"};
+static const char *const data_defaults[] = {"idx", DATASET_DEFAULT_DIR, "train-images-idx3-ubyte",
+                                            "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                            "t10k-labels-idx1-ubyte", "false", "false", "0"};
 #define N_KEYS (sizeof data_keys / sizeof data_keys[0])
+enum { K_FORMAT, K_DIR, K_TRAIN_IMAGES, K_TRAIN_LABELS, K_TEST_IMAGES, K_TEST_LABELS };
 
-static err_code_t get_string(const node_t *data, const char *key, const char *def, const char **out, err_t *err)
+node_t *dataset_fill_defaults(arena_t *a, const node_t *data)
 {
+    if (data && data->kind != NODE_MAP) return (node_t *)data;
+    mark_t m = data ? data->mark : (mark_t){0};
+    node_t *full = node_new(a, NODE_MAP, m, data ? data->origin : 0);
+    if (!full || !(full->pairs = arena_alloc(a, N_KEYS * sizeof *full->pairs))) return NULL;
+    for (size_t k = 0; k < N_KEYS; k++) {
+        node_t *v = data ? node_get(data, data_keys[k]) : NULL;
+        if (!v && !(v = node_scalar(a, data_defaults[k], m, full->origin))) return NULL;
+        full->pairs[full->n++] = (node_pair_t){data_keys[k], m, v};
+    }
+    return full;
+}
+
+static err_code_t get_string(const node_t *data, size_t k, const char **out, err_t *err)
+{
+    const char *key = data_keys[k];
     const node_t *v = data ? node_get(data, key) : NULL;
-    *out = def;
+    *out = data_defaults[k];
     if (!v) return ERR_OK;
     char what[64];
     snprintf(what, sizeof what, "data.%s", key);
@@ -50,11 +70,9 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
     }
     const char *format, *dir, *names[4];
     err_code_t rc;
-    if ((rc = get_string(data, "format", "idx", &format, err)) || (rc = get_string(data, "dir", DATASET_DEFAULT_DIR, &dir, err)) ||
-        (rc = get_string(data, "train_images", "train-images-idx3-ubyte", &names[0], err)) ||
-        (rc = get_string(data, "train_labels", "train-labels-idx1-ubyte", &names[1], err)) ||
-        (rc = get_string(data, "test_images", "t10k-images-idx3-ubyte", &names[2], err)) ||
-        (rc = get_string(data, "test_labels", "t10k-labels-idx1-ubyte", &names[3], err)))
+    if ((rc = get_string(data, K_FORMAT, &format, err)) || (rc = get_string(data, K_DIR, &dir, err)) ||
+        (rc = get_string(data, K_TRAIN_IMAGES, &names[0], err)) || (rc = get_string(data, K_TRAIN_LABELS, &names[1], err)) ||
+        (rc = get_string(data, K_TEST_IMAGES, &names[2], err)) || (rc = get_string(data, K_TEST_LABELS, &names[3], err)))
         return rc;
     if (strcmp(format, "idx"))
         return err_set(err, ERR_CONFIG, node_get(data, "format")->mark,

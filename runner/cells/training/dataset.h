@@ -45,5 +45,9 @@ typedef struct {
 
 err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *err);
 void dataset_free(dataset_t *ds);
+/* data (a mapping, or NULL for the defaults) with every key written out,
+ * for the resolved config; data itself when it is not a mapping (its error
+ * comes from dataset_load). NULL when out of memory. */
+node_t *dataset_fill_defaults(arena_t *a, const node_t *data);
 
 #endif

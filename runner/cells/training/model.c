@@ -87,6 +87,22 @@ static err_code_t infer_shape(layer_spec_t *ls, const char *where, err_t *err)
     return ERR_OK;
 }
 
+node_t *model_fill_defaults(arena_t *a, const node_t *model, const registry_t *reg)
+{
+    if (model->kind != NODE_SEQ) return (node_t *)model;
+    node_t *full = node_new(a, NODE_SEQ, model->mark, model->origin);
+    if (!full || !(full->items = arena_alloc(a, (model->n + 1) * sizeof *full->items))) return NULL;
+    for (size_t i = 0; i < model->n; i++) {
+        node_t *layer = model->items[i];
+        const node_t *name = layer->kind == NODE_MAP ? node_get(layer, "layer") : layer;
+        const plugin_entry_t *pe = name && name->kind == NODE_SCALAR ? registry_find(reg, RUNNER_KIND_LAYER, name->text) : NULL;
+        node_t *filled = pe ? schema_full_mapping(a, pe->desc, "layer", layer->kind == NODE_MAP ? layer : NULL) : layer;
+        if (!filled) return NULL;
+        full->items[full->n++] = filled;
+    }
+    return full;
+}
+
 err_code_t model_compile(arena_t *a, const node_t *model, const node_t *loss, const registry_t *reg,
                          runner_shape_t input, size_t n_classes, model_t **out, err_t *err)
 {

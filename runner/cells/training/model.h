@@ -46,6 +46,11 @@ typedef struct {
 } model_t;
 
 /* Compile for samples of shape `input` and labels in [0, n_classes). */
+/* For the resolved config: the model list with each layer written out in
+ * full, every parameter given or defaulted (schema_full_mapping); layers it
+ * cannot name stay as written. NULL when out of memory. */
+node_t *model_fill_defaults(arena_t *a, const node_t *model, const registry_t *reg);
+
 err_code_t model_compile(arena_t *a, const node_t *model, const node_t *loss, const registry_t *reg,
                          runner_shape_t input, size_t n_classes, model_t **out, err_t *err);
 

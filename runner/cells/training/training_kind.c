@@ -144,6 +144,42 @@ static void each_plugin(const cell_t *cell, void (*note)(void *ctx, const plugin
     note(ctx, m->loss.plugin);
 }
 
+/* The resolved config: data with every key, each model layer with every
+ * parameter (in the base and in each run that gives its own model), and
+ * train's weight_decay and schedule. Defaults that do not depend on another
+ * value, so a run or axis that sets some keys sees the same as before; the
+ * layers are left as written when a grid axis switches a layer's plugin. */
+static node_t *fill_defaults(experiment_t *exp, node_t *tree, const registry_t *reg)
+{
+    arena_t *a = &exp->arena;
+    err_t ignored;
+    mark_t m = {0};
+    node_t *v;
+    if ((v = dataset_fill_defaults(a, node_get(tree, "data")))) node_set_path(a, tree, "data", v, m, &tree, &ignored);
+    node_t *train = node_get(tree, "train");
+    static const char *const train_defaults[][2] = {{"weight_decay", "0"}, {"schedule", "constant"}};
+    for (size_t i = 0; train && train->kind == NODE_MAP && i < 2; i++)
+        if (!node_get(train, train_defaults[i][0]) && (v = node_scalar(a, train_defaults[i][1], m, 0)))
+            node_set_path(a, tree, arena_printf(a, "train.%s", train_defaults[i][0]), v, m, &tree, &ignored);
+    for (size_t k = 0; k < exp->n_axes; k++)
+        if (exp->axes[k].kind == AXIS_GRID && !strncmp(exp->axes[k].name, "model", 5) &&
+            strstr(exp->axes[k].name, ".layer"))
+            return tree;
+    node_t *model = node_get(tree, "model");
+    if (model && (v = model_fill_defaults(a, model, reg))) node_set_path(a, tree, "model", v, m, &tree, &ignored);
+    const node_t *runs = node_get(tree, "runs");
+    node_t *list = runs && runs->kind == NODE_SEQ ? node_new(a, NODE_SEQ, runs->mark, runs->origin) : NULL;
+    if (!list || !(list->items = arena_alloc(a, (runs->n + 1) * sizeof *list->items))) return tree;
+    for (size_t r = 0; r < runs->n; r++) {
+        node_t *run = runs->items[r];
+        if (run->kind == NODE_MAP && (model = node_get(run, "model")) && (v = model_fill_defaults(a, model, reg)))
+            node_set_path(a, run, "model", v, m, &run, &ignored);
+        list->items[list->n++] = run;
+    }
+    node_set_path(a, tree, "runs", list, m, &tree, &ignored);
+    return tree;
+}
+
 /* The data files every loaded data set read. */
 static void each_input(const experiment_t *exp, void (*note)(void *ctx, const input_file_t *file), void *ctx)
 {
@@ -270,6 +306,7 @@ const cell_kind_t cell_kind_training = {
     .release = release,
     .each_plugin = each_plugin,
     .each_input = each_input,
+    .fill_defaults = fill_defaults,
     .layout = layout,
     .records = records,
     .n_records = sizeof records / sizeof records[0],

@@ -1,0 +1,185 @@
+/* no_ops.c: overlapping axes, --set values no cell sees, overridden base values checked. */
+#include "config/no_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+
+#define MAX_PARTS 32
+
+/* A dotted path split into components, list indices in one spelling
+ * ("01" and "1" are the same index). */
+typedef struct {
+    char parts[MAX_PARTS][64];
+    size_t n;
+} path_t;
+
+static void split_path(const char *path, path_t *p)
+{
+    p->n = 0;
+    while (*path && p->n < MAX_PARTS) {
+        size_t len = strcspn(path, ".");
+        char *part = p->parts[p->n++];
+        snprintf(part, sizeof p->parts[0], "%.*s", (int)(len < 63 ? len : 63), path);
+        if (strspn(part, "0123456789") == strlen(part) && *part) {
+            char *digits = part;
+            while (digits[0] == '0' && digits[1]) digits++;
+            memmove(part, digits, strlen(digits) + 1);
+        }
+        path += len;
+        if (*path == '.') path++;
+    }
+}
+
+/* Whether a's components begin b's (a == b included). */
+static bool is_prefix(const path_t *a, const path_t *b)
+{
+    if (a->n > b->n) return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->parts[i], b->parts[i])) return false;
+    return true;
+}
+
+err_code_t no_ops_check_axes(const experiment_t *exp, err_t *err)
+{
+    path_t *paths = malloc((exp->n_axes + 1) * sizeof *paths);
+    if (!paths) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    err_code_t rc = ERR_OK;
+    for (size_t i = 0; i < exp->n_axes && !rc; i++) {
+        const axis_t *ax = &exp->axes[i];
+        if (ax->kind != AXIS_GRID) continue;
+        split_path(ax->name, &paths[i]);
+        for (size_t j = 0; j < i && !rc; j++) {
+            const axis_t *other = &exp->axes[j];
+            if (other->kind != AXIS_GRID) continue;
+            if (paths[i].n == paths[j].n && is_prefix(&paths[i], &paths[j]))
+                rc = err_set(err, ERR_CONFIG, ax->mark,
+                             "grid axes '%s' and '%s' set the same value, so one of them would do nothing; keep one",
+                             other->name, ax->name);
+            else if (is_prefix(&paths[j], &paths[i]) || is_prefix(&paths[i], &paths[j]))
+                rc = err_set(err, ERR_CONFIG, ax->mark,
+                             "grid axis '%s' lies inside grid axis '%s': every cell sets both, so one would override "
+                             "the other; put the values in one axis (a list of mappings for '%s')",
+                             paths[i].n > paths[j].n ? ax->name : other->name,
+                             paths[i].n > paths[j].n ? other->name : ax->name,
+                             paths[i].n > paths[j].n ? other->name : ax->name);
+        }
+    }
+    free(paths);
+    return rc;
+}
+
+/* The node at a dotted path (list items by index), or NULL. */
+static const node_t *node_at(const node_t *n, const path_t *p)
+{
+    for (size_t i = 0; n && i < p->n; i++) {
+        if (n->kind == NODE_MAP) {
+            n = node_get(n, p->parts[i]);
+        } else if (n->kind == NODE_SEQ) {
+            char *end;
+            unsigned long k = strtoul(p->parts[i], &end, 10);
+            n = *end || k >= n->n ? NULL : n->items[k];
+        } else {
+            n = NULL;
+        }
+    }
+    return n;
+}
+
+/* Whether n, or a node inside it, came from the text named file. */
+static bool has_mark_of(const node_t *n, const char *file)
+{
+    if (!n) return false;
+    if (n->mark.file && !strcmp(n->mark.file, file)) return true;
+    for (size_t i = 0; n->kind == NODE_MAP && i < n->n; i++)
+        if (has_mark_of(n->pairs[i].value, file)) return true;
+    for (size_t i = 0; n->kind == NODE_SEQ && i < n->n; i++)
+        if (has_mark_of(n->items[i], file)) return true;
+    return false;
+}
+
+/* The axis that hides path p in every cell (p inside it), or NULL. */
+static const axis_t *hiding_axis(const experiment_t *exp, const path_t *p)
+{
+    for (size_t k = 0; k < exp->n_axes; k++) {
+        const axis_t *ax = &exp->axes[k];
+        path_t ap;
+        split_path(ax->kind == AXIS_SEED ? "seed" : ax->name, &ap);
+        if (ax->kind == AXIS_SEED && node_get(exp->root, "repeat")) continue; /* repeat: counts up from seed */
+        if (ax->kind != AXIS_RUN && is_prefix(&ap, p)) return ax;
+    }
+    return NULL;
+}
+
+static err_code_t check_override_seen(experiment_t *exp, const override_t *ov, err_t *err)
+{
+    static const char *const meta[] = {"grid", "runs", "repeat", "seeds"};
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        if (!strncmp(ov->path, meta[i], strlen(meta[i])) &&
+            (ov->path[strlen(meta[i])] == '.' || !ov->path[strlen(meta[i])]))
+            return ERR_OK; /* defines axes: checked as axes */
+    char file[512];
+    snprintf(file, sizeof file, "--set %s", ov->path);
+    path_t p;
+    split_path(ov->path, &p);
+    const node_t *mine = node_at(exp->root, &p);
+    mark_t at = mine ? mine->mark : (mark_t){NULL, 0, 0};
+    const axis_t *ax = hiding_axis(exp, &p);
+    if (ax)
+        return err_set(err, ERR_CONFIG, at,
+                       "--set %s=%s applies to no cell: grid axis '%s' sets it in every cell; use --set grid.%s=[...] "
+                       "to change the axis",
+                       ov->path, ov->value, ax->name, ax->kind == AXIS_SEED ? "seed" : ax->name);
+    const axis_t *run_axis = exp->n_axes && exp->axes[0].kind == AXIS_RUN ? &exp->axes[0] : NULL;
+    if (!run_axis) return ERR_OK; /* the base is every cell's tree */
+    const node_t *first_override = NULL;
+    for (size_t r = 0; r < run_axis->n; r++) {
+        node_t *tree = node_merge(&exp->arena, exp->base, run_axis->values[r]);
+        if (!tree) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+        const node_t *n = node_at(tree, &p);
+        if (has_mark_of(n, file)) return ERR_OK;
+        if (!first_override) first_override = node_at(run_axis->values[r], &p);
+    }
+    err_set(err, ERR_CONFIG, at, "--set %s=%s applies to no cell: every run sets %s itself", ov->path, ov->value,
+            ov->path);
+    if (first_override && first_override->mark.file)
+        err_append(err, " (the first at %s:%d:%d)", first_override->mark.file, first_override->mark.line,
+                   first_override->mark.col);
+    err_append(err, "; set it in the runs (--set runs.N.%s=...), or remove it from them", ov->path);
+    return ERR_CONFIG;
+}
+
+/* The base optimizer's given values, each against its schema. */
+static err_code_t check_base_optimizer(const experiment_t *exp, const registry_t *reg, err_t *err)
+{
+    const node_t *opt = node_get(exp->base, "optimizer");
+    const node_t *name = node_get(opt, "name");
+    if (!opt || opt->kind != NODE_MAP || !name || name->kind != NODE_SCALAR) return ERR_OK;
+    const plugin_entry_t *pe = registry_find(reg, RUNNER_KIND_OPTIMIZER, name->text);
+    if (!pe) return ERR_OK; /* an unknown name is reported where a cell uses it */
+    const runner_plugin_t *d = pe->desc;
+    for (size_t j = 0; j < opt->n; j++) {
+        const node_pair_t *p = &opt->pairs[j];
+        for (uint32_t i = 0; i < d->n_params; i++) {
+            if (strcmp(d->params[i].name, p->key)) continue;
+            char what[160];
+            double v;
+            const char *text;
+            snprintf(what, sizeof what, "%s.%s", d->name, p->key);
+            err_code_t rc = schema_value(d, i, p->value, what, &v, &text, err);
+            if (rc) return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+err_code_t no_ops_check_settings(experiment_t *exp, const override_t *ov, size_t n_ov, const registry_t *reg,
+                                 err_t *err)
+{
+    err_code_t rc;
+    for (size_t i = 0; i < n_ov; i++)
+        if ((rc = check_override_seen(exp, &ov[i], err))) return rc;
+    return exp->objectives_only ? ERR_OK : check_base_optimizer(exp, reg, err);
+}

@@ -1,0 +1,30 @@
+/*
+ * no_ops.h: settings that would silently do nothing are errors (issue 17,
+ * item 5). Part of loading an experiment (experiment.c calls these):
+ *
+ * - Two grid axes that address one value: one path inside the other
+ *   (`optimizer` and `optimizer.lr`), or two spellings of one list index
+ *   (`problem.start.1` and `problem.start.01`). Every cell sets both, in
+ *   order, so one of them would never show.
+ * - A --set value that no cell sees: every run, or a grid axis, sets that
+ *   path again. The user asked for a change that would not happen.
+ * - A value of the base optimizer that every cell overrides is still
+ *   checked against its optimizer's schema, so `lr: abc` is an error even
+ *   where no cell uses it (and is never recorded as if it ran).
+ *
+ * A base value overridden by the runs or the grid is otherwise allowed: a
+ * fallback that the grid replaces (momentum_sweep's base lr) is ordinary.
+ */
+#ifndef RUNNER_NO_OPS_H
+#define RUNNER_NO_OPS_H
+
+#include "config/experiment.h"
+
+/* Before the cells are built: the grid axes against each other. */
+err_code_t no_ops_check_axes(const experiment_t *exp, err_t *err);
+/* After: each --set (not grid.*, runs.*) is seen by some cell; the base
+ * optimizer's values are valid for it. */
+err_code_t no_ops_check_settings(experiment_t *exp, const override_t *ov, size_t n_ov, const registry_t *reg,
+                                 err_t *err);
+
+#endif
