@@ -176,3 +176,32 @@ ParameterizedTest(size_t *i, hostile, inputs_that_are_not_config_files)
     cr_expect_eq(strncmp(err, expect, strlen(expect)), 0, "stderr:\n%s\nshould start with:\n%s", err, expect);
     cr_expect_not(exists("out.h5"));
 }
+
+/* Issue 18, item 4: plugin code that calls exit() never ends the runner
+ * with status 0: from a step (the file keeps the cells before it), and from
+ * a constructor while the plugins load (no command survives it). */
+/* The runner itself, not under the valgrind wrapper: an exit from plugin
+ * code mid-sweep leaves threads and their memory behind by design. */
+static int run_unwrapped(const char *args, char *out, size_t out_len, char *errtxt, size_t err_len)
+{
+    const char *w = getenv("RUNNER_TEST_WRAPPER");
+    char *saved = w ? strdup(w) : NULL;
+    unsetenv("RUNNER_TEST_WRAPPER");
+    int rc = run(args, out, out_len, errtxt, err_len);
+    if (saved) setenv("RUNNER_TEST_WRAPPER", saved, 1);
+    free(saved);
+    return rc;
+}
+
+Test(hostile, plugin_code_that_calls_exit_gives_a_nonzero_status)
+{
+    write_file("x.yaml", "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: exit_in_step}\n");
+    char args[1024], out[4096], err[4096];
+    snprintf(args, sizeof args, "--plugin-path %s %s -o %s -j 1", RUNNER_BROKEN_DIR, in_dir("x.yaml"), in_dir("x.h5"));
+    cr_expect_eq(run_unwrapped(args, out, sizeof out, err, sizeof err), 70, "%s", err);
+    cr_expect(strstr(err, "runner: error: plugin code called exit() while running the command"), "%s", err);
+    cr_expect(exists("x.h5"), "the file was created before the sweep");
+    snprintf(args, sizeof args, "--plugin-path %s/exit_plugins plugins", RUNNER_BUILD_DIR "/tests");
+    cr_expect_eq(run_unwrapped(args, out, sizeof out, err, sizeof err), 70, "%s", err);
+    cr_expect(strstr(err, "plugin code called exit() while loading plugins"), "%s", err);
+}

@@ -10,9 +10,11 @@
  * when there is one, is the first other argument. main loads the plugins
  * for the commands whose row says NEEDS_PLUGINS.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -28,6 +30,27 @@ static void print_version(void)
     const char *mpi = "";
 #endif
     printf("runner %s (plugin ABI %d.%d%s)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR, mpi);
+}
+
+/* Plugin code that calls exit() (from a step, or from a constructor while
+ * the plugins load) would end the runner with the plugin's status, 0
+ * included, and an unfinished file. Every exit but main's own return comes
+ * through here: it says so and makes the status 70 (EX_SOFTWARE). */
+static volatile sig_atomic_t main_returns;
+static const char *volatile exit_phase = "while loading plugins";
+
+static void unexpected_exit(void)
+{
+    if (main_returns) return;
+    char msg[512];
+    int n = snprintf(msg, sizeof msg,
+                     "runner: error: plugin code called exit() %s; the runner did not finish (a results file keeps "
+                     "every cell finished before it: --resume finishes it once the plugin is fixed)\n",
+                     exit_phase);
+    if (n > 0 && write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) {
+        /* nothing more to do: the status says it */
+    }
+    _exit(70);
 }
 
 static int exit_status_for(err_code_t code, int run_status)
@@ -78,6 +101,7 @@ int main(int argc, char **argv)
      * limit) was closed again at exit and crashed in H5F__close_cb (1.10.8,
      * seen with ulimit -f: SIGSEGV after the error was printed). */
     H5dont_atexit();
+    atexit(unexpected_exit);
     err_t err = {0};
     cli_globals_t g = {.argc = argc, .argv = argv};
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -99,6 +123,7 @@ int main(int argc, char **argv)
         reg.allow_insecure = g.allow_insecure_plugins;
         run_context_t ctx = {0};
         if (cmd->flags & NEEDS_PLUGINS) rc = registry_scan_all(&reg, g.plugin_dirs, g.n_plugin_dirs, &err);
+        exit_phase = "while running the command";
         if (rc == ERR_OK)
             rc = cmd->fn(n_rest - skip, rest + skip, &g, &reg, &ctx, &status, &err); /* empty unless NEEDS_PLUGINS */
         if (rc) {
@@ -110,5 +135,6 @@ int main(int argc, char **argv)
     }
     free(rest);
     free(g.plugin_dirs);
+    main_returns = 1;
     return status;
 }
