@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "results/h5out.h"
+#include "results/writer_lock.h"
 #include "results/h5util.h"
 #include "helpers.h"
 
@@ -314,4 +315,29 @@ Test(h5out, cell_ranges_split_into_regular_blocks)
             }
             cr_assert_eq(next, c1, "[%zu, %zu) covered up to %zu", c0, c1, next);
         }
+}
+
+/* Issue 18, item 2: a file a writer holds is neither replaced nor resumed
+ * by another (the mark is per open file: a second writer in this process
+ * is refused as another process would be); closing releases it. */
+Test(h5out, a_file_being_written_is_not_replaced_or_resumed)
+{
+    h5out_t *o, *other = NULL;
+    err_t err;
+    cr_assert_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-1", NULL}, &o, &err), ERR_OK, "%s", err.msg);
+    cr_expect(writer_lock_busy(path));
+    cr_expect_eq(h5out_create(&ex, path, true, &(h5out_record_t){"test", "fp-2", NULL}, &other, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "another runner is writing this file right now, so it cannot be replaced") &&
+                  !strstr(err.msg, "--force"),
+              "%s", err.msg);
+    int8_t status[60];
+    cr_expect_eq(h5out_open(&ex, path, &other, status, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "so it cannot be resumed"), "%s", err.msg);
+    char fp[64];
+    cr_assert_eq(h5out_read_fingerprint(path, fp, sizeof fp, &err), ERR_OK, "readers take no lock: %s", err.msg);
+    cr_expect_str_eq(fp, "fp-1", "the refused replacement left the file alone");
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
+    cr_expect_not(writer_lock_busy(path));
+    cr_assert_eq(h5out_open(&ex, path, &o, status, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(h5out_close(o, &err), ERR_OK);
 }

@@ -237,3 +237,36 @@ Test(resume, resume_recomputes_failed_cells)
     cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
     cr_expect(strstr(out, "2 cells in") && strstr(out, "(2 kept from the file)"), "%s", out);
 }
+
+/* Issue 18, item 2: while one runner writes a file, another can neither
+ * replace it (--force) nor resume it, and is not told to use --force; the
+ * mark goes with the writer, even under kill -9. */
+Test(resume, a_file_being_written_is_not_replaced_or_resumed)
+{
+    write_file("long.yaml", "steps: 100000\nproblem: {objective: rosenbrock, start: [-1.2, 1.0]}\n"
+                            "optimizer: {name: adam, lr: 0.001}\ngrid: {optimizer.lr: {logspace: [-4, -1, 300]}}\n");
+    char args[1024], err[4096];
+    snprintf(args, sizeof args, "%s -o %s -j 1 --quiet", in_dir("long.yaml"), in_dir("long.h5"));
+    pid_t writer = spawn_runner(args);
+    double t0 = now();
+    while (!exists("long.h5") && now() - t0 < 20) sleep_seconds(0.01);
+    cr_assert(exists("long.h5"), "the writer did not create its file");
+    snprintf(args, sizeof args, "%s -o %s --force", in_dir("long.yaml"), in_dir("long.h5"));
+    int forced = run(args, NULL, 0, err, sizeof err);
+    bool still_running = waitpid(writer, NULL, WNOHANG) == 0;
+    if (still_running) {
+        cr_expect_eq(forced, 2, "%s", err);
+        cr_expect(strstr(err, "another runner is writing this file right now, so it cannot be replaced") &&
+                      !strstr(err, "--force"),
+                  "%s", err);
+        snprintf(args, sizeof args, "%s -o %s --resume", in_dir("long.yaml"), in_dir("long.h5"));
+        cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2, "%s", err);
+        cr_expect(strstr(err, "so it cannot be resumed"), "%s", err);
+        kill(writer, SIGKILL);
+    }
+    wait_exit(writer);
+    /* the mark died with the writer: the file may be replaced now (short
+     * cells, so the valgrind run of this test stays quick) */
+    snprintf(args, sizeof args, "%s -o %s --force --quiet --set steps=10", in_dir("long.yaml"), in_dir("long.h5"));
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 0, "after the writer died: %s", err);
+}

@@ -16,6 +16,7 @@
 #include "results/h5out.h"
 #include "results/recorded.h"
 #include "results/results.h"
+#include "results/writer_lock.h"
 #include "results/report.h"
 #include "sweep/guards.h"
 #include "sweep/interrupt.h"
@@ -265,6 +266,8 @@ static err_code_t open_output(const run_options_t *cli, const experiment_t *exp,
     *todo = NULL;
     struct stat st;
     bool exists = stat(output, &st) == 0;
+    if (exists && (cli->resume || cli->force) && writer_lock_busy(output))
+        return h5out_busy_error(err, output, cli->resume ? "resumed" : "replaced");
     if (exists && cli->resume) {
         char have[256];
         err_t probe = {0};

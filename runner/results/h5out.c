@@ -21,6 +21,7 @@
 
 #include "cells/kind.h"
 #include "results/h5util.h"
+#include "results/writer_lock.h"
 #include "version.h"
 
 #define MAX_RANK H5UTIL_MAX_RANK
@@ -31,6 +32,7 @@ struct h5out {
     hid_t status, wall, failure, run_state;
     hid_t end_time; /* absent (0) in files of runner 0.3.0 and older */
     hid_t failure_type;
+    int lock_fd; /* holds the busy mark (writer_lock.h); -1 when none */
     bool resumed; /* recomputed cells may hold an old failure message: always write them */
     size_t n_axes;
     hsize_t axis_dims[MAX_RANK];
@@ -371,6 +373,7 @@ static void close_all(h5out_t *o)
         if (o->vars[v] > 0) H5Dclose(o->vars[v]);
     if (o->failure_type > 0) H5Tclose(o->failure_type);
     if (o->file > 0) H5Fclose(o->file);
+    if (o->lock_fd >= 0) close(o->lock_fd); /* after the last write: the mark covers them all */
     free(o);
 }
 
@@ -404,6 +407,14 @@ static void remove_stale_temporaries(const char *path)
     closedir(d);
 }
 
+err_code_t h5out_busy_error(err_t *err, const char *path, const char *what)
+{
+    return err_set(err, ERR_CONFIG, (mark_t){path, 0, 0},
+                   "another runner is writing this file right now, so it cannot be %s; wait for that run to end (or "
+                   "stop it: its finished cells are kept) and resume then, or write elsewhere with -o",
+                   what);
+}
+
 static h5out_t *h5out_new(const experiment_t *exp, const char *path)
 {
     h5out_t *o = calloc(1, sizeof *o);
@@ -412,6 +423,7 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
     layout_of(exp, &o->layout);
     o->path = path;
+    o->lock_fd = -1;
     o->failure_type = failure_type();
     if (o->failure_type < 0) {
         close_all(o);
@@ -469,8 +481,13 @@ err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace,
     if (o->file < 0) {
         rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot create the output file (%s): check the directory is writable",
                      tmp);
+    } else if ((o->lock_fd = writer_lock_take(tmp)) < 0) {
+        rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot mark the new file %s as being written: %s", tmp,
+                     strerror(errno));
     } else if ((rc = create_contents(o, exp, record, err)) == ERR_OK) {
-        if (replace && unlink(path) != 0 && errno != ENOENT)
+        if (replace && writer_lock_busy(path))
+            rc = h5out_busy_error(err, path, "replaced");
+        else if (replace && unlink(path) != 0 && errno != ENOENT)
             rc = err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot remove the old file to replace it: %s", strerror(errno));
         else if (move_no_replace(tmp, path) != 0)
             rc = err_set(err, ERR_IO, (mark_t){path, 0, 0},
@@ -533,6 +550,12 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
     h5out_t *o = h5out_new(exp, path);
     if (!o) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     o->resumed = true;
+    if ((o->lock_fd = writer_lock_take(path)) < 0) {
+        int e = errno;
+        close_all(o);
+        if (e == EAGAIN) return h5out_busy_error(err, path, "resumed");
+        return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "cannot open the file to resume it: %s", strerror(e));
+    }
     hid_t fapl = writer_access();
     o->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);

@@ -63,6 +63,10 @@ typedef struct {
 err_code_t h5out_create(const experiment_t *exp, const char *path, bool replace, const h5out_record_t *record,
                         h5out_t **out, err_t *err);
 
+/* The error for a file another runner is writing (writer_lock.h): it
+ * cannot be `what` ("replaced", "resumed"); it never suggests --force. */
+err_code_t h5out_busy_error(err_t *err, const char *path, const char *what);
+
 /* The config_fingerprint attribute of an existing results file, into buf.
  * ERR_IO when the file is not a results file this runner can resume. */
 err_code_t h5out_read_fingerprint(const char *path, char *buf, size_t len, err_t *err);
