@@ -42,7 +42,7 @@ valgrind: build
 fuzz:
 	@RUNNER_DEPS=fuzz scripts/install-deps.sh
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DRUNNER_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_config fuzz_expr fuzz_idx
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_config fuzz_expr fuzz_idx fuzz_results
 	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build

@@ -299,3 +299,27 @@ Test(experiment, an_overridden_base_value_is_still_checked)
                            NULL, 0, &err),
                  ERR_OK, "%s", err.msg);
 }
+
+/* Issue 18, item 10: run labels are compared by sorting, not pairwise
+ * (100,000 runs took 30 s to load): 200,000 runs with the one repeat at
+ * the end are refused, naming the later run. */
+Test(experiment, many_runs_and_a_repeated_label)
+{
+    size_t n = 200000, cap = n * 24 + 256, len = 0;
+    char *text = malloc(cap);
+    cr_assert(text);
+    len += (size_t)snprintf(text, cap, "steps: 2\nproblem: {objective: parabola, start: [1.0]}\n"
+                                       "optimizer: {name: sgd, lr: 0.1}\nruns:\n");
+    for (size_t i = 0; i < n; i++) len += (size_t)snprintf(text + len, cap - len, "  - {label: r%zu}\n", i);
+    experiment_t exp;
+    err_t err;
+    cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_OK, "%s", err.msg);
+    cr_expect_eq(exp.n_cells, n);
+    experiment_free(&exp);
+    snprintf(text + len, cap - len, "  - {label: r17}\n");
+    cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG);
+    cr_expect(strstr(err.msg, "two runs are labelled 'r17'") && err.mark.line == (int)n + 5, "line %d: %s", err.mark.line,
+              err.msg);
+    experiment_free(&exp);
+    free(text);
+}

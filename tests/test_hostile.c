@@ -205,3 +205,17 @@ Test(hostile, plugin_code_that_calls_exit_gives_a_nonzero_status)
     cr_expect_eq(run_unwrapped(args, out, sizeof out, err, sizeof err), 70, "%s", err);
     cr_expect(strstr(err, "plugin code called exit() while loading plugins"), "%s", err);
 }
+
+/* Issue 18, item 10: OMP_NUM_THREADS is bounded like -j. */
+Test(hostile, omp_num_threads_beyond_the_thread_limit)
+{
+    write_file("t.yaml", "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n");
+    char args[1024], err[4096];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("t.yaml"), in_dir("t.h5"));
+    setenv("OMP_NUM_THREADS", "100000", 1);
+    int rc = run(args, NULL, 0, err, sizeof err);
+    unsetenv("OMP_NUM_THREADS");
+    cr_expect_eq(rc, 2, "%s", err);
+    cr_expect(strstr(err, "OMP_NUM_THREADS asks for 100000 threads, more than 4096; give -j N"), "%s", err);
+    cr_expect_not(exists("t.h5"));
+}

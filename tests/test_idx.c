@@ -40,8 +40,8 @@ Test(idx, plain_and_gzip_decode_alike)
     size_t n = make_idx(plain, 3, dims3), g = gzip_bytes(plain, n, gz, sizeof gz);
     idx_array_t a, b;
     err_t err;
-    cr_assert_eq(idx_decode(plain, n, "p", &a, &err), ERR_OK, "%s", err.msg);
-    cr_assert_eq(idx_decode(gz, g, "g", &b, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(idx_decode(plain, n, "p", false, &a, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(idx_decode(gz, g, "g", false, &b, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(a.n_dims, 3);
     cr_expect(a.dims[0] == 5 && a.dims[1] == 4 && a.dims[2] == 3);
     cr_expect_eq(a.count, 60);
@@ -59,7 +59,7 @@ Test(idx, multi_member_gzip)
     size_t g2 = gzip_bytes(plain + 20, n - 20, gz + g1, sizeof gz - g1);
     idx_array_t a;
     err_t err;
-    cr_assert_eq(idx_decode(gz, g1 + g2, "m", &a, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(idx_decode(gz, g1 + g2, "m", false, &a, &err), ERR_OK, "%s", err.msg);
     cr_expect_eq(a.count, 60);
     cr_expect_eq(a.data[40], (uint8_t)(40 * 7));
     idx_free(&a);
@@ -111,7 +111,7 @@ ParameterizedTest(size_t *i, idx, every_damage_has_its_message)
     }
     idx_array_t a;
     err_t err = {0};
-    cr_expect_neq(idx_decode(bytes, len, "damaged.idx", &a, &err), ERR_OK, "%s accepted", d->what);
+    cr_expect_neq(idx_decode(bytes, len, "damaged.idx", false, &a, &err), ERR_OK, "%s accepted", d->what);
     cr_expect(strstr(err.msg, d->expect), "%s: '%s' lacks '%s'", d->what, err.msg, d->expect);
     cr_expect_str_eq(err.mark.file, "damaged.idx");
     cr_expect_null(a.data, "%s: data left allocated", d->what);
@@ -147,18 +147,18 @@ Test(idx, dataset_pairs_are_checked, .init = files_setup, .fini = files_teardown
 {
     idx_dataset_t d;
     err_t err;
-    cr_assert_eq(idx_read_dataset(in_dir("images.idx.gz"), in_dir("labels.idx"), &d, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(idx_read_dataset(in_dir("images.idx.gz"), in_dir("labels.idx"), false, &d, &err), ERR_OK, "%s", err.msg);
     cr_expect(d.n == 5 && d.rows == 4 && d.cols == 3);
     cr_expect_eq(d.n_classes, 3);
     idx_dataset_free(&d);
 
-    cr_expect_eq(idx_read_dataset(in_dir("images.idx"), in_dir("labels6.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("images.idx"), in_dir("labels6.idx"), false, &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "has 6 labels but") && strstr(err.msg, "has 5 images"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(in_dir("labels.idx"), in_dir("images.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("labels.idx"), in_dir("images.idx"), false, &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "is this the labels file?"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(in_dir("missing.idx"), in_dir("labels.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(in_dir("missing.idx"), in_dir("labels.idx"), false, &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "cannot open: No such file"), "%s", err.msg);
-    cr_expect_eq(idx_read_dataset(dir, in_dir("labels.idx"), &d, &err), ERR_IO);
+    cr_expect_eq(idx_read_dataset(dir, in_dir("labels.idx"), false, &d, &err), ERR_IO);
     cr_expect(strstr(err.msg, "is not a regular file"), "%s", err.msg);
 }
 
@@ -169,7 +169,7 @@ Test(idx, fashion_mnist_test_set)
     if (access(FASHION "t10k-images-idx3-ubyte.gz", R_OK) != 0) cr_skip_test("dataset-fashion-mnist not installed");
     idx_dataset_t d;
     err_t err;
-    cr_assert_eq(idx_read_dataset(FASHION "t10k-images-idx3-ubyte.gz", FASHION "t10k-labels-idx1-ubyte.gz", &d, &err),
+    cr_assert_eq(idx_read_dataset(FASHION "t10k-images-idx3-ubyte.gz", FASHION "t10k-labels-idx1-ubyte.gz", false, &d, &err),
                  ERR_OK, "%s", err.msg);
     cr_expect(d.n == 10000 && d.rows == 28 && d.cols == 28);
     cr_expect_eq(d.n_classes, 10);

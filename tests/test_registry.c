@@ -31,9 +31,10 @@ static const broken_t broken_cases[] = {
     {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.3"},
     {"short_size.so", "descriptor is 16 bytes, smaller than"},
     {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
-    {"no_entry.so", "no symbol 'runner_plugin_get'"},
+    {"no_entry.so", "defines no function 'runner_plugin_get': not a runner plugin (not loaded"},
+    {"constructor_no_entry.so", "not loaded, so none of its code ran"},
     {"no_descriptors.so", "exports no descriptors"},
-    {"not_elf.so", "not_elf.so"}, /* dlopen's own message names the file */
+    {"not_elf.so", "not an ELF shared object"},
     {"layer_no_ops.so", "layer 'layer_no_ops' lacks its operations"},
     {"bad_choice.so", "choice parameter 'mode' needs a list of names"},
     {"overclaimed_size.so", "bytes, but an ABI 1.0 descriptor has at most 64; rebuild the plugin"},
@@ -63,7 +64,7 @@ Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
     registry_init(&reg);
     err_t err = {0};
     cr_assert_eq(registry_scan_dir(&reg, RUNNER_BROKEN_DIR, &err), ERR_OK);
-    cr_expect_eq(reg.n_failures, 11);
+    cr_expect_eq(reg.n_failures, 12); /* each file of broken_cases */
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_init"));
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "abi_1_0"), "an ABI 1.0 optimizer still loads");
     cr_expect(registry_find(&reg, RUNNER_KIND_LAYER, "older_layout"), "a descriptor that ends before its last field loads");
@@ -136,7 +137,8 @@ Test(registry, world_writable_places_are_refused)
     cr_assert_eq(registry_scan_dir(&reg, dir, &err), ERR_OK);
     cr_expect_null(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_step"));
     cr_assert_eq(reg.n_failures, 1);
-    cr_expect(strstr(reg.failures[0].reason, "world-writable directory"), "%s", reg.failures[0].reason);
+    cr_expect(strstr(reg.failures[0].reason, "is world-writable, so anyone could have put or replaced"), "%s",
+              reg.failures[0].reason);
     cr_expect(strstr(reg.failures[0].reason, "--allow-insecure-plugins"), "%s", reg.failures[0].reason);
     registry_free(&reg);
 
@@ -145,7 +147,7 @@ Test(registry, world_writable_places_are_refused)
     cr_assert_eq(system(cmd), 0);
     registry_init(&reg);
     cr_expect_eq(registry_load_file(&reg, file, &err), ERR_CONFIG);
-    cr_expect(strstr(err.msg, "the file is world-writable"), "%s", err.msg);
+    cr_expect(strstr(err.msg, "failing_step.so is world-writable"), "%s", err.msg);
     registry_free(&reg);
 
     registry_init(&reg);
@@ -155,4 +157,60 @@ Test(registry, world_writable_places_are_refused)
     registry_free(&reg);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
+}
+
+/* Issue 18, item 6: every directory up to the root counts, and owners too
+ * (as ssh checks authorized_keys): a world-writable parent further up let
+ * another user swap the plugin directory. */
+Test(registry, the_whole_directory_chain_and_owners_are_checked)
+{
+    char top[128], file[256], cmd[1024];
+    snprintf(top, sizeof top, "/tmp/runner_chain_%d", (int)getpid());
+    snprintf(file, sizeof file, "%s/a/b/failing_step.so", top);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/a/b && cp %s/failing_step.so %s && chmod 755 %s/a/b && chmod 777 %s/a", top,
+             RUNNER_BROKEN_DIR, file, top, top);
+    cr_assert_eq(system(cmd), 0);
+    registry_t reg;
+    err_t err = {0};
+    registry_init(&reg);
+    cr_expect_eq(registry_load_file(&reg, file, &err), ERR_CONFIG);
+    char expect[256];
+    snprintf(expect, sizeof expect, "%s/a is world-writable", top);
+    cr_expect(strstr(err.msg, expect), "%s", err.msg);
+    registry_free(&reg);
+    /* sticky (like /tmp) above the plugin's own directory: only owners may rename there */
+    snprintf(cmd, sizeof cmd, "chmod 1777 %s/a", top);
+    cr_assert_eq(system(cmd), 0);
+    registry_init(&reg);
+    cr_expect_eq(registry_load_file(&reg, file, &err), ERR_OK, "%s", err.msg);
+    registry_free(&reg);
+    if (geteuid() == 0) { /* another owner can be made only as root */
+        snprintf(cmd, sizeof cmd, "chown 65534 %s/a/b", top);
+        cr_assert_eq(system(cmd), 0);
+        registry_init(&reg);
+        cr_expect_eq(registry_load_file(&reg, file, &err), ERR_CONFIG);
+        snprintf(expect, sizeof expect, "%s/a/b is owned by uid 65534, neither you nor root", top);
+        cr_expect(strstr(err.msg, expect), "%s", err.msg);
+        registry_free(&reg);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", top);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* A file that is no runner plugin is refused before dlopen: its
+ * constructor never runs. */
+Test(registry, a_file_that_is_no_plugin_runs_no_code)
+{
+    char marker[128], path[512];
+    snprintf(marker, sizeof marker, "/tmp/runner_marker_%d", (int)getpid());
+    unlink(marker);
+    setenv("RUNNER_TEST_MARKER", marker, 1);
+    snprintf(path, sizeof path, "%s/constructor_no_entry.so", RUNNER_BROKEN_DIR);
+    registry_t reg;
+    registry_init(&reg);
+    err_t err = {0};
+    cr_expect_eq(registry_load_file(&reg, path, &err), ERR_CONFIG);
+    cr_expect_neq(access(marker, F_OK), 0, "the constructor of a refused file ran");
+    registry_free(&reg);
+    unsetenv("RUNNER_TEST_MARKER");
 }

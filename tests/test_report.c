@@ -2,6 +2,7 @@
  * (report.c): per-cell numbers, grouping, mean +- std over seeds, counts,
  * CSV; then `runner report` end to end, with its errors. */
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -292,5 +293,53 @@ Test(report, command_line_end_to_end)
         snprintf(args, sizeof args, errors[i][0], in_dir(errors[i][1]));
         cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2, "runner %s", args);
         cr_expect(strstr(errtxt, errors[i][2]), "runner %s: %s", args, errtxt);
+    }
+}
+
+/* Issue 18, item 8: shapes read from a file are checked before use. A
+ * coordinate longer than its dimension, a 2-D one, or a dimension label
+ * naming another variable overflowed the heap in `runner report`; now each
+ * is an error naming the variable, and --resume refuses the file. */
+typedef enum { LONGER_COORDINATE, TWO_D_COORDINATE, LABEL_NAMES_ANOTHER } damage_t;
+
+static void damage(const char *file, damage_t how)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    if (how == LABEL_NAMES_ANOTHER) {
+        hid_t st = H5Dopen2(f, "status", H5P_DEFAULT);
+        cr_assert_geq(H5DSset_label(st, 0, "loss"), 0);
+        H5Dclose(st);
+    } else {
+        cr_assert_geq(H5Ldelete(f, "optimizer.lr", H5P_DEFAULT), 0);
+        hsize_t dims[2] = {how == LONGER_COORDINATE ? 1000 : 2, 500};
+        hid_t sp = H5Screate_simple(how == LONGER_COORDINATE ? 1 : 2, dims, NULL);
+        hid_t ds = H5Dcreate2(f, "optimizer.lr", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        cr_assert_geq(ds, 0);
+        H5Dclose(ds), H5Sclose(sp);
+    }
+    H5Fclose(f);
+}
+
+Test(report, damaged_shapes_are_errors_not_overflows)
+{
+    write_file("d.yaml", "steps: 3\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                         "grid: {optimizer.lr: [0.1, 0.2, 0.3]}\n");
+    const char *expect[] = {"damaged: the coordinate variable 'optimizer.lr' is not one value per index",
+                            "damaged: the coordinate variable 'optimizer.lr' is not one value per index",
+                            "damaged: the coordinate variable 'loss' is not one value per index"};
+    for (int how = LONGER_COORDINATE; how <= LABEL_NAMES_ANOTHER; how++) {
+        char args[1024], out[4096], err[4096];
+        snprintf(args, sizeof args, "%s -o %s --quiet --force", in_dir("d.yaml"), in_dir("d.h5"));
+        cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+        damage(in_dir("d.h5"), (damage_t)how);
+        snprintf(args, sizeof args, "report %s", in_dir("d.h5"));
+        cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2, "damage %d: %s", how, err);
+        cr_expect(strstr(err, expect[how]), "damage %d: %s", how, err);
+        if (how == LABEL_NAMES_ANOTHER) continue; /* the writer names dimensions itself; resuming keeps them */
+        snprintf(args, sizeof args, "%s -o %s --resume", in_dir("d.yaml"), in_dir("d.h5"));
+        cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2, "damage %d: %s", how, err);
+        cr_expect(strstr(err, "dataset 'optimizer.lr' is missing or not shaped for this config"), "damage %d: %s", how,
+                  err);
     }
 }

@@ -4,6 +4,7 @@
  * Also the learning-rate schedules, as functions.
  */
 #include <math.h>
+#include <zlib.h>
 
 #include "process_helpers.h"
 #include "idx_fixture.h"
@@ -326,4 +327,41 @@ Test(train, a_schedule_changes_the_run)
     cr_expect_eq(a[10], b[10]);
     cr_expect_neq(a[11], b[11], "the second epoch runs at a tenth of the rate");
     free(a), free(b);
+}
+
+/* Issue 18, item 10: a gzip IDX file whose header declares 1.97 GB of
+ * images is not inflated by --dry-run (it reads headers and labels); the
+ * run itself reads it and says it is truncated. */
+Test(train, dry_run_reads_no_images)
+{
+    gzFile gz = gzopen(in_dir("train-images-idx3-ubyte.gz"), "wb");
+    cr_assert(gz);
+    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0x75, 0x30, 0, 0, 1, 0, 0, 0, 1, 0}; /* 30000 x 256 x 256 */
+    gzwrite(gz, head, sizeof head);
+    uint8_t zeros[4096] = {0};
+    gzwrite(gz, zeros, sizeof zeros);
+    gzclose(gz);
+    unlink(in_dir("train-images-idx3-ubyte")); /* the plain file would win over the .gz */
+    uint8_t *labels = malloc(30000);
+    for (size_t i = 0; i < 30000; i++) labels[i] = (uint8_t)(i % 3);
+    const uint32_t dims[1] = {30000};
+    write_idx("train-labels-idx1-ubyte", labels, dims, 1);
+    free(labels);
+    uint8_t *test = calloc(10 * 256 * 256, 1), test_labels[10];
+    for (size_t i = 0; i < 10; i++) test_labels[i] = (uint8_t)(i % 3);
+    const uint32_t test_dims[3] = {10, 256, 256}, test_label_dims[1] = {10};
+    write_idx("t10k-images-idx3-ubyte", test, test_dims, 3);
+    write_idx("t10k-labels-idx1-ubyte", test_labels, test_label_dims, 1);
+    free(test);
+    write_config("bomb.yaml", "train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\n"
+                              "model: [{layer: affine, out: 3}]\n");
+    char args[1024], out[8192], err[4096];
+    snprintf(args, sizeof args, "%s --dry-run", in_dir("bomb.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "30000 train, 0 validation, 10 test, 256 x 256"), "%s", out);
+    snprintf(args, sizeof args, "%s -o %s", in_dir("bomb.yaml"), in_dir("bomb.h5"));
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2, "%s", err);
+    cr_expect(strstr(err, "truncated: the header declares 1966080000 bytes of data"), "%s", err);
+    unlink(in_dir("train-images-idx3-ubyte.gz"));
+    make_idx_data_set(N_TRAIN, N_TEST); /* the other tests' data back */
 }

@@ -8,8 +8,12 @@
 #define RUNNER_NUMBER_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The shortest %g text that reads back as exactly v (into buf, >= 32 bytes). */
 void format_double(char *buf, size_t len, double v);
+
+/* "12.3 GB": decimal units, as df -H prints them. */
+void format_bytes(char *buf, size_t len, uint64_t bytes);
 
 #endif

@@ -25,6 +25,9 @@
 #include "version.h"
 #include "config/yaml_load.h"
 
+/* The most threads a run takes (-j, OMP_NUM_THREADS). */
+#define CLI_MAX_THREADS 4096
+
 /* runner CONFIG's options. */
 typedef struct {
     const char *config;
@@ -54,7 +57,7 @@ static err_code_t set_output(void *o, const char *v, err_t *err)
 static err_code_t set_jobs(void *o, const char *v, err_t *err)
 {
     long n;
-    if (!cli_parse_int(v, 1, 4096, &n)) return bad_value(err, "-j needs a thread count from 1 to 4096", v);
+    if (!cli_parse_int(v, 1, CLI_MAX_THREADS, &n)) return bad_value(err, "-j needs a thread count from 1 to 4096", v);
     ((run_options_t *)o)->threads = (int)n;
     return ERR_OK;
 }
@@ -411,7 +414,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     if (rc == ERR_OK) {
         ctx->have_exp = true;
         experiment_options_t opts = {cli->overrides, cli->n_overrides, cli->max_cells,
-                                     cli->output ? cli->output : rerun ? cli->config : NULL, false};
+                                     cli->output ? cli->output : rerun ? cli->config : NULL, false, cli->dry_run};
         rc = experiment_load(exp, config_name, ctx->config_text, len, &opts, reg, err);
     }
     if (mpi && (rc = agree_on_load(mpi, ctx, rc, err)) == ERR_OK) rc = agree_on_experiment(mpi, ctx, exp, err);
@@ -433,6 +436,10 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     sweep_summary_t sum;
     summary_init(&sum);
     int threads = cli->threads > 0 ? cli->threads : omp_get_max_threads();
+    if (threads > CLI_MAX_THREADS) /* OMP_NUM_THREADS=100000 once got past -j's bound */
+        return err_set(err, ERR_USAGE, (mark_t){0},
+                       "OMP_NUM_THREADS asks for %d threads, more than %d; give -j N (from 1 to %d)", threads,
+                       CLI_MAX_THREADS, CLI_MAX_THREADS);
     if (coordinator) rc = open_output(cli, exp, output, threads, mpi_link_size(mpi), &out, &todo, &sum, err);
     if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
     if (rc) return rc;

@@ -77,6 +77,7 @@ typedef struct experiment {
     size_t n_cells;
     uint64_t max_cells; /* the guard this experiment was loaded under */
     bool objectives_only; /* loaded without optimizers: cell->opt is NULL (experiment_options_t) */
+    bool dry_run;         /* loaded to be listed, never run (experiment_options_t) */
     cell_t *cells;
     size_t max_steps;             /* the most steps of any cell */
     const struct cell_kind *kind; /* of every cell (cells/kind.h) */
@@ -105,6 +106,7 @@ typedef struct {
     uint64_t max_cells;   /* the largest sweep accepted (0: EXPERIMENT_MAX_CELLS) */
     const char *output;   /* -o: replaces the config's output (and so the resolved config's) */
     bool objectives_only; /* build the cells' problems but resolve no optimizer (runner surface) */
+    bool dry_run;         /* nothing will run: data sets are read for their sizes only */
 } experiment_options_t;
 
 /* Load, apply overrides, expand and validate. text must outlive exp.

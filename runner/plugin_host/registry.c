@@ -3,6 +3,7 @@
 #include "plugin_host/registry.h"
 
 #include "plugin_host/descriptor.h"
+#include "plugin_host/elf_check.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -53,30 +54,83 @@ static err_code_t add_failure(registry_t *r, const char *file, const char *reaso
 }
 
 
-/* Why a plugin file could have been written by anyone, or NULL. */
-static const char *insecure_reason(const char *path, char *buf, size_t len)
+/* Why one directory or file on a plugin's path could be changed by someone
+ * other than this user or root, or NULL. sticky_ok: a sticky world-writable
+ * directory (/tmp) is fine above the plugin's own directory, where only an
+ * entry's owner may rename or remove it. */
+static const char *unsafe_entry(const char *p, bool sticky_ok, char *buf, size_t len)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return NULL; /* dlopen reports it */
-    if (st.st_mode & S_IWOTH) {
-        snprintf(buf, len, "the file is world-writable");
+    if (stat(p, &st) != 0) return NULL; /* loading reports it */
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        snprintf(buf, len, "%.3800s is owned by uid %u, neither you nor root, who could replace what is loaded",
+                 p, (unsigned)st.st_uid);
         return buf;
     }
-    /* the directory as named, and the one the file really is in */
-    char dirs[2][PATH_MAX];
-    snprintf(dirs[0], sizeof dirs[0], "%s", path);
-    if (!realpath(path, dirs[1])) snprintf(dirs[1], sizeof dirs[1], "%s", path);
-    for (int i = 0; i < 2; i++) {
-        char *slash = strrchr(dirs[i], '/');
-        if (!slash) snprintf(dirs[i], sizeof dirs[i], ".");
-        else if (slash == dirs[i]) slash[1] = 0;
-        else *slash = 0;
-        if (stat(dirs[i], &st) == 0 && (st.st_mode & S_IWOTH)) {
-            snprintf(buf, len, "it is in a world-writable directory (%.3800s), where anyone could have put it", dirs[i]);
-            return buf;
+    if ((st.st_mode & S_IWOTH) && !(sticky_ok && (st.st_mode & S_ISVTX))) {
+        snprintf(buf, len, "%.3800s is world-writable, so anyone could have put or replaced what is loaded", p);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Why a plugin file could have been written by another user, or NULL: the
+ * file and every directory up to the root, both as named and as resolved
+ * (symlinks followed), checked as ssh checks authorized_keys: owned by this
+ * user or root, and not world-writable (sticky directories above the
+ * plugin's own one excepted). A world-writable parent further up let
+ * another user swap the directory below it. */
+static const char *insecure_reason(const char *path, char *buf, size_t len)
+{
+    char chains[2][PATH_MAX];
+    snprintf(chains[0], sizeof chains[0], "%s", path);
+    if (!realpath(path, chains[1])) snprintf(chains[1], sizeof chains[1], "%s", path);
+    for (int c = 0; c < 2; c++) {
+        char *p = chains[c];
+        if (unsafe_entry(p, false, buf, len)) return buf;
+        for (int depth = 0;; depth++) {
+            char *slash = strrchr(p, '/');
+            if (!slash) { /* a relative name: its directory is ".", the rest of the chain via the resolved one */
+                if (unsafe_entry(".", depth > 0, buf, len)) return buf;
+                break;
+            }
+            if (slash == p) {
+                if (unsafe_entry("/", true, buf, len)) return buf;
+                break;
+            }
+            *slash = 0;
+            if (unsafe_entry(p, depth > 0, buf, len)) return buf;
         }
     }
     return NULL;
+}
+
+/* The whole file, for its hash and the ELF check before dlopen (plugins are
+ * small; a larger file is refused). NULL with why. */
+#define PLUGIN_FILE_MAX ((size_t)1 << 30)
+static uint8_t *read_plugin_file(const char *path, size_t *len, char *why, size_t why_len)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(why, why_len, "cannot open: %s", strerror(errno));
+        if (f) fclose(f);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > PLUGIN_FILE_MAX) {
+        snprintf(why, why_len, "%lld bytes; plugin files are limited to %zu", (long long)st.st_size, PLUGIN_FILE_MAX);
+        fclose(f);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    uint8_t *data = malloc(*len ? *len : 1);
+    if (!data || fread(data, 1, *len, f) != *len) {
+        snprintf(why, why_len, data ? "read error" : "out of memory");
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    return data;
 }
 
 err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
@@ -97,8 +151,14 @@ err_code_t registry_load_file(registry_t *r, const char *path, err_t *err)
         return add_failure(r, path, msg, err);
     }
     uint8_t digest[SHA256_BYTES];
-    err_t hash_err;
-    if (sha256_file(path, digest, &hash_err)) return add_failure(r, path, hash_err.msg, err);
+    size_t len;
+    char why[512];
+    uint8_t *bytes = read_plugin_file(path, &len, why, sizeof why);
+    if (!bytes) return add_failure(r, path, why, err);
+    sha256(bytes, len, digest);
+    bool elf_ok = elf_check_plugin(bytes, len, RUNNER_PLUGIN_ENTRY, why, sizeof why);
+    free(bytes);
+    if (!elf_ok) return add_failure(r, path, why, err);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();

@@ -580,6 +580,12 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
     };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0] && !bad; i++)
         if ((*sets[i].id = open_shaped(o->file, sets[i].name, o->axis_dims, sets[i].rank)) < 0) bad = sets[i].name;
+    /* the coordinates too: readers trust them to match (issue 18, item 8) */
+    for (size_t k = 0; k < exp->n_axes && !bad; k++) {
+        hid_t c = open_shaped(o->file, exp->axes[k].name, &o->axis_dims[k], 1);
+        if (c < 0) bad = exp->axes[k].name;
+        else H5Dclose(c);
+    }
     if (bad) {
         close_all(o);
         return err_set(err, ERR_IO, (mark_t){path, 0, 0},

@@ -10,10 +10,15 @@
 #include <sys/stat.h>
 
 #include "base/number_text.h"
+#include "base/size_math.h"
 #include "results/format.h"
 #include "results/h5util.h"
 
 /* Floats read per slab of cells: bounds the reader's memory (128 MiB). */
+/* What no file of ours exceeds (the experiment's cell limit is 10^7 by
+ * default, a cell records at most 2^31 steps): larger is damage. */
+#define RESULTS_MAX_CELLS ((size_t)1 << 40)
+#define RESULTS_MAX_SERIES (((hsize_t)1 << 31) + 1)
 #define SLAB_FLOATS ((size_t)32 << 20)
 
 static err_code_t bad_file(err_t *err, const char *path, const char *what)
@@ -39,6 +44,17 @@ static herr_t read_labels(hid_t file, results_axis_t *ax)
 {
     hid_t ds = H5Dopen2(file, ax->name, H5P_DEFAULT);
     if (ds < 0) return -1;
+    /* one value per index of the dimension, or reading it overflows the
+     * buffer (a damaged file: a longer or 2-D coordinate, a label naming
+     * another variable) */
+    hid_t space = H5Dget_space(ds);
+    bool shaped = space >= 0 && H5Sget_simple_extent_ndims(space) == 1 &&
+                  H5Sget_simple_extent_npoints(space) == (hssize_t)ax->n;
+    if (space >= 0) H5Sclose(space);
+    if (!shaped) {
+        H5Dclose(ds);
+        return -2;
+    }
     hid_t ft = H5Dget_type(ds);
     H5T_class_t cls = H5Tget_class(ft);
     herr_t rc = (ax->labels = calloc(ax->n ? ax->n : 1, sizeof *ax->labels)) ? 0 : -1;
@@ -86,12 +102,20 @@ static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
         char name[256];
         results_axis_t *ax = &r->axes[k];
         ax->n = dims[k];
-        r->n_cells *= dims[k];
-        if (H5DSget_label(st, (unsigned)k, name, sizeof name) <= 0)
+        r->n_cells = size_mul(r->n_cells, dims[k]);
+        herr_t lr;
+        if (r->n_cells > RESULTS_MAX_CELLS)
+            rc = bad_file(err, r->path, "status declares more cells than any sweep has");
+        else if (H5DSget_label(st, (unsigned)k, name, sizeof name) <= 0)
             rc = bad_file(err, r->path, "a dimension of status has no label");
         else if (!(ax->name = strdup(name)))
             rc = nomem(err);
-        else if (read_labels(file, ax) < 0)
+        else if ((lr = read_labels(file, ax)) == -2)
+            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0},
+                         "damaged: the coordinate variable '%s' is not one value per index of status' dimension %zu "
+                         "(%zu long)",
+                         name, k, ax->n);
+        else if (lr < 0)
             rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read the coordinate variable '%s'", name);
     }
     int8_t *status = rc == ERR_OK ? malloc(r->n_cells ? r->n_cells : 1) : NULL;
@@ -144,6 +168,9 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
     for (size_t k = 0; ok && k < r->n_axes; k++) ok = shape[k] == dims[k];
     err_code_t rc = ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "'%s' does not span the cell axes", name);
     hsize_t n = ok ? shape[r->n_axes] : 0;
+    if (rc == ERR_OK && n > RESULTS_MAX_SERIES)
+        rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "damaged: '%s' has %llu values a cell, more than any run records",
+                     name, (unsigned long long)n);
     size_t per_slab = n ? SLAB_FLOATS / n : r->n_cells;
     if (per_slab == 0) per_slab = 1;
     float *buf = rc == ERR_OK ? malloc((per_slab < r->n_cells ? per_slab : r->n_cells) * n * sizeof *buf + 1) : NULL;
@@ -186,7 +213,11 @@ static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
     results_cell_coords(r, c, idx);
     for (size_t k = 0; k < r->n_axes; k++) coords[k] = idx[k];
     hid_t ms = H5Screate_simple(1, &one, NULL);
-    r->first_failure = size ? calloc(1, size + 1) : NULL;
+    hsize_t shape[H5UTIL_MAX_RANK];
+    bool shaped = fs >= 0 && H5Sget_simple_extent_ndims(fs) == (int)r->n_axes &&
+                  H5Sget_simple_extent_dims(fs, shape, NULL) == (int)r->n_axes;
+    for (size_t k = 0; shaped && k < r->n_axes; k++) shaped = shape[k] == r->axes[k].n;
+    r->first_failure = size && size <= (size_t)1 << 20 && shaped ? calloc(1, size + 1) : NULL;
     bool ok = r->first_failure && fs >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
               (r->n_axes == 0 ? H5Sselect_all(fs) : H5Sselect_elements(fs, H5S_SELECT_SET, 1, coords)) >= 0 &&
               H5Dread(ds, ft, ms, fs, H5P_DEFAULT, r->first_failure) >= 0;

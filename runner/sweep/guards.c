@@ -1,8 +1,6 @@
 /* guards.c: disk and memory checks before a sweep starts. */
 #include "sweep/guards.h"
 
-#include "results/layout.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -12,18 +10,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "base/memory.h"
+#include "base/number_text.h"
+#include "results/layout.h"
+
 #include "results/h5out.h"
 #include "sweep/sweep.h"
-
-void format_bytes(char *buf, size_t len, uint64_t bytes)
-{
-    const char *units[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
-    double v = (double)bytes;
-    size_t u = 0;
-    while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) v /= 1000.0, u++;
-    if (u == 0) snprintf(buf, len, "%" PRIu64 " bytes", bytes);
-    else snprintf(buf, len, "%.1f %s", v, units[u]);
-}
 
 int parse_bytes(const char *text, uint64_t *bytes)
 {
@@ -99,11 +91,10 @@ err_code_t guard_resources(const experiment_t *exp, const unsigned char *todo, c
                        "elsewhere with -o, or override the check with --max-output SIZE",
                        need_s, detail, have_s, where);
     }
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
+    uint64_t ram = memory_physical_bytes();
     /* no more threads work than there are cells to give them */
     uint64_t buffers = sweep_buffer_bytes(exp, (size_t)threads < n ? threads : n ? (int)n : 1);
-    if (buffers > ram / 4 * 3) {
+    if (buffers > memory_limit_bytes()) {
         format_bytes(need_s, sizeof need_s, buffers);
         format_bytes(have_s, sizeof have_s, ram);
         return err_set(err, ERR_CONFIG, size_mark(exp),

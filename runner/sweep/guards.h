@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "base/number_text.h" /* format_bytes */
 #include "config/experiment.h"
 
 /* todo: the cells still to compute (NULL: all, into a new file).
@@ -16,8 +17,6 @@
 err_code_t guard_resources(const experiment_t *exp, const unsigned char *todo, const char *output, int threads,
                            uint64_t max_output, err_t *err);
 
-/* "12.3 GB": decimal units, as df -H prints them. */
-void format_bytes(char *buf, size_t len, uint64_t bytes);
 
 /* "500M", "2G", "1.5T", "4096" (K, M, G, T: powers of 1000; KiB.. of 1024) into bytes. */
 int parse_bytes(const char *text, uint64_t *bytes);

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     idx_array_t a;
     err_t err = {0};
-    if (idx_decode(data, size, "fuzz.idx", &a, &err) == ERR_OK) {
+    if (idx_decode(data, size, "fuzz.idx", false, &a, &err) == ERR_OK) {
         size_t count = 1;
         for (uint32_t i = 0; i < a.n_dims; i++) count *= a.dims[i];
         if (count != a.count || !a.data) abort();

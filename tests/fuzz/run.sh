@@ -9,7 +9,7 @@ build=${1:?build dir}
 seconds=${2:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
-for t in config expr idx; do
+for t in config expr idx results; do
   seeds=("$src/tests/fuzz/corpus/$t" "$src/tests/fuzz/regressions/$t")
   [ "$t" = config ] && seeds+=("$src/configs" "$src/tests/hostile")
   mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-crashes"

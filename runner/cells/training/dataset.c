@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/memory.h"
+#include "base/number_text.h"
 #include "cells/training/idx.h"
 
 /* Every key of data:, with its default (dataset.h documents them). */
@@ -57,7 +59,7 @@ static void to_float(const uint8_t *src, size_t n, float *dst)
     for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] * (1.0f / 255.0f);
 }
 
-err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *err)
+err_code_t dataset_load(arena_t *a, const node_t *data, bool shapes_only, dataset_t *ds, err_t *err)
 {
     memset(ds, 0, sizeof *ds);
     if (data && data->kind != NODE_MAP)
@@ -92,11 +94,11 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
     mark_t at = data ? data->mark : (mark_t){0};
     for (int i = 0; i < 4; i++)
         if (!(ds->files[i].path = data_path(a, dir, names[i]))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
-    if ((rc = idx_read_dataset(ds->files[0].path, ds->files[1].path, &tr, err))) {
+    if ((rc = idx_read_dataset(ds->files[0].path, ds->files[1].path, shapes_only, &tr, err))) {
         if (rc == ERR_IO) err_append(err, "; the training set of data (dir: %s)", dir);
         return rc;
     }
-    if ((rc = idx_read_dataset(ds->files[2].path, ds->files[3].path, &te, err))) {
+    if ((rc = idx_read_dataset(ds->files[2].path, ds->files[3].path, shapes_only, &te, err))) {
         idx_dataset_free(&tr);
         return rc;
     }
@@ -119,7 +121,24 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
     const idx_array_t *read[4] = {&tr.images, &tr.labels, &te.images, &te.labels};
     for (int i = 0; i < 4; i++) memcpy(ds->files[i].sha256, read[i]->sha256, SHA256_BYTES);
     size_t total = tr.n + te.n;
-    char *b = malloc(total * S * sizeof(float) + total * sizeof(int32_t));
+    if (shapes_only) { /* --dry-run: the sizes, no samples */
+        ds->train = (split_t){tr.n - n_val, NULL, NULL};
+        ds->validation = (split_t){n_val, NULL, NULL};
+        ds->test = (split_t){te.n, NULL, NULL};
+        goto label;
+    }
+    /* the float copy is 4 bytes a pixel: checked before it is made (sizes
+     * from file headers; each bounded by IDX_MAX_BYTES, so no overflow) */
+    uint64_t bytes = (uint64_t)total * S * sizeof(float) + (uint64_t)total * sizeof(int32_t);
+    if (bytes > memory_limit_bytes()) {
+        char need[32], have[32];
+        format_bytes(need, sizeof need, bytes);
+        format_bytes(have, sizeof have, memory_physical_bytes());
+        rc = err_set(err, ERR_CONFIG, at, "the data set (%zu samples of %zu x %zu) takes %s as floats, more than 3/4 of "
+                     "this machine's %s", total, tr.rows, tr.cols, need, have);
+        goto out;
+    }
+    char *b = malloc(bytes);
     if (!b) {
         rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for %zu samples of data", total);
         goto out;
@@ -142,6 +161,7 @@ err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *er
         double mean = sum / (double)m, sd = sqrt(fmax(sq / (double)m - mean * mean, 1e-12));
         for (size_t i = 0; i < total * S; i++) x[i] = (float)(((double)x[i] - mean) / sd);
     }
+label:
     ds->label = arena_printf(a, "%s (%zu train, %zu validation, %zu test, %zu x %zu, %zu classes)", dir, ds->train.n,
                              ds->validation.n, ds->test.n, tr.rows, tr.cols, ds->n_classes);
     rc = ds->label ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");

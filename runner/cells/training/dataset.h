@@ -43,7 +43,9 @@ typedef struct {
 
 #define DATASET_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 
-err_code_t dataset_load(arena_t *a, const node_t *data, dataset_t *ds, err_t *err);
+/* shapes_only (--dry-run): read the headers and labels, not the images:
+ * the splits' sizes are set, their samples NULL. */
+err_code_t dataset_load(arena_t *a, const node_t *data, bool shapes_only, dataset_t *ds, err_t *err);
 void dataset_free(dataset_t *ds);
 /* data (a mapping, or NULL for the defaults) with every key written out,
  * for the resolved config; data itself when it is not a mapping (its error

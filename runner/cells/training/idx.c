@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "base/memory.h"
+#include "base/number_text.h"
+
 /* The decoded bytes of a file: the input itself, or inflated gzip. */
 typedef struct {
     const uint8_t *in;
@@ -109,7 +112,7 @@ static err_code_t read_growing(source_t *s, size_t count, uint8_t **data, size_t
     return ERR_OK;
 }
 
-static err_code_t decode(source_t *s, const char *name, idx_array_t *out, err_t *err)
+static err_code_t decode(source_t *s, const char *name, bool header_only, idx_array_t *out, err_t *err)
 {
     mark_t m = {name, 0, 0};
     uint8_t head[4 + 4 * IDX_MAX_DIMS];
@@ -144,6 +147,13 @@ static err_code_t decode(source_t *s, const char *name, idx_array_t *out, err_t 
                            IDX_MAX_BYTES);
     }
     out->count = count;
+    if (header_only) return ERR_OK; /* a dry run needs the shape, not gigabytes of inflated pixels */
+    if (count > memory_limit_bytes()) {
+        char need[32], have[32];
+        format_bytes(need, sizeof need, count);
+        format_bytes(have, sizeof have, memory_physical_bytes());
+        return err_set(err, ERR_IO, m, "the header declares %s of data, more than 3/4 of this machine's %s", need, have);
+    }
     size_t header = 4 + 4 * (size_t)nd;
     /* Memory follows the data actually there, not what a (maybe 20-byte)
      * header claims: plain input is measured first, gzip grows the buffer. */
@@ -163,18 +173,19 @@ static err_code_t decode(source_t *s, const char *name, idx_array_t *out, err_t 
     return ERR_OK;
 }
 
-err_code_t idx_decode(const uint8_t *bytes, size_t len, const char *name, idx_array_t *out, err_t *err)
+err_code_t idx_decode(const uint8_t *bytes, size_t len, const char *name, bool header_only, idx_array_t *out,
+                      err_t *err)
 {
     memset(out, 0, sizeof *out);
     source_t s;
     err_code_t rc = src_open(&s, bytes, len, name, err);
-    if (rc == ERR_OK) rc = decode(&s, name, out, err);
+    if (rc == ERR_OK) rc = decode(&s, name, header_only, out, err);
     src_close(&s);
     if (rc) idx_free(out);
     return rc;
 }
 
-err_code_t idx_read_file(const char *path, idx_array_t *out, err_t *err)
+err_code_t idx_read_file(const char *path, bool header_only, idx_array_t *out, err_t *err)
 {
     memset(out, 0, sizeof *out);
     mark_t m = {path, 0, 0};
@@ -192,8 +203,10 @@ err_code_t idx_read_file(const char *path, idx_array_t *out, err_t *err)
     bool bad = ferror(f);
     fclose(f);
     if (!buf) return err_set(err, ERR_NOMEM, m, "out of memory");
-    err_code_t rc = bad || got != len ? err_set(err, ERR_IO, m, "read error") : idx_decode(buf, len, path, out, err);
-    if (rc == ERR_OK) sha256(buf, len, out->sha256); /* the bytes decoded, not a second read that may differ */
+    err_code_t rc = bad || got != len ? err_set(err, ERR_IO, m, "read error") : idx_decode(buf, len, path, header_only, out, err);
+    /* the bytes decoded, not a second read that may differ; a dry run
+     * (header_only) writes no record, so it skips the hash */
+    if (rc == ERR_OK && !header_only) sha256(buf, len, out->sha256);
     free(buf);
     return rc;
 }
@@ -204,11 +217,12 @@ void idx_free(idx_array_t *a)
     memset(a, 0, sizeof *a);
 }
 
-err_code_t idx_read_dataset(const char *images_path, const char *labels_path, idx_dataset_t *out, err_t *err)
+err_code_t idx_read_dataset(const char *images_path, const char *labels_path, bool images_header_only,
+                            idx_dataset_t *out, err_t *err)
 {
     memset(out, 0, sizeof *out);
-    err_code_t rc = idx_read_file(images_path, &out->images, err);
-    if (rc == ERR_OK) rc = idx_read_file(labels_path, &out->labels, err);
+    err_code_t rc = idx_read_file(images_path, images_header_only, &out->images, err);
+    if (rc == ERR_OK) rc = idx_read_file(labels_path, false, &out->labels, err);
     const idx_array_t *im = &out->images, *lb = &out->labels;
     if (rc == ERR_OK && im->n_dims != 3)
         rc = err_set(err, ERR_IO, (mark_t){images_path, 0, 0},

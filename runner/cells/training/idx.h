@@ -15,6 +15,7 @@
 #ifndef RUNNER_IDX_H
 #define RUNNER_IDX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,15 +31,16 @@ typedef struct {
     uint32_t dims[IDX_MAX_DIMS];
     size_t count;  /* product of dims */
     uint8_t *data; /* count bytes; malloc'd */
-    uint8_t sha256[SHA256_BYTES]; /* of the file's bytes as read (gzip: compressed), by idx_read_file */
+    uint8_t sha256[SHA256_BYTES]; /* of the file's bytes as read (gzip: compressed), by idx_read_file; zero when header_only */
 } idx_array_t;
 
 /* Decode an IDX file's bytes (gzip or plain; gzip is recognised by its
  * magic). `name` is what errors name. */
-err_code_t idx_decode(const uint8_t *bytes, size_t len, const char *name, idx_array_t *out, err_t *err);
+err_code_t idx_decode(const uint8_t *bytes, size_t len, const char *name, bool header_only, idx_array_t *out,
+                      err_t *err);
 
 /* Read and decode a file. */
-err_code_t idx_read_file(const char *path, idx_array_t *out, err_t *err);
+err_code_t idx_read_file(const char *path, bool header_only, idx_array_t *out, err_t *err);
 
 void idx_free(idx_array_t *a);
 
@@ -49,7 +51,8 @@ typedef struct {
     unsigned n_classes; /* largest label + 1 */
 } idx_dataset_t;
 
-err_code_t idx_read_dataset(const char *images_path, const char *labels_path, idx_dataset_t *out, err_t *err);
+err_code_t idx_read_dataset(const char *images_path, const char *labels_path, bool images_header_only,
+                            idx_dataset_t *out, err_t *err);
 void idx_dataset_free(idx_dataset_t *d);
 
 #endif

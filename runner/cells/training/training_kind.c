@@ -55,7 +55,7 @@ static err_code_t dataset_for(experiment_t *exp, const node_t *data, const datas
     td->datasets = grown;
     loaded_data_t *ld = &td->datasets[td->n_datasets];
     ld->key = key;
-    err_code_t rc = dataset_load(a, data, &ld->data, err);
+    err_code_t rc = dataset_load(a, data, exp->dry_run, &ld->data, err);
     if (rc) return rc;
     td->n_datasets++;
     *out = &ld->data;
