@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "e2e_helpers.h"
+#include "shipped_configs.h"
 
 static void setup(void) { e2e_make_dir("mnist"); }
 static void teardown(void) { e2e_remove_dir(); }
@@ -158,29 +159,7 @@ Test(mnist, batchnorm_learns_faster)
 
 /* Every shipped config runs: the analytic ones whole in test_e2e
  * (every_shipped_analytic_config_runs), the training ones here, shortened
- * as tests/shipped_configs.txt says (check_rerun.py reads the same list). */
-typedef struct {
-    char name[64], shorten[256]; /* shorten: empty for configs that run whole */
-} shipped_config_t;
-
-static size_t read_shipped_configs(shipped_config_t *out, size_t max)
-{
-    FILE *f = fopen("tests/shipped_configs.txt", "r");
-    cr_assert(f);
-    char line[512];
-    size_t n = 0;
-    while (fgets(line, sizeof line, f) && n < max) {
-        if (line[0] == '#' || line[0] == '\n') continue;
-        line[strcspn(line, "\n")] = 0;
-        char *space = strchr(line, ' ');
-        snprintf(out[n].shorten, sizeof out[n].shorten, "%.255s", space ? space + 1 : "");
-        if (space) *space = 0;
-        snprintf(out[n].name, sizeof out[n].name, "%.63s", line);
-        n++;
-    }
-    fclose(f);
-    return n;
-}
+ * as tests/shipped_configs.txt says (shipped_configs.h). */
 
 Test(mnist, every_shipped_training_config_runs_shortened)
 {
