@@ -323,3 +323,31 @@ Test(experiment, many_runs_and_a_repeated_label)
     experiment_free(&exp);
     free(text);
 }
+
+/* Any base value every cell overrides is checked against what replaces it. */
+Test(experiment, an_overridden_value_of_another_kind_is_an_error)
+{
+    experiment_t exp;
+    err_t err;
+    cr_expect_eq(load_with(&exp,
+                           "steps: abc\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "grid: {steps: [5, 10]}\n",
+                           NULL, 0, &err),
+                 ERR_CONFIG);
+    cr_expect(strstr(err.msg, "steps is text here, where every cell has a number instead (grid axis steps sets it)") &&
+                  err.mark.line == 1,
+              "%s", err.msg);
+    cr_expect_eq(load_with(&exp,
+                           "steps: 5\nproblem: {objective: parabola, start: 3}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "runs: [{label: a, problem: {start: [1.0]}}, {label: b, problem: {start: [2.0]}}]\n",
+                           NULL, 0, &err),
+                 ERR_CONFIG);
+    cr_expect(strstr(err.msg, "problem.start is a number here, where every cell has a list instead (run a sets it)"), "%s",
+              err.msg);
+    /* one run sees it: not overridden everywhere, checked as that run's cells */
+    cr_expect_eq(load_with(&exp,
+                           "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                           "runs: [{label: a, problem: {start: [1.0]}}, {label: b}]\n",
+                           NULL, 0, &err),
+                 ERR_OK, "%s", err.msg);
+}

@@ -239,8 +239,24 @@ Test(mpi, ranks_must_load_the_same_experiment)
     slurp("stdout", out, sizeof out);
     slurp("stderr", err, sizeof err);
     cr_expect_eq(WEXITSTATUS(st), 2, "%s", err);
-    cr_expect_eq(count(err, "rank 1 loaded a different experiment"), 1, "%s", err);
+    cr_expect_eq(count(err, "rank 1 loaded a different experiment than rank 0: its cells ("), 1, "%s", err);
     cr_expect(!exists("x.h5"));
+
+    /* the same plugin name and version, other bytes on ranks 1-2 */
+    mkdir(in_dir("other_plugins"), 0755);
+    snprintf(cmd, sizeof cmd, "cp %s/abi_1_0.so %s && printf x >> %s", RUNNER_BROKEN_DIR, in_dir("other_plugins/abi_1_0.so"),
+             in_dir("other_plugins/abi_1_0.so"));
+    cr_assert_eq(system(cmd), 0);
+    write_file("p.yaml", "steps: 5\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: abi_1_0, lr: 0.1}\n");
+    snprintf(cmd, sizeof cmd,
+             MPIRUN " -np 1 %s/runner --plugin-path %s %s -o %s : -np 2 %s/runner --plugin-path %s %s -o %s >%s/stdout 2>%s/stderr",
+             RUNNER_BUILD_DIR, RUNNER_BROKEN_DIR, in_dir("p.yaml"), in_dir("p.h5"), RUNNER_BUILD_DIR,
+             in_dir("other_plugins"), in_dir("p.yaml"), in_dir("p.h5"), dir, dir);
+    st = system(cmd);
+    slurp("stderr", err, sizeof err);
+    cr_expect_eq(WEXITSTATUS(st), 2, "%s", err);
+    cr_expect_eq(count(err, "its plugin files (by content) differ"), 1, "%s", err);
+    cr_expect(!exists("p.h5"));
 
     /* ranks 1-2 cannot find the plugin the config names */
     write_file("f.yaml", "steps: 5\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: failing_step}\n");

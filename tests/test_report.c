@@ -276,6 +276,17 @@ Test(report, command_line_end_to_end)
 
     /* errors: exit 2 and a message (%s: the file named in the test directory) */
     hid_t f = H5Fcreate(in_dir("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* a title but no status: the reader gets past its first check, to the
+     * error that once printed the freed copy of the name (issue 18, item 7) */
+    {
+        hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        hid_t a = H5Acreate2(f, "title", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        const char *title = "not ours";
+        cr_assert_geq(H5Awrite(a, t, &title), 0);
+        H5Aclose(a), H5Sclose(sp), H5Tclose(t);
+    }
     H5Fclose(f);
     static const char *const errors[][3] = {
         {"surface %s --cell 3 --range -2,2,0,1", "sweep.h5", "cell 3's objective has 1 parameter: give --range LO,HI"},
@@ -283,7 +294,7 @@ Test(report, command_line_end_to_end)
         {"surface %s --cell 0 --range 2,-2", "sweep.h5", "LO < HI"},
         {"report %s", "missing.h5", "missing.h5: error: not an HDF5 file, or unreadable"},
         {"report %s", "sweep.yaml", "not an HDF5 file"},
-        {"report %s", "other.h5", "not a runner results file"},
+        {"report %s", "other.h5", "other.h5: error: not a runner results file: no status variable"}, /* the name, not freed memory */
         {"report %s --by lr", "sweep.h5", "no such axis"},
         {"%s --csv", "sweep.yaml", "--csv goes with runner report"},
         {"report %s --tol abc", "sweep.h5", "--tol needs a finite number"},

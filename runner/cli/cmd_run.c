@@ -349,18 +349,27 @@ static err_code_t agree_on_load(mpi_link_t *mpi, run_context_t *ctx, err_code_t 
                    "every node needs the same config, plugins and data", failed);
 }
 
-/* Every rank loaded the same experiment: same config, plugins, runner. */
+/* Every rank loaded the same experiment: same cells, plugin and data files
+ * (by content), runner version; a refusal names the parts that differ. */
 static err_code_t agree_on_experiment(mpi_link_t *mpi, run_context_t *ctx, const experiment_t *exp, err_t *err)
 {
-    char fp[FINGERPRINT_LEN] = {0}, theirs[FINGERPRINT_LEN] = {0};
-    experiment_fingerprint(exp, RUNNER_VERSION, fp);
-    int r = mpi_link_first_different(mpi, fp, sizeof fp, theirs);
+    char mine[FP__COUNT][FINGERPRINT_LEN], theirs[FP__COUNT][FINGERPRINT_LEN];
+    memset(mine, 0, sizeof mine);
+    memset(theirs, 0, sizeof theirs);
+    experiment_fingerprint_parts(exp, RUNNER_VERSION, mine);
+    int r = mpi_link_first_different(mpi, &mine[0][0], sizeof mine, &theirs[0][0]);
     if (r < 0) return ERR_OK;
     if (mpi_link_rank(mpi) != 0) return ctx->reported_elsewhere = true, ERR_CONFIG;
+    char parts[512] = "";
+    for (int p = 0; p < FP__COUNT; p++)
+        if (strcmp(mine[p], theirs[p])) {
+            size_t len = strlen(parts);
+            snprintf(parts + len, sizeof parts - len, "%s%s", len ? "; " : "", fingerprint_part_names[p]);
+        }
     return err_set(err, ERR_CONFIG, (mark_t){0},
-                   "rank %d loaded a different experiment (fingerprint %s, rank 0 %s): every node needs the same "
-                   "config, plugins and runner version",
-                   r, theirs, fp);
+                   "rank %d loaded a different experiment than rank 0: its %s differ. Every node needs the same "
+                   "config, plugins, data and runner version",
+                   r, parts);
 }
 
 /* Rank 0's outcome of opening the file, for everyone. */

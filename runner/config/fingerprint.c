@@ -17,40 +17,78 @@ static void add_u64(sha256_t *s, uint64_t v)
     sha256_update(s, b, sizeof b);
 }
 
+static void add_cells(sha256_t *s, const experiment_t *exp)
+{
+    add_text(s, exp->kind->name);
+    add_u64(s, exp->n_axes);
+    for (size_t k = 0; k < exp->n_axes; k++) {
+        const axis_t *ax = &exp->axes[k];
+        add_text(s, ax->name);
+        add_u64(s, ax->n);
+        for (size_t i = 0; i < ax->n; i++) add_text(s, ax->labels[i]);
+    }
+    const cell_kind_t *kind = exp->kind;
+    for (size_t c = 0; c < exp->n_cells; c++) {
+        const cell_t *cell = &exp->cells[c];
+        add_u64(s, cell->seed);
+        add_u64(s, cell->steps);
+        add_text(s, cell->opt->text);
+        for (size_t i = 0; i < kind->n_records; i++) add_text(s, kind->record(cell, i));
+    }
+}
+
+static void add_plugins(sha256_t *s, const experiment_t *exp)
+{
+    add_u64(s, exp->n_plugins_used);
+    for (size_t i = 0; i < exp->n_plugins_used; i++) {
+        const plugin_entry_t *pe = exp->plugins_used[i];
+        add_text(s, pe->desc->name);
+        add_text(s, pe->desc->version);
+        sha256_update(s, pe->sha256, SHA256_BYTES);
+    }
+}
+
+static void add_data(sha256_t *s, const experiment_t *exp)
+{
+    add_u64(s, exp->n_inputs);
+    for (size_t i = 0; i < exp->n_inputs; i++) sha256_update(s, exp->inputs[i].sha256, SHA256_BYTES);
+}
+
+static void finish(sha256_t *s, char out[FINGERPRINT_LEN])
+{
+    uint8_t d[SHA256_BYTES];
+    char hex[SHA256_HEX_LEN];
+    sha256_final(s, d);
+    sha256_hex(d, hex);
+    snprintf(out, FINGERPRINT_LEN, "sha256:%s", hex);
+}
+
 void experiment_fingerprint(const experiment_t *exp, const char *runner_version, char out[FINGERPRINT_LEN])
 {
     sha256_t s;
     sha256_init(&s);
     add_text(&s, "runner results 2");
     add_text(&s, runner_version);
-    add_text(&s, exp->kind->name);
-    add_u64(&s, exp->n_axes);
-    for (size_t k = 0; k < exp->n_axes; k++) {
-        const axis_t *ax = &exp->axes[k];
-        add_text(&s, ax->name);
-        add_u64(&s, ax->n);
-        for (size_t i = 0; i < ax->n; i++) add_text(&s, ax->labels[i]);
+    add_cells(&s, exp);
+    add_plugins(&s, exp);
+    add_data(&s, exp);
+    finish(&s, out);
+}
+
+const char *const fingerprint_part_names[FP__COUNT] = {
+    "runner version", "cells (a cell's seed, steps, optimizer, model, training or data settings)",
+    "plugin files (by content)", "data files (by content)"};
+
+void experiment_fingerprint_parts(const experiment_t *exp, const char *runner_version,
+                                  char out[FP__COUNT][FINGERPRINT_LEN])
+{
+    for (int p = 0; p < FP__COUNT; p++) {
+        sha256_t s;
+        sha256_init(&s);
+        if (p == FP_VERSION) add_text(&s, runner_version);
+        else if (p == FP_CELLS) add_cells(&s, exp);
+        else if (p == FP_PLUGINS) add_plugins(&s, exp);
+        else add_data(&s, exp);
+        finish(&s, out[p]);
     }
-    const cell_kind_t *kind = exp->kind;
-    for (size_t c = 0; c < exp->n_cells; c++) {
-        const cell_t *cell = &exp->cells[c];
-        add_u64(&s, cell->seed);
-        add_u64(&s, cell->steps);
-        add_text(&s, cell->opt->text);
-        for (size_t i = 0; i < kind->n_records; i++) add_text(&s, kind->record(cell, i));
-    }
-    add_u64(&s, exp->n_plugins_used);
-    for (size_t i = 0; i < exp->n_plugins_used; i++) {
-        const plugin_entry_t *pe = exp->plugins_used[i];
-        add_text(&s, pe->desc->name);
-        add_text(&s, pe->desc->version);
-        sha256_update(&s, pe->sha256, SHA256_BYTES);
-    }
-    add_u64(&s, exp->n_inputs);
-    for (size_t i = 0; i < exp->n_inputs; i++) sha256_update(&s, exp->inputs[i].sha256, SHA256_BYTES);
-    uint8_t d[SHA256_BYTES];
-    char hex[SHA256_HEX_LEN];
-    sha256_final(&s, d);
-    sha256_hex(d, hex);
-    snprintf(out, FINGERPRINT_LEN, "sha256:%s", hex);
 }

@@ -23,4 +23,12 @@
 
 void experiment_fingerprint(const experiment_t *exp, const char *runner_version, char out[FINGERPRINT_LEN]);
 
+/* The same, part by part, so that two processes that differ can say in
+ * what (MPI ranks compare these): each part's hash, and what it covers
+ * as words for a message. */
+enum { FP_VERSION, FP_CELLS, FP_PLUGINS, FP_DATA, FP__COUNT };
+extern const char *const fingerprint_part_names[FP__COUNT];
+void experiment_fingerprint_parts(const experiment_t *exp, const char *runner_version,
+                                  char out[FP__COUNT][FINGERPRINT_LEN]);
+
 #endif

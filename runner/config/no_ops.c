@@ -151,6 +151,101 @@ static err_code_t check_override_seen(experiment_t *exp, const override_t *ov, e
     return ERR_CONFIG;
 }
 
+/* ---- base values every cell overrides ----------------------------------- */
+
+typedef enum { CLASS_NUMBER, CLASS_BOOL, CLASS_TEXT, CLASS_NULL, CLASS_LIST, CLASS_MAP } value_class_t;
+static const char *const class_names[] = {"a number", "true/false", "text", "null", "a list", "a mapping"};
+
+static value_class_t class_of(const node_t *n)
+{
+    if (n->kind == NODE_SEQ) return CLASS_LIST;
+    if (n->kind == NODE_MAP) return CLASS_MAP;
+    switch (scalar_type(n)) {
+    case SCALAR_INT:
+    case SCALAR_FLOAT: return CLASS_NUMBER;
+    case SCALAR_BOOL: return CLASS_BOOL;
+    case SCALAR_NULL: return CLASS_NULL;
+    default: return CLASS_TEXT;
+    }
+}
+
+/* What an overlay (a run) puts at path p: the node there, or a list or
+ * value that replaces a mapping above it; NULL when it leaves p alone. */
+static const node_t *overlay_at(const node_t *overlay, const path_t *p)
+{
+    const node_t *n = overlay;
+    for (size_t i = 0; n && i < p->n; i++) {
+        if (n->kind != NODE_MAP) return n; /* replaces everything below */
+        n = node_get(n, p->parts[i]);
+    }
+    return n;
+}
+
+typedef struct {
+    experiment_t *exp;
+    err_t *err;
+    err_code_t rc;
+} leaf_walk_t;
+
+/* A base value no cell sees (the grid or every run sets it) is still
+ * checked: it must be of the kind of value that replaces it (a number
+ * where cells have numbers), so `steps: abc` under a grid of steps is an
+ * error. Optimizer values get their full schema check below. */
+static void check_leaf(leaf_walk_t *w, const node_t *leaf, const path_t *p, const char *dotted)
+{
+    const experiment_t *exp = w->exp;
+    const node_t *by = NULL;
+    const char *by_what = NULL;
+    const axis_t *ax = hiding_axis(exp, p);
+    if (ax && ax->kind == AXIS_GRID) {
+        path_t ap;
+        split_path(ax->name, &ap);
+        if (ap.n != p->n) return; /* a subtree axis: its values are checked as cells */
+        by = ax->values[0], by_what = ax->name;
+    } else if (!ax) {
+        const axis_t *run_axis = exp->n_axes && exp->axes[0].kind == AXIS_RUN ? &exp->axes[0] : NULL;
+        if (!run_axis) return; /* every cell sees the base */
+        for (size_t r = 0; r < run_axis->n; r++) {
+            const node_t *o = overlay_at(run_axis->values[r], p);
+            if (!o) return; /* this run's cells see it */
+            if (!by) by = o, by_what = run_axis->labels[r];
+        }
+    } else {
+        return; /* the seed axis: seeds are checked as seeds */
+    }
+    if (!by || by->kind == NODE_MAP || leaf->kind == NODE_MAP) return;
+    value_class_t want = class_of(by), have = class_of(leaf);
+    if (want == have) return;
+    w->rc = err_set(w->err, ERR_CONFIG, leaf->mark,
+                    "%s is %s here, where every cell has %s instead (%s %s sets it); a value no cell uses must "
+                    "still be valid: fix it or remove it",
+                    dotted, class_names[have], class_names[want], ax ? "grid axis" : "run", by_what);
+}
+
+static void walk_leaves(leaf_walk_t *w, const node_t *n, path_t *p, char *dotted, size_t len)
+{
+    for (size_t i = 0; n->kind == NODE_MAP && i < n->n && w->rc == ERR_OK && p->n < MAX_PARTS; i++) {
+        const node_pair_t *pair = &n->pairs[i];
+        snprintf(p->parts[p->n++], sizeof p->parts[0], "%.63s", pair->key);
+        size_t l = strlen(dotted);
+        snprintf(dotted + l, len - l, "%s%s", l ? "." : "", pair->key);
+        if (pair->value->kind == NODE_MAP) walk_leaves(w, pair->value, p, dotted, len);
+        else check_leaf(w, pair->value, p, dotted);
+        dotted[l] = 0;
+        p->n--;
+    }
+}
+
+static err_code_t check_overridden_base(experiment_t *exp, err_t *err)
+{
+    if (exp->n_axes == 0) return ERR_OK;
+    leaf_walk_t w = {exp, err, ERR_OK};
+    path_t p = {.n = 0};
+    char dotted[1024] = "";
+    walk_leaves(&w, exp->base, &p, dotted, sizeof dotted);
+    return w.rc;
+}
+
 /* The base optimizer's given values, each against its schema. */
 static err_code_t check_base_optimizer(const experiment_t *exp, const registry_t *reg, err_t *err)
 {
@@ -181,5 +276,7 @@ err_code_t no_ops_check_settings(experiment_t *exp, const override_t *ov, size_t
     err_code_t rc;
     for (size_t i = 0; i < n_ov; i++)
         if ((rc = check_override_seen(exp, &ov[i], err))) return rc;
-    return exp->objectives_only ? ERR_OK : check_base_optimizer(exp, reg, err);
+    /* the optimizer's schema first: its message is the more precise */
+    if (!exp->objectives_only && (rc = check_base_optimizer(exp, reg, err))) return rc;
+    return check_overridden_base(exp, err);
 }

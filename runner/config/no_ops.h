@@ -8,9 +8,11 @@
  *   order, so one of them would never show.
  * - A --set value that no cell sees: every run, or a grid axis, sets that
  *   path again. The user asked for a change that would not happen.
- * - A value of the base optimizer that every cell overrides is still
- *   checked against its optimizer's schema, so `lr: abc` is an error even
- *   where no cell uses it (and is never recorded as if it ran).
+ * - A base value that every cell overrides (the grid, or every run, sets
+ *   it again) is still checked: an optimizer's against its schema, so
+ *   `lr: abc` is an error even where no cell uses it; any other must be
+ *   the kind of value that replaces it (`steps: abc` under a grid of
+ *   numbers is an error; a number where every run has a list too).
  *
  * A base value overridden by the runs or the grid is otherwise allowed: a
  * fallback that the grid replaces (momentum_sweep's base lr) is ordinary.

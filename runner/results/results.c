@@ -89,12 +89,12 @@ static herr_t read_labels(hid_t file, results_axis_t *ax)
 static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
 {
     hid_t st = H5Dopen2(file, FORMAT_STATUS, H5P_DEFAULT);
-    if (st < 0) return bad_file(err, r->path, "no status variable");
+    if (st < 0) return bad_file(err, r->mark_path, "no status variable");
     hid_t sp = H5Dget_space(st);
     int rank = H5Sget_simple_extent_ndims(sp);
     err_code_t rc = ERR_OK;
     if (rank < 0 || rank > H5UTIL_MAX_RANK - 2 || H5Sget_simple_extent_dims(sp, dims, NULL) != rank)
-        rc = bad_file(err, r->path, "status has an unreadable shape");
+        rc = bad_file(err, r->mark_path, "status has an unreadable shape");
     r->n_axes = rank > 0 ? (size_t)rank : 0;
     r->n_cells = 1;
     if (rc == ERR_OK && !(r->axes = calloc(r->n_axes ? r->n_axes : 1, sizeof *r->axes))) rc = nomem(err);
@@ -105,23 +105,23 @@ static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
         r->n_cells = size_mul(r->n_cells, dims[k]);
         herr_t lr;
         if (r->n_cells > RESULTS_MAX_CELLS)
-            rc = bad_file(err, r->path, "status declares more cells than any sweep has");
+            rc = bad_file(err, r->mark_path, "status declares more cells than any sweep has");
         else if (H5DSget_label(st, (unsigned)k, name, sizeof name) <= 0)
-            rc = bad_file(err, r->path, "a dimension of status has no label");
+            rc = bad_file(err, r->mark_path, "a dimension of status has no label");
         else if (!(ax->name = strdup(name)))
             rc = nomem(err);
         else if ((lr = read_labels(file, ax)) == -2)
-            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0},
+            rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0},
                          "damaged: the coordinate variable '%s' is not one value per index of status' dimension %zu "
                          "(%zu long)",
                          name, k, ax->n);
         else if (lr < 0)
-            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read the coordinate variable '%s'", name);
+            rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read the coordinate variable '%s'", name);
     }
     int8_t *status = rc == ERR_OK ? malloc(r->n_cells ? r->n_cells : 1) : NULL;
     if (rc == ERR_OK && !status) rc = nomem(err);
     if (rc == ERR_OK && H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0)
-        rc = bad_file(err, r->path, "cannot read status");
+        rc = bad_file(err, r->mark_path, "cannot read status");
     if (rc == ERR_OK && !(r->cells = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->cells))) rc = nomem(err);
     for (size_t c = 0; rc == ERR_OK && c < r->n_cells; c++)
         r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1,
@@ -160,16 +160,16 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
                               err_t *err)
 {
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-    if (ds < 0) return err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "no variable '%s'", name);
+    if (ds < 0) return err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "no variable '%s'", name);
     hid_t fs = H5Dget_space(ds);
     hsize_t shape[H5UTIL_MAX_RANK];
     int rank = H5Sget_simple_extent_ndims(fs);
     bool ok = rank == (int)r->n_axes + 1 && H5Sget_simple_extent_dims(fs, shape, NULL) == rank;
     for (size_t k = 0; ok && k < r->n_axes; k++) ok = shape[k] == dims[k];
-    err_code_t rc = ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "'%s' does not span the cell axes", name);
+    err_code_t rc = ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "'%s' does not span the cell axes", name);
     hsize_t n = ok ? shape[r->n_axes] : 0;
     if (rc == ERR_OK && n > RESULTS_MAX_SERIES)
-        rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "damaged: '%s' has %llu values a cell, more than any run records",
+        rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "damaged: '%s' has %llu values a cell, more than any run records",
                      name, (unsigned long long)n);
     size_t per_slab = n ? SLAB_FLOATS / n : r->n_cells;
     if (per_slab == 0) per_slab = 1;
@@ -182,7 +182,7 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
         hid_t ms = H5Screate_simple(1, &count, NULL);
         if (h5_select_cells(fs, r->n_axes, dims, c0, c1, &n, 1) < 0 ||
             H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) < 0)
-            rc = err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read '%s'", name);
+            rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read '%s'", name);
         H5Sclose(ms);
         for (size_t c = c0; rc == ERR_OK && c < c1; c++) {
             series_stats_t s = series_stats(buf + (c - c0) * n, n, tol);
@@ -225,7 +225,7 @@ static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
     if (fs >= 0) H5Sclose(fs);
     if (ft >= 0) H5Tclose(ft);
     if (ds >= 0) H5Dclose(ds);
-    return ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->path, 0, 0}, "cannot read the failure message of cell %zu", c);
+    return ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read the failure message of cell %zu", c);
 }
 
 err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
@@ -233,6 +233,7 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     memset(r, 0, sizeof *r);
     r->tol = tol;
     r->run_state = -1;
+    r->mark_path = path;
     if (!(r->path = strdup(path))) return nomem(err);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (H5Fis_hdf5(path) <= 0) return err_set(err, ERR_IO, (mark_t){path, 0, 0}, "not an HDF5 file, or unreadable");

@@ -35,6 +35,9 @@ typedef struct {
 
 typedef struct {
     char *path, *title;
+    /* the caller's path, which errors name: an error is printed after
+     * results_free, so never r->path (a freed name was printed) */
+    const char *mark_path;
     bool training;
     int run_state;       /* run_state_t of h5out.h */
     results_axis_t *axes;
