@@ -229,6 +229,9 @@ static err_code_t load_with(experiment_t *exp, const char *text, const override_
     memset(err, 0, sizeof *err);
     err_code_t rc = experiment_load(exp, "t.yaml", text, strlen(text),
                                     &(experiment_options_t){.overrides = ov, .n_overrides = n}, &reg, err);
+    /* the mark's file name may live in the experiment's arena ("--set PATH") */
+    static char mark_file[256];
+    if (err->mark.file) snprintf(mark_file, sizeof mark_file, "%s", err->mark.file), err->mark.file = mark_file;
     experiment_free(exp);
     return rc;
 }

@@ -27,7 +27,7 @@ typedef struct {
 typedef struct {
     size_t max_epochs;   /* evaluations are epochs 0..max_epochs */
     bool has_validation; /* some cell holds out a validation split */
-    loaded_data_t *datasets;
+    loaded_data_t **datasets; /* each in the arena: cells point at them, so they never move */
     size_t n_datasets;
 } training_data_t;
 
@@ -46,18 +46,20 @@ static err_code_t dataset_for(experiment_t *exp, const node_t *data, const datas
     const char *key = data ? node_to_flow(a, data) : "";
     if (!key) return nomem(err);
     for (size_t i = 0; i < td->n_datasets; i++)
-        if (!strcmp(td->datasets[i].key, key)) {
-            *out = &td->datasets[i].data;
+        if (!strcmp(td->datasets[i]->key, key)) {
+            *out = &td->datasets[i]->data;
             return ERR_OK;
         }
-    loaded_data_t *grown = realloc(td->datasets, (td->n_datasets + 1) * sizeof *grown);
-    if (!grown) return nomem(err);
-    td->datasets = grown;
-    loaded_data_t *ld = &td->datasets[td->n_datasets];
+    /* an array of pointers: a second data set once moved the first (realloc)
+     * under the cells that pointed into it */
+    loaded_data_t **grown = realloc(td->datasets, (td->n_datasets + 1) * sizeof *grown);
+    loaded_data_t *ld = grown ? arena_alloc(a, sizeof *ld) : NULL;
+    if (grown) td->datasets = grown;
+    if (!ld) return nomem(err);
     ld->key = key;
     err_code_t rc = dataset_load(a, data, exp->dry_run, &ld->data, err);
     if (rc) return rc;
-    td->n_datasets++;
+    td->datasets[td->n_datasets++] = ld;
     *out = &ld->data;
     return ERR_OK;
 }
@@ -66,7 +68,7 @@ static void release(experiment_t *exp)
 {
     training_data_t *td = data_of(exp);
     if (!td) return;
-    for (size_t i = 0; i < td->n_datasets; i++) dataset_free(&td->datasets[i].data);
+    for (size_t i = 0; i < td->n_datasets; i++) dataset_free(&td->datasets[i]->data);
     free(td->datasets);
     td->datasets = NULL;
     td->n_datasets = 0;
@@ -185,8 +187,8 @@ static void each_input(const experiment_t *exp, void (*note)(void *ctx, const in
 {
     const training_data_t *td = data_of(exp);
     for (size_t i = 0; td && i < td->n_datasets; i++)
-        for (size_t f = 0; f < sizeof td->datasets[i].data.files / sizeof td->datasets[i].data.files[0]; f++)
-            note(ctx, &td->datasets[i].data.files[f]);
+        for (size_t f = 0; f < sizeof td->datasets[i]->data.files / sizeof td->datasets[i]->data.files[0]; f++)
+            note(ctx, &td->datasets[i]->data.files[f]);
 }
 
 /* Variables, in this order (train_outputs_t's fields). */
