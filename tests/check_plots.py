@@ -8,6 +8,7 @@ the whole check takes seconds; the figures are the same kinds.
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
+import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
@@ -115,6 +117,18 @@ def main(runner, plot, work):
     p = subprocess.run([plot, path], capture_output=True, text=True)
     ok = p.returncode == 2 and "not a runner results file" in p.stderr
     print("%s a YAML file given to runner-plot: exit %d: %s" % ("ok  " if ok else "FAIL", p.returncode, p.stderr.strip()))
+    failures += not ok
+    # a damaged file (a coordinate longer than its dimension): a message, no traceback
+    damaged = os.path.join(work, "damaged.h5")
+    shutil.copy(os.path.join(work, "optimizers_2d.h5"), damaged)
+    with h5py.File(damaged, "r+") as f:
+        name = f["status"].dims[0].label
+        del f[name]
+        f[name] = np.arange(len(f["status"]) + 5, dtype="f8")
+    p = subprocess.run([plot, damaged, "-o", os.path.join(work, "damaged")], capture_output=True, text=True)
+    ok = p.returncode == 2 and "damaged: the coordinate variable" in p.stderr and "Traceback" not in p.stderr
+    print("%s a damaged file given to runner-plot: exit %d: %s" % ("ok  " if ok else "FAIL", p.returncode,
+                                                                  p.stderr.strip()[-300:]))
     failures += not ok
     print("%d failure(s)" % failures)
     return 1 if failures else 0

@@ -38,6 +38,8 @@ static const bad_config_t corpus[] = {
     {"top_level_list.yaml", "", "1:1", "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got a list"},
     {"top_level_scalar.yaml", "", "1:1", "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got a string"},
     {"two_documents.yaml", "", "4:1", "a second YAML document ('---'); a config is one document"},
+    {"merge_key.yaml", "", "5:3", "YAML merge keys (<<:) are not supported; write the keys out"},
+    {"yaml_tag.yaml", "", "2:8", "YAML tags are not supported (this one is tag:yaml.org,2002:python/object:os.system)"},
     {"unclosed_flow_mapping.yaml", "", "4:1", "malformed YAML: did not find expected ',' or '}' while parsing a flow mapping (line 3)"},
     {"unclosed_flow_sequence.yaml", "", "2:45", "malformed YAML: did not find expected ',' or ']' while parsing a flow sequence"},
     {"unterminated_string.yaml", "", "4:1", "malformed YAML: found unexpected end of stream while scanning a quoted scalar (line 2)"},
@@ -218,4 +220,22 @@ Test(hostile, omp_num_threads_beyond_the_thread_limit)
     cr_expect_eq(rc, 2, "%s", err);
     cr_expect(strstr(err, "OMP_NUM_THREADS asks for 100000 threads, more than 4096; give -j N"), "%s", err);
     cr_expect_not(exists("t.h5"));
+}
+
+/* Issue 18, polish: a plugin's message with a terminal escape and a byte
+ * that is not UTF-8 reaches neither the terminal nor the file as it is. */
+Test(hostile, a_plugin_message_is_made_printable)
+{
+    write_file("e.yaml", "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: escape_message}\n");
+    char args[1024], out[4096], err[4096];
+    snprintf(args, sizeof args, "--plugin-path %s %s -o %s", RUNNER_BROKEN_DIR, in_dir("e.yaml"), in_dir("e.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    cr_expect(!strchr(out, '\x1b') && !strchr(err, '\x1b') && !strchr(out, '\xff'), "%s%s", out, err);
+    cr_expect(strstr(out, "bad ?[31mred? end") || strstr(err, "bad ?[31mred? end"), "%s%s", out, err);
+    hid_t f = H5Fopen(in_dir("e.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "failure", H5P_DEFAULT), t = H5Dget_type(d);
+    char msg[RUNNER_ERR_MAX] = "";
+    cr_assert_geq(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, msg), 0);
+    H5Tclose(t), H5Dclose(d), H5Fclose(f);
+    cr_expect(strstr(msg, "bad ?[31mred? end"), "stored: %s", msg);
 }

@@ -33,6 +33,7 @@ static const broken_t broken_cases[] = {
     {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
     {"no_entry.so", "defines no function 'runner_plugin_get': not a runner plugin (not loaded"},
     {"constructor_no_entry.so", "not loaded, so none of its code ran"},
+    {"escape_version.so", "plugin 'escape_version': its version holds a control character or invalid UTF-8 (byte 3)"},
     {"no_descriptors.so", "exports no descriptors"},
     {"not_elf.so", "not an ELF shared object"},
     {"layer_no_ops.so", "layer 'layer_no_ops' lacks its operations"},
@@ -64,7 +65,7 @@ Test(registry, a_directory_with_broken_plugins_still_loads_the_good_ones)
     registry_init(&reg);
     err_t err = {0};
     cr_assert_eq(registry_scan_dir(&reg, RUNNER_BROKEN_DIR, &err), ERR_OK);
-    cr_expect_eq(reg.n_failures, 12); /* each file of broken_cases */
+    cr_expect_eq(reg.n_failures, 13); /* each file of broken_cases */
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "failing_init"));
     cr_expect(registry_find(&reg, RUNNER_KIND_OPTIMIZER, "abi_1_0"), "an ABI 1.0 optimizer still loads");
     cr_expect(registry_find(&reg, RUNNER_KIND_LAYER, "older_layout"), "a descriptor that ends before its last field loads");

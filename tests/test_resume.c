@@ -219,6 +219,16 @@ Test(resume, fail_fast_stops_and_failures_are_stored)
     int8_t *state = read_all("ff.h5", "run_state", H5T_NATIVE_INT8, 1, &n);
     cr_expect_eq(*state, RUN_STOPPED);
     free(state);
+
+    /* the hint is pasted into a shell: a name with a backquote, '!' and '~'
+     * is single-quoted, so the paste runs this command and nothing else
+     * (issue 18, polish) */
+    snprintf(args, sizeof args, "%s -o '%s' --plugin-path %s -j 1 --fail-fast", in_dir("fail.yaml"),
+             in_dir("we`ird!~.h5"), RUNNER_BROKEN_DIR);
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 1, "%s", err);
+    char quoted[600];
+    snprintf(quoted, sizeof quoted, "'%s'", in_dir("we`ird!~.h5"));
+    cr_expect(strstr(err, quoted), "the hint does not quote %s: %s", quoted, err);
 }
 
 /* Failed cells are not "done": --resume computes them again (a failure

@@ -155,6 +155,17 @@ static void print_cell_table(const experiment_t *exp)
     if (kind->plan_notes) kind->plan_notes(stdout, exp);
 }
 
+/* Whether a word must be single-quoted for a POSIX shell (and bash's
+ * interactive expansions: history `!`, `~`, comments `#`), so a pasted
+ * resume hint runs exactly this command and nothing else. */
+static bool needs_quotes(const char *w)
+{
+    if (!*w) return true;
+    for (const unsigned char *p = (const unsigned char *)w; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || strchr(" '\"$*?[]{}()<>|&;\\`!~#", *p)) return true;
+    return false;
+}
+
 /* argv as one shell-quoted line. For the resume hint: without `drop`
  * (an option to leave out), with `add` appended when not there already. */
 static char *join_command_line(int argc, char **argv, const char *drop, const char *add)
@@ -166,7 +177,7 @@ static char *join_command_line(int argc, char **argv, const char *drop, const ch
     if (!s) return NULL;
     for (int i = 0; i < argc; i++) {
         if (drop && !strcmp(argv[i], drop)) continue;
-        bool quote = strpbrk(argv[i], " \t'\"$*?[]{}()<>|&;\\") != NULL || !*argv[i];
+        bool quote = needs_quotes(argv[i]);
         if (p > s) *p++ = ' ';
         if (quote) *p++ = '\'';
         for (const char *q = argv[i]; *q; q++) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_safety.h"
 #include "cells/kind.h"
 #include "config/no_ops.h"
 #include "config/schema.h"
@@ -497,6 +498,7 @@ static err_code_t resolve_optimizer(arena_t *a, const node_t *node, const regist
         runner_err_t perr = {{0}};
         if (d->optimizer->check(hp, &perr) != RUNNER_OK) {
             perr.msg[RUNNER_ERR_MAX - 1] = 0;
+            text_make_safe(perr.msg);
             rc = err_set(err, ERR_CONFIG, node->mark, "optimizer '%s': %s", d->name,
                          perr.msg[0] ? perr.msg : "invalid combination of parameters");
             goto out;

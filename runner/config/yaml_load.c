@@ -164,7 +164,10 @@ static err_code_t parse_map_pairs(loader_t *L, node_t *n, int depth, key_index_t
         }
         char *key = arena_strndup(L->a, (const char *)ev.data.scalar.value, ev.data.scalar.length);
         size_t keylen = ev.data.scalar.length;
+        bool merge = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && keylen == 2 && key && !strcmp(key, "<<");
         yaml_event_delete(&ev);
+        if (merge) /* once read as a key named "<<", then "optimizer needs a name" */
+            return err_set(L->err, ERR_CONFIG, km, "YAML merge keys (<<:) are not supported; write the keys out");
         if (!key) return err_set(L->err, ERR_NOMEM, km, "out of memory");
         if (strlen(key) != keylen) return err_set(L->err, ERR_CONFIG, km, "NUL byte in a key");
         const node_pair_t *first = key_find(ix, n, key);
@@ -188,11 +191,28 @@ static err_code_t parse_map_pairs(loader_t *L, node_t *n, int depth, key_index_t
     }
 }
 
+/* The explicit tag of a node's event, or NULL. */
+static const char *event_tag(const yaml_event_t *ev)
+{
+    const yaml_char_t *t = ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.tag
+                           : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
+                           : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.tag
+                                                                   : NULL;
+    return (const char *)t;
+}
+
 static err_code_t parse_node(loader_t *L, yaml_event_t *ev, int depth, node_t **out)
 {
     mark_t m = to_mark(L, ev->start_mark);
     if (depth > YAML_MAX_DEPTH)
         return err_set(L->err, ERR_CONFIG, m, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+    /* A tag changes what a value means to other YAML readers (!!python/...,
+     * !!float); silently ignored, the same text meant two things. Only
+     * !!str, which the runner honours (the value stays text), is accepted. */
+    const char *tag = event_tag(ev);
+    if (tag && !(ev->type == YAML_SCALAR_EVENT && !strcmp(tag, YAML_STR_TAG)))
+        return err_set(L->err, ERR_CONFIG, m, "YAML tags are not supported (this one is %.200s); write the value "
+                       "without it (quote a value to keep it text)", tag);
     node_t *n;
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {

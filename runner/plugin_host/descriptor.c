@@ -2,6 +2,8 @@
  * size rules (plugin.h), its operations, and its parameter schema. */
 #include "plugin_host/descriptor.h"
 
+#include "base/text_safety.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,6 +112,15 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
         snprintf(msg, len, "plugin '%s' has no %s", d->name, d->version ? "doc" : "version");
         return false;
     }
+    /* printed to terminals and stored in results files: printable UTF-8 only */
+    size_t at;
+    const char *texts[2][2] = {{"version", d->version}, {"doc", d->doc}};
+    for (int t = 0; t < 2; t++)
+        if (!text_is_safe(texts[t][1], &at)) {
+            snprintf(msg, len, "plugin '%s': its %s holds a control character or invalid UTF-8 (byte %zu)", d->name,
+                     texts[t][0], at);
+            return false;
+        }
     if (d->kind == RUNNER_KIND_OPTIMIZER) {
         const runner_optimizer_ops_t *ops = d->optimizer;
         if (ops && d->abi_minor <= RUNNER_ABI_MINOR && ops->size > RUNNER_OPTIMIZER_OPS_SIZE_OF_MINOR(d->abi_minor)) {
@@ -166,6 +177,11 @@ bool plugin_descriptor_valid(const runner_plugin_t *d, char *msg, size_t len)
         if (p->type < RUNNER_PARAM_FLOAT || p->type > RUNNER_PARAM_CHOICE || !p->doc) {
             snprintf(msg, len, "plugin '%s': parameter '%s' has an unknown type %u or no doc", d->name, p->name,
                      p->type);
+            return false;
+        }
+        if (!text_is_safe(p->doc, &at)) {
+            snprintf(msg, len, "plugin '%s': the doc of parameter '%s' holds a control character or invalid UTF-8 "
+                     "(byte %zu)", d->name, p->name, at);
             return false;
         }
         if (p->type == RUNNER_PARAM_CHOICE) {

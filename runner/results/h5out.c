@@ -604,6 +604,10 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
 err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *const *vars, const int8_t *status,
                              const double *wall, const char (*failure)[RUNNER_ERR_MAX], err_t *err)
 {
+    /* the writer thread's own error stack (a thread-safe HDF5 keeps one per
+     * thread, printing by default): a write error is a value we report, not
+     * ~60 lines of HDF5-DIAG */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     /* a new file reads "" where nothing was written; a resumed one may hold
      * the message of an earlier attempt at a recomputed cell */
     bool any_failed = o->resumed;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/size_math.h"
+#include "base/text_safety.h"
 #include "results/format.h"
 
 cell_sizes_t cell_run_sizes(const cell_t *cell)
@@ -97,5 +98,6 @@ void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
             fill_nan(l->grad_norm + l->rows, S - l->rows);
         }
         l->err.msg[RUNNER_ERR_MAX - 1] = 0;
+        text_make_safe(l->err.msg); /* a plugin's words go to the terminal and the file */
     }
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text_safety.h"
 #include "config/schema.h"
 
 
@@ -75,6 +76,7 @@ static err_code_t infer_shape(layer_spec_t *ls, const char *where, err_t *err)
     runner_err_t perr = {{0}};
     if (ls->desc->layer->shape(ls->hp, &ls->in, &ls->out, &ls->n_params, &perr) != RUNNER_OK) {
         perr.msg[RUNNER_ERR_MAX - 1] = 0;
+        text_make_safe(perr.msg);
         char in[64];
         shape_text(&ls->in, in, sizeof in);
         return err_set(err, ERR_CONFIG, ls->mark, "%s (%s) cannot take input of shape %s: %s", where, ls->desc->name, in,

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/size_math.h"
+#include "base/text_safety.h"
 #include "cells/training/network.h"
 #include "cells/training/train.h"
 #include "config/experiment.h"
@@ -183,5 +184,6 @@ done:
     network_destroy(&net);
     free(state), free(order), free(labels);
     err->msg[RUNNER_ERR_MAX - 1] = 0;
+    text_make_safe(err->msg); /* a plugin's words go to the terminal and the file */
     return status;
 }
