@@ -248,10 +248,14 @@ Test(mpi, ranks_must_load_the_same_experiment)
              in_dir("other_plugins/abi_1_0.so"));
     cr_assert_eq(system(cmd), 0);
     write_file("p.yaml", "steps: 5\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: abi_1_0, lr: 0.1}\n");
+    /* in_dir's buffers rotate among 4: at most 4 of them in one call */
+    char config[512], output[512];
+    snprintf(config, sizeof config, "%s", in_dir("p.yaml"));
+    snprintf(output, sizeof output, "%s", in_dir("p.h5"));
     snprintf(cmd, sizeof cmd,
              MPIRUN " -np 1 %s/runner --plugin-path %s %s -o %s : -np 2 %s/runner --plugin-path %s %s -o %s >%s/stdout 2>%s/stderr",
-             RUNNER_BUILD_DIR, RUNNER_BROKEN_DIR, in_dir("p.yaml"), in_dir("p.h5"), RUNNER_BUILD_DIR,
-             in_dir("other_plugins"), in_dir("p.yaml"), in_dir("p.h5"), dir, dir);
+             RUNNER_BUILD_DIR, RUNNER_BROKEN_DIR, config, output, RUNNER_BUILD_DIR, in_dir("other_plugins"), config,
+             output, dir, dir);
     st = system(cmd);
     slurp("stderr", err, sizeof err);
     cr_expect_eq(WEXITSTATUS(st), 2, "%s", err);
