@@ -66,6 +66,23 @@ CASES = [
     ("adamw", {"lr": 0.1, "weight_decay": 0.1}, "AdamW", {"lr": 0.1, "weight_decay": 0.1}, A, W0),
     ("adamw", {"lr": 0.1, "weight_decay": 0.05, "amsgrad": True, "beta1": 0.8}, "AdamW",
      {"lr": 0.1, "weight_decay": 0.05, "amsgrad": True, "betas": (0.8, 0.999)}, A, W0),
+    # adamax (issue 21)
+    ("adamax", {}, "Adamax", {}, A, W0),
+    ("adamax", {"lr": 0.1, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3}, "Adamax",
+     {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3}, A, W0),
+    ("adamax", {"lr": 0.05, "weight_decay": 0.1}, "Adamax", {"lr": 0.05, "weight_decay": 0.1}, A, W0),
+    ("adamax", {"lr": 0.01, "maximize": True}, "Adamax", {"lr": 0.01, "maximize": True}, A, W0),
+    # nadam
+    ("nadam", {}, "NAdam", {}, A, W0),
+    ("nadam", {"lr": 0.1, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3}, "NAdam",
+     {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3}, A, W0),
+    ("nadam", {"lr": 0.05, "weight_decay": 0.1, "momentum_decay": 0.01}, "NAdam",
+     {"lr": 0.05, "weight_decay": 0.1, "momentum_decay": 0.01}, A, W0),
+    # radam: rho_t passes 5 at step 6 with beta2 = 0.999, earlier with a smaller beta2
+    ("radam", {}, "RAdam", {}, A, W0),
+    ("radam", {"lr": 0.1, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3}, "RAdam",
+     {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3}, A, W0),
+    ("radam", {"lr": 0.05, "weight_decay": 0.1}, "RAdam", {"lr": 0.05, "weight_decay": 0.1}, A, W0),
 ]
 
 
