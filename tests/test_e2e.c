@@ -186,7 +186,7 @@ Test(e2e, plugins_describe_dry_run_help)
 {
     char out[8192], err[4096];
     cr_assert_eq(run("plugins", out, sizeof out, err, sizeof err), 0, "%s", err);
-    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam"};
+    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam", "adadelta", "asgd", "rprop"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) cr_expect(strstr(out, names[i]), "plugins lacks %s:\n%s", names[i], out);
     cr_expect(strstr(out, "/plugins/sgd.so"), "%s", out);
     cr_assert_eq(run("describe adam", out, sizeof out, err, sizeof err), 0, "%s", err);

@@ -10,7 +10,7 @@ Test(registry, bundled_optimizers)
 {
     registry_t reg;
     load_build_plugins(&reg);
-    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam"};
+    const char *names[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam", "adadelta", "asgd", "rprop"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const plugin_entry_t *p = registry_find(&reg, RUNNER_KIND_OPTIMIZER, names[i]);
         cr_assert(p, "optimizer %s not found", names[i]);

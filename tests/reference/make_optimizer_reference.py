@@ -83,6 +83,22 @@ CASES = [
     ("radam", {"lr": 0.1, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3}, "RAdam",
      {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3}, A, W0),
     ("radam", {"lr": 0.05, "weight_decay": 0.1}, "RAdam", {"lr": 0.05, "weight_decay": 0.1}, A, W0),
+    # adadelta
+    ("adadelta", {}, "Adadelta", {}, A, W0),
+    ("adadelta", {"lr": 0.5, "rho": 0.95, "eps": 1e-4}, "Adadelta", {"lr": 0.5, "rho": 0.95, "eps": 1e-4}, A, W0),
+    ("adadelta", {"lr": 2.0, "weight_decay": 0.1, "maximize": True}, "Adadelta",
+     {"lr": 2.0, "weight_decay": 0.1, "maximize": True}, A, W0),
+    # asgd (the iterates; torch's running average is not an output)
+    ("asgd", {}, "ASGD", {}, A, W0),
+    ("asgd", {"lr": 0.1, "lambd": 0.01, "alpha": 0.5, "t0": 5}, "ASGD", {"lr": 0.1, "lambd": 0.01, "alpha": 0.5, "t0": 5},
+     A, W0),
+    ("asgd", {"lr": 0.05, "weight_decay": 0.1, "maximize": True}, "ASGD",
+     {"lr": 0.05, "weight_decay": 0.1, "maximize": True}, A, W0),
+    # rprop: etas and step_sizes split
+    ("rprop", {}, "Rprop", {}, A, W0),
+    ("rprop", {"lr": 0.05, "eta_minus": 0.3, "eta_plus": 1.5, "step_size_min": 1e-3, "step_size_max": 0.1}, "Rprop",
+     {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1)}, A, W0),
+    ("rprop", {"lr": 0.01, "maximize": True}, "Rprop", {"lr": 0.01, "maximize": True}, A, W0),
 ]
 
 
