@@ -280,6 +280,14 @@ static const train_error_t train_errors[] = {
      "/nonexistent/train-images-idx3-ubyte"},
     {"train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\nmodel: [{layer: affine, out: 3, init: glorot}]\n",
      "affine.init: 'glorot' is not one of he, xavier, std, uniform"},
+    {"train: {epochs: 1, batch: 30, clip: {norm: 1, value: 1}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.clip takes either norm (clip_grad_norm_) or value (clip_grad_value_), not both"},
+    {"train: {epochs: 1, batch: 30, clip: {norm: -1}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.clip.norm must be in"},
+    {"train: {epochs: 1, batch: 30, clip: {value: 1, norm_type: 2}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "norm_type goes with norm, not value"},
+    {"train: {epochs: 1, batch: 30, clip: {nrom: 1}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "unknown key 'nrom' in train.clip (did you mean 'norm'?)"},
 };
 INDEX_PARAMS(train, config_errors, train_errors)
 
@@ -364,4 +372,45 @@ Test(train, dry_run_reads_no_images)
     cr_expect(strstr(err, "truncated: the header declares 1966080000 bytes of data"), "%s", err);
     unlink(in_dir("train-images-idx3-ubyte.gz"));
     make_idx_data_set(N_TRAIN, N_TEST); /* the other tests' data back */
+}
+
+/* Issue 21, item 3: train.clip as torch.nn.utils.clip_grad_norm_ and
+ * clip_grad_value_, and the norm before clipping recorded per step. One
+ * cell per file, so every run starts from the same weights and batches. */
+Test(train, gradient_clipping)
+{
+    const char *base = "train: {iterations: 6, batch: 30%s}\noptimizer: {name: sgd, lr: 0.5}\n";
+    const char *clips[] = {"", ", clip: {norm: 1e9}", ", clip: {norm: 0.05}", ", clip: {value: 1e-4}",
+                           ", clip: {norm: 0.05, norm_type: inf}"};
+    const char *files[] = {"c0.h5", "c1.h5", "c2.h5", "c3.h5", "c4.h5"};
+    for (size_t i = 0; i < 5; i++) {
+        char extra[256], name[32];
+        snprintf(extra, sizeof extra, base, clips[i]);
+        snprintf(name, sizeof name, "c%zu.yaml", i);
+        write_config(name, extra);
+        run_ok(name, files[i], "");
+    }
+    size_t n;
+    float *loss[5], *norm[5];
+    for (size_t i = 0; i < 5; i++) loss[i] = read_all(files[i], "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 6);
+    hid_t f = H5Fopen(in_dir("c0.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_expect_eq(H5Lexists(f, "grad_norm", H5P_DEFAULT), 0, "a file without clipping keeps its variables");
+    H5Fclose(f);
+    for (size_t i = 1; i < 5; i++) norm[i] = read_all(files[i], "grad_norm", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect(memcmp(loss[0], loss[1], 6 * sizeof(float)) == 0, "a clip above the norm changes nothing");
+    cr_expect(norm[1][0] > 0.05f && isfinite(norm[1][0]), "the gradient norm %g", norm[1][0]);
+    /* the first step's norm is taken before clipping: the same in every L2 run */
+    cr_expect_eq(norm[2][0], norm[1][0], "pre-clip norms %g and %g", norm[2][0], norm[1][0]);
+    cr_expect_eq(norm[3][0], norm[1][0]);
+    cr_expect_lt(norm[4][0], norm[1][0], "the inf-norm (the largest magnitude) is below the L2 norm");
+    for (size_t i = 2; i < 5; i++) {
+        cr_expect_eq(loss[i][0], loss[0][0], "run %zu: the first loss precedes every step", i);
+        cr_expect_neq(loss[i][5], loss[0][5], "run %zu: clipping changed nothing", i);
+    }
+    char *t = read_string_at("c2.h5", "train_config", 0);
+    cr_expect(t && strstr(t, " clip=norm(max=0.05, norm_type=2)"), "%s", t);
+    free(t);
+    for (size_t i = 0; i < 5; i++) free(loss[i]);
+    for (size_t i = 1; i < 5; i++) free(norm[i]);
 }

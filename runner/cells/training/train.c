@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const train_keys[] = {"epochs", "iterations", "batch", "limit", "weight_decay", "schedule"};
+static const char *const train_keys[] = {"epochs", "iterations", "batch", "limit", "weight_decay", "schedule", "clip"};
+static const char *const clip_keys[] = {"norm", "norm_type", "value"};
 static const char *const schedule_keys[] = {"name", "every", "gamma", "lr_min"};
 static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -71,6 +72,31 @@ static err_code_t parse_schedule(const node_t *s, schedule_t *out, err_t *err)
     return ERR_OK;
 }
 
+/* train.clip: {norm: X[, norm_type: P]} or {value: X}. */
+static err_code_t parse_clip(const node_t *c, clip_t *out, err_t *err)
+{
+    *out = (clip_t){CLIP_NONE, 0, 2};
+    if (!c) return ERR_OK;
+    if (c->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, c->mark, "expected train.clip: {norm: 1.0} (optionally norm_type: 2 or inf) or "
+                       "{value: 0.5}, got %s", node_kind_name(c));
+    err_code_t rc = check_keys(c, " in train.clip", clip_keys, N_OF(clip_keys), err);
+    if (rc) return rc;
+    const node_t *norm = node_get(c, "norm"), *value = node_get(c, "value"), *type = node_get(c, "norm_type");
+    if (!!norm == !!value)
+        return err_set(err, ERR_CONFIG, c->mark, "train.clip takes either norm (clip_grad_norm_) or value "
+                       "(clip_grad_value_), not %s", norm ? "both" : "neither");
+    if (type && !norm) return err_set(err, ERR_CONFIG, type->mark, "norm_type goes with norm, not value");
+    out->kind = norm ? CLIP_NORM : CLIP_VALUE;
+    if ((rc = get_double(c, "train.clip", norm ? "norm" : "value", 1e-300, 1e300, &out->max, err))) return rc;
+    if (type && type->kind == NODE_SCALAR && !strcmp(type->text, "inf")) {
+        out->norm_type = INFINITY;
+    } else if (type && (rc = get_double(c, "train.clip", "norm_type", 1e-9, 1e9, &out->norm_type, err))) {
+        return rc;
+    }
+    return ERR_OK;
+}
+
 err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
                               train_config_t **out, err_t *err)
 {
@@ -108,7 +134,8 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
                        tc->iterations);
     tc->weight_decay = 0.0;
     if ((rc = get_double(train, "train", "weight_decay", 0, 1e6, &tc->weight_decay, err)) ||
-        (rc = parse_schedule(node_get(train, "schedule"), &tc->schedule, err)))
+        (rc = parse_schedule(node_get(train, "schedule"), &tc->schedule, err)) ||
+        (rc = parse_clip(node_get(train, "clip"), &tc->clip, err)))
         return rc;
     static const char *const kinds[] = {"constant", "step", "exponential", "cosine"};
     /* numbers in their shortest exact form: the record reads back as the value used */
@@ -120,6 +147,14 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
     tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%s schedule=%s(every=%s, gamma=%s, lr_min=%s)",
                             tc->iterations, tc->epochs, tc->batch, tc->n_train, wd, kinds[tc->schedule.kind], every,
                             gamma, lr_min);
+    if (tc->text && tc->clip.kind != CLIP_NONE) { /* only then: the records of configs without it stay as they were */
+        char max[32], type[32];
+        format_double(max, sizeof max, tc->clip.max);
+        if (isinf(tc->clip.norm_type)) snprintf(type, sizeof type, "inf");
+        else format_double(type, sizeof type, tc->clip.norm_type);
+        tc->text = tc->clip.kind == CLIP_NORM ? arena_printf(a, "%s clip=norm(max=%s, norm_type=%s)", tc->text, max, type)
+                                              : arena_printf(a, "%s clip=value(%s)", tc->text, max);
+    }
     if (!tc->text) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     *out = tc;
     return ERR_OK;

@@ -39,6 +39,17 @@ typedef struct {
     double every, gamma, lr_min;
 } schedule_t;
 
+/* Gradient clipping before each step (train.clip), as torch.nn.utils:
+ * clip_grad_norm_ (scale every gradient by max / (norm + 1e-6) when that
+ * is below 1; norm over all parameters, of order norm_type, INFINITY for the
+ * largest magnitude) or clip_grad_value_ (clamp each to [-max, max]). */
+typedef enum { CLIP_NONE, CLIP_NORM, CLIP_VALUE } clip_kind_t;
+
+typedef struct {
+    clip_kind_t kind;
+    double max, norm_type;
+} clip_t;
+
 typedef struct train_config {
     const model_t *model;
     const dataset_t *data;
@@ -49,6 +60,7 @@ typedef struct train_config {
     uint32_t epochs;           /* evaluations after epoch 1..epochs (the last may be partial) */
     double weight_decay;
     schedule_t schedule;
+    clip_t clip;
     const char *text;          /* "epochs=5 batch=100 ..." for the record */
 } train_config_t;
 
@@ -61,7 +73,7 @@ double schedule_lr(const train_config_t *tc, double lr, uint64_t t);
 
 /* What a training cell writes: train_loss (iterations), then per evaluation
  * (epochs + 1): train/validation/test accuracy and loss, and the seconds
- * the epoch's steps took. Entries past the cell's own iterations/epochs
+ * the epoch's steps took; and each step's gradient norm. Entries past the cell's own iterations/epochs
  * are NaN. */
 typedef struct {
     float *train_loss;
@@ -69,6 +81,7 @@ typedef struct {
     float *validation_accuracy, *validation_loss;
     float *test_accuracy, *test_loss;
     float *epoch_seconds;
+    float *grad_norm; /* (iterations): the gradient's norm before clipping, of the clip's order (else 2) */
 } train_outputs_t;
 
 struct cell;

@@ -92,6 +92,31 @@ static double weight_decay(float *grads, const float *params, size_t n, double w
     return 0.5 * wd * sq;
 }
 
+/* The gradient's norm over all parameters (order p; INFINITY: the largest
+ * magnitude), summed in double; then clip as torch.nn.utils does. Returns
+ * the norm before clipping. torch sums each tensor in float32, so its norm
+ * (and the clip coefficient) may differ from this one in the last bits. */
+static double clip_gradient(float *g, size_t n, const clip_t *c)
+{
+    double p = c->kind == CLIP_NORM ? c->norm_type : 2.0, norm = 0.0;
+    if (isinf(p)) {
+        for (size_t i = 0; i < n; i++) norm = fabs((double)g[i]) > norm || g[i] != g[i] ? fabs((double)g[i]) : norm;
+    } else {
+        for (size_t i = 0; i < n; i++) norm += p == 2.0 ? (double)g[i] * g[i] : pow(fabs((double)g[i]), p);
+        norm = p == 2.0 ? sqrt(norm) : pow(norm, 1.0 / p);
+    }
+    if (c->kind == CLIP_NORM) {
+        /* torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to 1, in float32 */
+        const float coef = (float)c->max / ((float)norm + 1e-6f);
+        if (!(coef >= 1.0f)) /* NaN too: torch multiplies by it */
+            for (size_t i = 0; i < n; i++) g[i] *= coef;
+    } else if (c->kind == CLIP_VALUE) {
+        const float v = (float)c->max;
+        for (size_t i = 0; i < n; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i]; /* clamp keeps NaN */
+    }
+    return norm;
+}
+
 /* The index of the optimizer's lr in its schema, or -1. */
 static int lr_index(const runner_plugin_t *d)
 {
@@ -155,6 +180,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
             goto done;
         }
         loss += weight_decay(net.grads, net.params, n, tc->weight_decay);
+        o->grad_norm[t] = (float)clip_gradient(net.grads, n, &tc->clip);
         o->train_loss[t] = (float)loss;
         steps_done = t + 1;
         if (!isfinite(loss)) {
@@ -178,6 +204,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     }
 done:
     fill_nan(o->train_loss, steps_done, tc->iterations);
+    fill_nan(o->grad_norm, steps_done, tc->iterations);
     float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);

@@ -27,6 +27,8 @@ typedef struct {
 typedef struct {
     size_t max_epochs;   /* evaluations are epochs 0..max_epochs */
     bool has_validation; /* some cell holds out a validation split */
+    bool has_clip;       /* some cell clips its gradient: grad_norm is recorded */
+    int var_index[16];   /* the layout's index of each V_ variable; -1 when not in the file */
     loaded_data_t **datasets; /* each in the arena: cells point at them, so they never move */
     size_t n_datasets;
 } training_data_t;
@@ -121,6 +123,7 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     cell->steps = (uint32_t)tc->iterations;
     if (tc->epochs > td->max_epochs) td->max_epochs = tc->epochs;
     if (ds->validation.n) td->has_validation = true;
+    if (tc->clip.kind != CLIP_NONE) td->has_clip = true;
     return ERR_OK;
 }
 
@@ -193,25 +196,34 @@ static void each_input(const experiment_t *exp, void (*note)(void *ctx, const in
 
 /* Variables, in this order (train_outputs_t's fields). */
 enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
-       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V__COUNT };
+       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V__COUNT };
+_Static_assert(V__COUNT <= 16, "var_index holds them");
 
 static void layout(const experiment_t *exp, layout_t *l)
 {
     int it = layout_add_dim(l, (layout_dim_t){"iteration", exp->max_steps, 1, NULL, "optimizer step (batch) from 1"});
-    const training_data_t *td = data_of(exp);
+    training_data_t *td = data_of(exp);
     int ep = layout_add_dim(l, (layout_dim_t){"epoch", td->max_epochs + 1, 0, NULL,
                                               "evaluation after this many epochs (0: before training)"});
-    layout_add_var(l, "train_loss", "loss of each step's batch (with the weight-decay term)", it, -1);
-    layout_add_var(l, "train_accuracy", "accuracy on the training samples, evaluation mode", ep, -1);
-    layout_add_var(l, "train_epoch_loss", "mean loss on the training samples, evaluation mode", ep, -1);
-    layout_add_var(l, "test_accuracy", "accuracy on the test set", ep, -1);
-    layout_add_var(l, "test_loss", "mean loss on the test set", ep, -1);
-    layout_add_var(l, "epoch_seconds", "wall seconds of the epoch's training steps, evaluation excluded (0 at epoch 0)",
-                   ep, -1);
+    int *at = td->var_index;
+    for (size_t v = 0; v < V__COUNT; v++) at[v] = -1;
+    at[V_TRAIN_LOSS] = layout_add_var(l, "train_loss", "loss of each step's batch (with the weight-decay term)", it, -1);
+    at[V_TRAIN_ACCURACY] = layout_add_var(l, "train_accuracy", "accuracy on the training samples, evaluation mode", ep, -1);
+    at[V_TRAIN_EPOCH_LOSS] =
+        layout_add_var(l, "train_epoch_loss", "mean loss on the training samples, evaluation mode", ep, -1);
+    at[V_TEST_ACCURACY] = layout_add_var(l, "test_accuracy", "accuracy on the test set", ep, -1);
+    at[V_TEST_LOSS] = layout_add_var(l, "test_loss", "mean loss on the test set", ep, -1);
+    at[V_EPOCH_SECONDS] = layout_add_var(
+        l, "epoch_seconds", "wall seconds of the epoch's training steps, evaluation excluded (0 at epoch 0)", ep, -1);
     if (td->has_validation) {
-        layout_add_var(l, "validation_accuracy", "accuracy on the validation split", ep, -1);
-        layout_add_var(l, "validation_loss", "mean loss on the validation split", ep, -1);
+        at[V_VALIDATION_ACCURACY] = layout_add_var(l, "validation_accuracy", "accuracy on the validation split", ep, -1);
+        at[V_VALIDATION_LOSS] = layout_add_var(l, "validation_loss", "mean loss on the validation split", ep, -1);
     }
+    if (td->has_clip) /* only then: files of configs without train.clip keep their variables */
+        at[V_GRAD_NORM] = layout_add_var(l, "grad_norm",
+                                         "norm of the gradient over all parameters before clipping (the clip's "
+                                         "norm_type; 2 for cells that do not clip)",
+                                         it, -1);
 }
 
 static const cell_record_t records[] = {
@@ -260,7 +272,8 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
     for (size_t c = b->c0; c < b->c1; c++) {
         size_t r = c - b->c0;
         float *v[V__COUNT];
-        for (size_t i = 0; i < V__COUNT; i++) v[i] = i < l->n_vars ? b->vars[i] + r * l->vars[i].per_cell : discard;
+        const int *at = data_of(exp)->var_index;
+        for (size_t i = 0; i < V__COUNT; i++) v[i] = at[i] >= 0 ? b->vars[at[i]] + r * l->vars[at[i]].per_cell : discard;
         train_outputs_t out = {.train_loss = v[V_TRAIN_LOSS],
                                .train_accuracy = v[V_TRAIN_ACCURACY],
                                .train_eval_loss = v[V_TRAIN_EPOCH_LOSS],
@@ -268,7 +281,8 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
                                .validation_loss = v[V_VALIDATION_LOSS],
                                .test_accuracy = v[V_TEST_ACCURACY],
                                .test_loss = v[V_TEST_LOSS],
-                               .epoch_seconds = v[V_EPOCH_SECONDS]};
+                               .epoch_seconds = v[V_EPOCH_SECONDS],
+                               .grad_norm = v[V_GRAD_NORM]};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = env->stopping(env->arg) ? STATUS_PENDING
