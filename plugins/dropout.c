@@ -1,17 +1,26 @@
 /*
- * dropout.c: in training, each element is kept with probability 1 - ratio
- * and scaled by 1 / (1 - ratio) ("inverted" dropout, as torch.nn.Dropout),
- * so evaluation is the identity and needs no rescaling. The mask is drawn
- * from the cell's random stream, so a cell's run depends on its seed only.
- * Work: the mask of the last training forward, (B, I) floats holding 0 or
- * the scale.
+ * dropout.c: in training, each element is kept with probability 1 - ratio.
+ * scale: train (the default, torch.nn.Dropout's "inverted" dropout): kept
+ * elements are scaled by 1 / (1 - ratio), so evaluation is the identity;
+ * scale: test (the textbook's Dropout, "Deep Learning from Scratch" 6.4):
+ * kept elements pass unscaled and evaluation multiplies by 1 - ratio. The
+ * two train different networks (the textbook's 200-epoch figure needs
+ * test). The mask is drawn from the cell's random stream, so a cell's run
+ * depends on its seed only. Work: the mask of the last training forward,
+ * (B, I) floats holding 0 or the scale.
  */
 #include <runner/plugin.h>
+#include <stdbool.h>
 #include <string.h>
 
+enum { SCALE_TRAIN, SCALE_TEST };
 static const runner_param_t params[] = {
     {"ratio", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MAX_EXCLUSIVE, 0.5, 0.0, 1.0, "probability of dropping an element"},
+    {"scale", RUNNER_PARAM_CHOICE, 0, SCALE_TRAIN, 0, 1,
+     "when kept elements are rescaled: train (by 1/(1-ratio), torch) or test (by 1-ratio at evaluation, the textbook)"},
 };
+static const char *const scale_names[] = {"train", "test", NULL};
+static const char *const *const choices[] = {NULL, scale_names};
 
 static int dropout_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
                          runner_err_t *err)
@@ -32,13 +41,19 @@ static int dropout_forward(const runner_layer_ctx_t *c, const float *x, float *y
 {
     (void)err;
     size_t n = c->batch * runner_shape_size(&c->in);
+    double ratio = c->hp[0];
+    bool at_test = c->hp[1] == SCALE_TEST;
     if (!c->training) {
-        memcpy(y, x, n * sizeof *y);
+        if (!at_test) {
+            memcpy(y, x, n * sizeof *y);
+        } else {
+            const float keep = (float)(1.0 - ratio);
+            for (size_t i = 0; i < n; i++) y[i] = x[i] * keep;
+        }
         return RUNNER_OK;
     }
     float *mask = c->work;
-    double ratio = c->hp[0];
-    float scale = (float)(1.0 / (1.0 - ratio));
+    float scale = at_test ? 1.0f : (float)(1.0 / (1.0 - ratio));
     for (size_t i = 0; i < n; i++) {
         mask[i] = runner_rng_uniform(c->rng) >= ratio ? scale : 0.0f;
         y[i] = x[i] * mask[i];
@@ -65,10 +80,11 @@ static const runner_layer_ops_t ops = {.size = sizeof(runner_layer_ops_t),
 static const runner_plugin_t dropout = {RUNNER_PLUGIN_HEADER,
                                         .kind = RUNNER_KIND_LAYER,
                                         .name = "dropout",
-                                        .version = "1.0.0",
-                                        .doc = "randomly zero elements in training (inverted dropout)",
+                                        .version = "1.1.0",
+                                        .doc = "randomly zero elements in training (inverted, or scaled at test time)",
                                         .params = params,
-                                        .n_params = 1,
+                                        .n_params = 2,
+                                        .param_choices = choices,
                                         .layer = &ops};
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &dropout : NULL; }

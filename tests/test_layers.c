@@ -36,6 +36,8 @@ Test(layers, flatten_and_dropout_gradients)
     const char *const most[] = {"ratio", "0.9", NULL};
     gradient_check("dropout", half, FLAT(40), 3);
     gradient_check("dropout", most, IMAGE(2, 3, 3), 2);
+    const char *const at_test[] = {"ratio", "0.5", "scale", "1", NULL}; /* the rig takes a choice by index: test */
+    gradient_check("dropout", at_test, FLAT(40), 3);
 }
 
 Test(layers, dropout_drops_in_training_only)
@@ -54,6 +56,22 @@ Test(layers, dropout_drops_in_training_only)
     r.c.training = 0;
     cr_assert_eq(r.d->layer->forward(&r.c, r.x, r.y, &e), RUNNER_OK);
     cr_expect_eq(memcmp(r.x, r.y, 10000 * sizeof(float)), 0, "evaluation is the identity");
+    rig_free(&r);
+
+    /* the textbook's convention (issue 21, item 4): unscaled in training,
+     * multiplied by 1 - ratio in evaluation */
+    const char *const at_test[] = {"ratio", "0.25", "scale", "1", NULL}; /* test, by index */
+    rig_make(&r, "dropout", at_test, FLAT(1000), 10);
+    rig_objective(&r);
+    zeros = 0;
+    for (size_t i = 0; i < 10000; i++) {
+        zeros += r.y[i] == 0.0f;
+        if (r.y[i] != 0.0f) cr_assert_eq(r.y[i], r.x[i], "kept elements pass unscaled");
+    }
+    cr_expect(zeros > 2300 && zeros < 2700, "about a quarter dropped, got %zu of 10000", zeros);
+    r.c.training = 0;
+    cr_assert_eq(r.d->layer->forward(&r.c, r.x, r.y, &e), RUNNER_OK);
+    for (size_t i = 0; i < 10000; i++) cr_assert_eq(r.y[i], r.x[i] * 0.75f, "evaluation scales by 1 - ratio");
     rig_free(&r);
 }
 
@@ -138,7 +156,7 @@ Test(layers, model_chains_shapes)
     cr_expect_eq(m->layers[4].param_offset, 16 * 5 + 5);
     cr_expect_eq(m->layers[1].in.dim[0], 16);
     cr_expect_eq(m->max_width, 16);
-    cr_expect_str_eq(m->text, "flatten -> affine(out=5, init=xavier, scale=0.01) -> tanh -> dropout(ratio=0.1) -> "
+    cr_expect_str_eq(m->text, "flatten -> affine(out=5, init=xavier, scale=0.01) -> tanh -> dropout(ratio=0.1, scale=train) -> "
                               "affine(out=3, init=he, scale=0.01) | softmax_cross_entropy");
     arena_free(&arena);
 }
