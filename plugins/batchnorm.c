@@ -7,10 +7,12 @@
  *   training:   y = gamma (x - mean) / sqrt(var + eps) + beta, with the
  *               batch's mean and (biased) variance per channel;
  *               running = momentum running + (1 - momentum) batch, with the
- *               unbiased variance N/(N-1) var, as PyTorch
+ *               unbiased variance N/(N-1) var, as PyTorch (unbiased: false,
+ *               the textbook's: the batch's own variance)
  *   evaluation: the running mean and variance instead of the batch's
  *   params: gamma (C) = 1, then beta (C) = 0
- *   state:  running mean (C) = 0, then running variance (C) = 1, doubles
+ *   state:  running mean (C) = 0, then running variance (C) = 1 (running_init:
+ *           torch) or 0 (zeros, the textbook's), doubles
  *   work:   the last training batch's mean and 1/sqrt(var + eps) (C each), doubles
  * Momentum is the textbook's (and Keras's) convention, the weight of the
  * old running value: PyTorch's momentum=0.1 is momentum 0.9 here.
@@ -18,14 +20,22 @@
  * each channel's sums are in double, in one fixed order.
  */
 #include <runner/plugin.h>
+#include <stdbool.h>
 #include <stdio.h>
 
-enum { P_MOMENTUM, P_EPS };
+enum { P_MOMENTUM, P_EPS, P_RUNNING_INIT, P_UNBIASED };
+enum { INIT_TORCH, INIT_ZEROS };
 
 static const runner_param_t params[] = {
     {"momentum", RUNNER_PARAM_FLOAT, 0, 0.9, 0.0, 1.0, "weight of the old running mean and variance"},
     {"eps", RUNNER_PARAM_FLOAT, RUNNER_PARAM_MIN_EXCLUSIVE, 1e-5, 0.0, 1.0, "added to the variance"},
+    {"running_init", RUNNER_PARAM_CHOICE, 0, INIT_TORCH, 0, 1,
+     "the running variance starts at 1 (torch) or 0 (zeros, the textbook's)"},
+    {"unbiased", RUNNER_PARAM_BOOL, 0, 1.0, 0.0, 1.0,
+     "the running variance takes the batch's unbiased variance (torch) or its biased one (false, the textbook's)"},
 };
+static const char *const init_names[] = {"torch", "zeros", NULL};
+static const char *const *const choices[] = {NULL, NULL, init_names, NULL};
 
 typedef struct {
     size_t C, S; /* channels, values per channel per sample */
@@ -64,7 +74,8 @@ static int bn_init(const runner_layer_ctx_t *c, runner_err_t *err)
     (void)err;
     size_t C = c->in.dim[0];
     double *running_var = (double *)c->state + C;
-    for (size_t i = 0; i < C; i++) c->params[i] = 1.0f, c->params[C + i] = 0.0f, running_var[i] = 1.0;
+    const double var0 = c->hp[P_RUNNING_INIT] == INIT_ZEROS ? 0.0 : 1.0;
+    for (size_t i = 0; i < C; i++) c->params[i] = 1.0f, c->params[C + i] = 0.0f, running_var[i] = var0;
     return RUNNER_OK;
 }
 
@@ -101,7 +112,8 @@ static void forward_channel(void *arg, size_t ch)
         istd = 1.0 / sqrt(var + c->hp[P_EPS]);
         mean[ch] = mu, inv_std[ch] = istd;
         running_mean[ch] = m * running_mean[ch] + (1.0 - m) * mu;
-        running_var[ch] = m * running_var[ch] + (1.0 - m) * (N > 1 ? var * (double)N / (double)(N - 1) : var);
+        const bool unbiased = c->hp[P_UNBIASED] != 0.0 && N > 1;
+        running_var[ch] = m * running_var[ch] + (1.0 - m) * (unbiased ? var * (double)N / (double)(N - 1) : var);
     } else {
         mu = running_mean[ch];
         istd = 1.0 / sqrt(running_var[ch] + c->hp[P_EPS]);
@@ -168,10 +180,11 @@ static const runner_plugin_t batchnorm = {
     RUNNER_PLUGIN_HEADER,
     .kind = RUNNER_KIND_LAYER,
     .name = "batchnorm",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .doc = "batch normalisation per feature or per image channel, running statistics at evaluation",
     .params = params,
-    .n_params = 2,
+    .n_params = 4,
+    .param_choices = choices,
     .layer = &ops,
 };
 

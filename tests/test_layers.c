@@ -220,7 +220,8 @@ Test(layers, model_chains_image_shapes)
     cr_expect_eq(m->n_params, (30 * 25 + 30) + 2 * 30 + (4320 * 100 + 100) + (100 * 10 + 10));
     cr_expect_eq(m->layers[4].param_offset, 30 * 25 + 30 + 60);
     cr_expect(strstr(m->text, "conv2d(filters=30, size=5, stride=1, pad=0, init=he, scale=0.01) -> relu -> "
-                              "maxpool(size=2, stride=2) -> batchnorm(momentum=0.9, eps=1e-05)"),
+                              "maxpool(size=2, stride=2) -> batchnorm(momentum=0.9, eps=1e-05, running_init=torch, "
+                              "unbiased=true)"),
               "%s", m->text);
     arena_free(&arena);
 }
@@ -356,4 +357,28 @@ Test(layers, slices_change_sums_not_results_nor_bits_across_threads)
         }
     free(whole_g), free(sliced_g), free(threads_g);
     arena_free(&arena);
+}
+
+/* The textbook's batch-norm conventions (issue 21, item 4): the running
+ * variance from 0, with the batch's biased variance; torch's from 1, with
+ * the unbiased one. One training step over a batch of 4, 3 features. */
+Test(layers, batchnorm_running_statistics_both_conventions)
+{
+    const char *const torch[] = {"momentum", "0.9", NULL};
+    const char *const textbook[] = {"momentum", "0.9", "running_init", "1", "unbiased", "0", NULL}; /* zeros, by index */
+    for (int convention = 0; convention < 2; convention++) {
+        layer_rig_t r;
+        rig_make(&r, "batchnorm", convention ? textbook : torch, FLAT(3), 4);
+        rig_objective(&r);
+        const double *running_var = (const double *)r.c.state + 3;
+        for (size_t ch = 0; ch < 3; ch++) {
+            double mean = 0.0, var = 0.0;
+            for (size_t b = 0; b < 4; b++) mean += r.x[b * 3 + ch] / 4.0;
+            for (size_t b = 0; b < 4; b++) var += (r.x[b * 3 + ch] - mean) * (r.x[b * 3 + ch] - mean) / 4.0;
+            double want = convention ? 0.1 * var : 0.9 * 1.0 + 0.1 * var * 4.0 / 3.0;
+            cr_expect_float_eq(running_var[ch], want, 1e-12, "convention %d channel %zu: %.17g, want %.17g", convention, ch,
+                               running_var[ch], want);
+        }
+        rig_free(&r);
+    }
 }
