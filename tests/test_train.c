@@ -28,8 +28,10 @@ static void write_config(const char *name, const char *extra)
 {
     char text[4096], data[512];
     snprintf(data, sizeof data, "data: {dir: %s}\n", dir);
+    /* a top-level key: at the start of a line (record_loss: is not loss:) */
+    bool has_loss = !strncmp(extra, "loss:", 5) || strstr(extra, "\nloss:");
     snprintf(text, sizeof text, "%s%s%s%s", extra, strstr(extra, "data:") ? "" : data,
-             strstr(extra, "loss:") ? "" : "loss: softmax_cross_entropy\n",
+             has_loss ? "" : "loss: softmax_cross_entropy\n",
              strstr(extra, "model:") ? ""
                                      : "model:\n"
                                        "  - {layer: affine, out: 16, init: xavier}\n"
@@ -288,6 +290,8 @@ static const train_error_t train_errors[] = {
      "norm_type goes with norm, not value"},
     {"train: {epochs: 1, batch: 30, clip: {nrom: 1}}\noptimizer: {name: sgd, lr: 0.1}\n",
      "unknown key 'nrom' in train.clip (did you mean 'norm'?)"},
+    {"train: {epochs: 1, batch: 30, record_loss: later}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.record_loss is before (the batch's loss as the step computes it, torch's habit) or after"},
 };
 INDEX_PARAMS(train, config_errors, train_errors)
 
@@ -413,4 +417,26 @@ Test(train, gradient_clipping)
     free(t);
     for (size_t i = 0; i < 5; i++) free(loss[i]);
     for (size_t i = 1; i < 5; i++) free(norm[i]);
+}
+
+/* Issue 21, item 4: record_loss: after is the batch's loss after the step,
+ * the textbook's curve. With the whole training set as one batch, it is
+ * the next step's loss before its update (up to summation order). */
+Test(train, record_loss_after_the_step)
+{
+    write_config("before.yaml", "train: {iterations: 5, batch: 300}\noptimizer: {name: sgd, lr: 0.5}\n");
+    write_config("after.yaml", "train: {iterations: 5, batch: 300, record_loss: after}\noptimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("before.yaml", "before.h5", "");
+    run_ok("after.yaml", "after.h5", "");
+    size_t n;
+    float *before = read_all("before.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n), *after = read_all("after.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 5);
+    for (size_t t = 0; t + 1 < 5; t++)
+        cr_expect_float_eq(after[t], before[t + 1], 1e-5 * fabsf(before[t + 1]), "step %zu: after %.9g, next before %.9g", t,
+                           after[t], before[t + 1]);
+    cr_expect_lt(after[0], before[0], "the first step lowers the batch's loss");
+    char *t = read_string_at("after.h5", "train_config", 0);
+    cr_expect(t && strstr(t, " record_loss=after"), "%s", t);
+    free(t);
+    free(before), free(after);
 }

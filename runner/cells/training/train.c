@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const train_keys[] = {"epochs", "iterations", "batch", "limit", "weight_decay", "schedule", "clip"};
+static const char *const train_keys[] = {"epochs",   "iterations", "batch", "limit",
+                                         "weight_decay", "schedule", "clip",  "record_loss"};
 static const char *const clip_keys[] = {"norm", "norm_type", "value"};
 static const char *const schedule_keys[] = {"name", "every", "gamma", "lr_min"};
 static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
@@ -147,6 +148,18 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
     tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%s schedule=%s(every=%s, gamma=%s, lr_min=%s)",
                             tc->iterations, tc->epochs, tc->batch, tc->n_train, wd, kinds[tc->schedule.kind], every,
                             gamma, lr_min);
+    const node_t *record = node_get(train, "record_loss");
+    if (record) {
+        const char *when;
+        if ((rc = node_to_string(record, "train.record_loss", &when, err))) return rc;
+        if (strcmp(when, "before") && strcmp(when, "after"))
+            return err_set(err, ERR_CONFIG, record->mark,
+                           "train.record_loss is before (the batch's loss as the step computes it, torch's habit) or "
+                           "after (the same batch after the step, in evaluation mode: the textbook's), got '%s'",
+                           when);
+        tc->record_after = !strcmp(when, "after");
+    }
+    if (tc->text && tc->record_after) tc->text = arena_printf(a, "%s record_loss=after", tc->text);
     if (tc->text && tc->clip.kind != CLIP_NONE) { /* only then: the records of configs without it stay as they were */
         char max[32], type[32];
         format_double(max, sizeof max, tc->clip.max);

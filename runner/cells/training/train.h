@@ -61,6 +61,7 @@ typedef struct train_config {
     double weight_decay;
     schedule_t schedule;
     clip_t clip;
+    bool record_after;         /* record_loss: after: train_loss is the batch's loss after the step (the textbook's) */
     const char *text;          /* "epochs=5 batch=100 ..." for the record */
 } train_config_t;
 

@@ -117,6 +117,15 @@ static double clip_gradient(float *g, size_t n, const clip_t *c)
     return norm;
 }
 
+/* 0.5 * wd * |w|^2, the L2 term of the loss alone. */
+static double l2_term(const float *params, size_t n, double wd)
+{
+    if (wd == 0.0) return 0.0;
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += (double)params[i] * params[i];
+    return 0.5 * wd * sq;
+}
+
 /* The index of the optimizer's lr in its schema, or -1. */
 static int lr_index(const runner_plugin_t *d)
 {
@@ -191,6 +200,19 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         if (ops->step(state, n, net.params, net.grads, err) != RUNNER_OK) {
             status = STATUS_FAILED;
             goto done;
+        }
+        if (tc->record_after) { /* the textbook's curve: one more forward pass of the batch */
+            double after;
+            if (network_forward(&net, B, 0, err) != RUNNER_OK || network_loss(&net, B, labels, &after, err) != RUNNER_OK) {
+                status = STATUS_FAILED;
+                goto done;
+            }
+            after += l2_term(net.params, n, tc->weight_decay);
+            o->train_loss[t] = (float)after;
+            if (!isfinite(after)) {
+                status = STATUS_DIVERGED;
+                goto done;
+            }
         }
         if (in_epoch + 1 == tc->per_epoch || t + 1 == tc->iterations) {
             o->epoch_seconds[evals_done] = (float)(now_seconds() - epoch_start);
