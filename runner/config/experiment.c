@@ -689,6 +689,13 @@ static err_code_t collect_plugins(experiment_t *exp, const registry_t *reg, err_
         if (cell->opt && cell->opt != last_opt) note_plugin(&pn, cell->opt->plugin), last_opt = cell->opt;
         if (exp->kind->each_plugin) exp->kind->each_plugin(cell, note_plugin, &pn);
     }
+    /* as files with their hashes: what the record lists and --resume compares */
+    exp->plugin_files = arena_alloc(&exp->arena, (exp->n_plugins_used + 1) * sizeof *exp->plugin_files);
+    if (!exp->plugin_files) return nomem(err);
+    for (size_t i = 0; i < exp->n_plugins_used; i++) {
+        exp->plugin_files[i].path = exp->plugins_used[i]->file;
+        memcpy(exp->plugin_files[i].sha256, exp->plugins_used[i]->sha256, SHA256_BYTES);
+    }
     return ERR_OK;
 }
 

@@ -83,6 +83,7 @@ typedef struct experiment {
     const struct cell_kind *kind; /* of every cell (cells/kind.h) */
     void *kind_data;              /* the kind's own, over all cells (its sizes, loaded data) */
     const plugin_entry_t **plugins_used; /* distinct plugins used (optimizers, layers), for the record */
+    input_file_t *plugin_files;          /* n_plugins_used: each one's file and content hash */
     size_t n_plugins_used;
     input_file_t *inputs; /* distinct data files read (path and content hash), in order of first use */
     size_t n_inputs;

@@ -227,17 +227,12 @@ static herr_t attr_int64(hid_t obj, const char *name, int64_t v)
 /* The root attributes that say where the file came from (README "HDF5 output"). */
 static herr_t write_provenance(hid_t f, const experiment_t *exp, const h5out_record_t *rec)
 {
-    input_file_t *plugins = malloc((exp->n_plugins_used + 1) * sizeof *plugins);
-    if (!plugins) return -1;
-    for (size_t i = 0; i < exp->n_plugins_used; i++) {
-        plugins[i].path = exp->plugins_used[i]->file;
-        memcpy(plugins[i].sha256, exp->plugins_used[i]->sha256, SHA256_BYTES);
-    }
-    char *plugin_files = hash_lines(plugins, exp->n_plugins_used), *data_files = hash_lines(exp->inputs, exp->n_inputs);
+    char *plugin_files = hash_lines(exp->plugin_files, exp->n_plugins_used);
+    char *data_files = hash_lines(exp->inputs, exp->n_inputs);
     herr_t rc = plugin_files && data_files ? 0 : -1;
     if (rc >= 0) rc = attr_string(f, FORMAT_PLUGIN_FILES, plugin_files);
     if (rc >= 0) rc = attr_string(f, FORMAT_DATA_FILES, data_files);
-    free(plugins), free(plugin_files), free(data_files);
+    free(plugin_files), free(data_files);
     const provenance_t *p = rec->provenance;
     for (size_t i = 0; p && i < p->n && rc >= 0; i++)
         rc = p->items[i].is_number ? attr_int64(f, p->items[i].name, p->items[i].number)

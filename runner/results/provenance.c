@@ -17,11 +17,6 @@
 #include "results/h5util.h"
 #include "version.h"
 
-const char *const provenance_names[] = {
-    "runner_git_commit", "compiler", "compile_flags", "build_type", "host", "cpu_model", "cpu_cores", "os",
-    "kernel", "hdf5_version", "matrix_kernels", "threads", "mpi_ranks", NULL,
-};
-
 static provenance_item_t *add(provenance_t *p, const char *name)
 {
     provenance_item_t *it = &p->items[p->n++];

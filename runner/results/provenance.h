@@ -33,8 +33,6 @@ typedef struct {
 /* The facts of this process: threads and ranks are the run's. */
 void provenance_collect(provenance_t *p, int threads, int ranks);
 
-/* The names, in the order written (for readers such as `runner report --provenance`). */
-extern const char *const provenance_names[];
 
 /* `runner report --provenance`: the block of what made the file at path,
  * read from its attributes (files of older runners show "unknown"). */

@@ -107,13 +107,7 @@ static void compare_inputs(findings_t *f, hid_t file, const experiment_t *exp)
     if (!plugins || !data) {
         found(f, "it records no content hashes of its plugin and data files (made by runner 0.3.0 or older)");
     } else {
-        input_file_t *now = malloc((exp->n_plugins_used + 1) * sizeof *now);
-        for (size_t i = 0; now && i < exp->n_plugins_used; i++) {
-            now[i].path = exp->plugins_used[i]->file;
-            memcpy(now[i].sha256, exp->plugins_used[i]->sha256, SHA256_BYTES);
-        }
-        if (now) compare_files(f, "plugin file", plugins, now, exp->n_plugins_used);
-        free(now);
+        compare_files(f, "plugin file", plugins, exp->plugin_files, exp->n_plugins_used);
         compare_files(f, "data file", data, exp->inputs, exp->n_inputs);
     }
     free(plugins), free(data);

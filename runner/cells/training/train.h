@@ -82,7 +82,7 @@ typedef struct {
     float *validation_accuracy, *validation_loss;
     float *test_accuracy, *test_loss;
     float *epoch_seconds;
-    float *grad_norm; /* (iterations): the gradient's norm before clipping, of the clip's order (else 2) */
+    float *grad_norm; /* (iterations): the gradient's norm before clipping, of the clip's order (else 2); NULL: not recorded */
 } train_outputs_t;
 
 struct cell;

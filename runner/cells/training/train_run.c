@@ -189,7 +189,11 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
             goto done;
         }
         loss += weight_decay(net.grads, net.params, n, tc->weight_decay);
-        o->grad_norm[t] = (float)clip_gradient(net.grads, n, &tc->clip);
+        /* a pass over the gradient only for a cell that clips, or a file that records the norm */
+        if (tc->clip.kind != CLIP_NONE || o->grad_norm) {
+            double norm = clip_gradient(net.grads, n, &tc->clip);
+            if (o->grad_norm) o->grad_norm[t] = (float)norm;
+        }
         o->train_loss[t] = (float)loss;
         steps_done = t + 1;
         if (!isfinite(loss)) {
@@ -226,7 +230,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     }
 done:
     fill_nan(o->train_loss, steps_done, tc->iterations);
-    fill_nan(o->grad_norm, steps_done, tc->iterations);
+    if (o->grad_norm) fill_nan(o->grad_norm, steps_done, tc->iterations);
     float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);

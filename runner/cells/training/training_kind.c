@@ -282,7 +282,7 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
                                .test_accuracy = v[V_TEST_ACCURACY],
                                .test_loss = v[V_TEST_LOSS],
                                .epoch_seconds = v[V_EPOCH_SECONDS],
-                               .grad_norm = v[V_GRAD_NORM]};
+                               .grad_norm = at[V_GRAD_NORM] >= 0 ? v[V_GRAD_NORM] : NULL};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = env->stopping(env->arg) ? STATUS_PENDING
