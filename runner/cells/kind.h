@@ -124,6 +124,9 @@ typedef struct cell_kind {
      * cells than threads the sweep runs one cell at a time with all of them
      * (training); false: cells are single-threaded (analytic). */
     bool threaded_cells;
+    /* Cells that compute() runs together (interleaved lanes) and that a
+     * crash therefore takes down together; 1: one cell at a time. */
+    size_t cells_together;
 
     /* Describing. plan_column: the dry run's per-cell column (heading and
      * text); plan_notes (may be NULL): lines after the table. report_tol:

@@ -18,8 +18,10 @@
 #include "results/results.h"
 #include "results/writer_lock.h"
 #include "results/report.h"
+#include "sweep/crash.h"
 #include "sweep/guards.h"
 #include "sweep/interrupt.h"
+#include "sweep/journal.h"
 #include "sweep/mpi_link.h"
 #include "sweep/sweep.h"
 #include "version.h"
@@ -35,7 +37,8 @@ typedef struct {
     int threads;         /* -j; 0 = OMP_NUM_THREADS or all cores */
     uint64_t max_cells;  /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */
     uint64_t max_output; /* --max-output in bytes; 0 = the free disk space */
-    bool dry_run, force, resume, fail_fast, quiet;
+    bool dry_run, force, resume, fail_fast, quiet, isolate;
+    double cell_timeout; /* --cell-timeout in seconds; 0: none */
     override_t *overrides; /* --set, in order */
     size_t n_overrides;
     int argc; /* the whole command line, for the file and the resume hint */
@@ -89,6 +92,20 @@ static err_code_t set_override(void *o, const char *v, err_t *err)
     return ERR_OK;
 }
 
+/* A time limit needs a process to stop: it implies --isolate. */
+static err_code_t set_cell_timeout(void *o, const char *v, err_t *err)
+{
+    run_options_t *ro = o;
+    char *end;
+    errno = 0;
+    double t = strtod(v, &end);
+    if (end == v || *end || errno || !(t > 0) || t > 1e7)
+        return bad_value(err, "--cell-timeout needs seconds, a number above 0 (up to 1e7)", v);
+    ro->cell_timeout = t;
+    ro->isolate = true;
+    return ERR_OK;
+}
+
 #define FLAG_SETTER(field)                                       \
     static err_code_t set_##field(void *o, const char *v, err_t *err) \
     {                                                            \
@@ -101,6 +118,7 @@ FLAG_SETTER(force)
 FLAG_SETTER(resume)
 FLAG_SETTER(fail_fast)
 FLAG_SETTER(quiet)
+FLAG_SETTER(isolate)
 #undef FLAG_SETTER
 
 static const cli_option_t run_option_list[] = {
@@ -114,6 +132,8 @@ static const cli_option_t run_option_list[] = {
     {"--max-cells", NULL, "a number", set_max_cells},
     {"--max-output", NULL, "a size", set_max_output},
     {"--quiet", "-q", NULL, set_quiet},
+    {"--isolate", NULL, NULL, set_isolate},
+    {"--cell-timeout", NULL, "seconds", set_cell_timeout},
 };
 const cli_options_t cmd_run_options = {run_option_list, sizeof run_option_list / sizeof run_option_list[0]};
 
@@ -343,6 +363,41 @@ static err_code_t stopped_error(const run_options_t *cli, const experiment_t *ex
     return ERR_STOPPED;
 }
 
+/* Crash containment (sweep/journal.h): when resuming, the cells an earlier
+ * process crashed on (computed first, each in processes of their own);
+ * then a fresh journal for this sweep's cells in flight. */
+static err_code_t prepare_journal(const run_options_t *cli, const experiment_t *exp, const char *output, int threads,
+                                  const unsigned char *todo, journal_t **journal, unsigned char **suspects, err_t *err)
+{
+    *journal = NULL;
+    *suspects = NULL;
+    size_t n = 0;
+    if (todo) {
+        int32_t *reasons = malloc(exp->n_cells * sizeof *reasons);
+        if (!reasons || !(*suspects = malloc(exp->n_cells))) {
+            free(reasons);
+            return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+        }
+        err_code_t rc = journal_read_crashed(output, exp->n_cells, *suspects, reasons, &n, err);
+        int32_t reason = 0;
+        n = 0;
+        for (size_t c = 0; rc == ERR_OK && c < exp->n_cells; c++) {
+            (*suspects)[c] &= todo[c];
+            if ((*suspects)[c] && !n++) reason = reasons[c];
+        }
+        free(reasons);
+        if (rc) return rc;
+        if (n == 0) free(*suspects), *suspects = NULL;
+        else if (!cli->quiet)
+            fprintf(stderr, "runner: %zu cell%s in flight when an earlier run crashed (%s): computing %s first, in "
+                            "processes of their own\n",
+                    n, n == 1 ? " was" : "s were",
+                    reason == JOURNAL_EXITED ? "plugin code called exit()" : crash_signal_name(reason),
+                    n == 1 ? "it" : "them");
+    }
+    return journal_create(output, exp->n_cells, (size_t)threads, journal, err);
+}
+
 /* ---- a job of several processes (mpirun, srun): what the ranks agree on
  * before the sweep. Rank 0 reports; the others stay quiet unless the fault
  * is theirs alone (ctx->reported_elsewhere). ------------------------------ */
@@ -460,22 +515,47 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
         return err_set(err, ERR_USAGE, (mark_t){0},
                        "OMP_NUM_THREADS asks for %d threads, more than %d; give -j N (from 1 to %d)", threads,
                        CLI_MAX_THREADS, CLI_MAX_THREADS);
-    if (coordinator) rc = open_output(cli, exp, output, threads, mpi_link_size(mpi), &out, &todo, &sum, err);
+    if (coordinator && (rc = journal_check(output, err)) == ERR_OK)
+        rc = open_output(cli, exp, output, threads, mpi_link_size(mpi), &out, &todo, &sum, err);
     if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
     if (rc) return rc;
 
     *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
+    journal_t *journal = NULL;
+    unsigned char *suspects = NULL;
+    if (coordinator && (rc = prepare_journal(cli, exp, output, threads, todo, &journal, &suspects, err))) {
+        h5out_close(out, &(err_t){0});
+        free(todo);
+        if (mpi) agree_on_output(mpi, ctx, rc, exit_status); /* the others end with rank 0 */
+        return rc;
+    }
+    if (mpi && (rc = agree_on_output(mpi, ctx, ERR_OK, exit_status))) return rc;
     int all_threads = mpi ? mpi_link_sum(mpi, threads) : threads;
+    char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
+    size_t hint_len = again ? strlen(again) + 32 : 0;
+    char *hint = hint_len ? malloc(hint_len) : NULL;
+    if (hint) snprintf(hint, hint_len, "; resume with: %s", again);
     sweep_opts_t opts = {.threads = threads,
                          .progress = coordinator && !cli->quiet && isatty(STDERR_FILENO),
                          .fail_fast = cli->fail_fast,
                          .todo = todo,
                          .stop_signal = interrupt_signal,
-                         .link = mpi ? mpi_link_for_sweep(mpi, all_threads) : NULL};
+                         .link = mpi ? mpi_link_for_sweep(mpi, all_threads) : NULL,
+                         .journal = journal,
+                         .suspects = suspects,
+                         .isolate = cli->isolate,
+                         .cell_timeout = cli->cell_timeout,
+                         .resume_hint = again};
     sweep_stop_t stop;
     interrupt_install();
+    crash_install(hint);
     rc = sweep_run(exp, out, &opts, &sum, &stop, err);
+    crash_restore();
     interrupt_restore();
+    journal_close(journal, true); /* the sweep ended by itself: nothing is in flight */
+    free(hint);
+    free(again);
+    free(suspects);
     free(todo);
     if (!coordinator) { /* its failures went to rank 0, which reports them */
         ctx->reported_elsewhere = rc != ERR_OK;

@@ -19,6 +19,7 @@
 #include <hdf5.h>
 
 #include "cli/commands.h"
+#include "sweep/crash.h"
 #include "plugin_host/registry.h"
 #include "version.h"
 
@@ -42,11 +43,17 @@ static const char *volatile exit_phase = "while loading plugins";
 static void unexpected_exit(void)
 {
     if (main_returns) return;
-    char msg[512];
+    if (crash_in_child()) _exit(70); /* a cell's own process (isolate.h): its parent says what happened */
+    bool in_cell = crash_note_exit();
+    char msg[4800]; /* the hint is up to 4 KB */
     int n = snprintf(msg, sizeof msg,
                      "runner: error: plugin code called exit() %s; the runner did not finish (a results file keeps "
-                     "every cell finished before it: --resume finishes it once the plugin is fixed)\n",
-                     exit_phase);
+                     "every cell finished before it: %s)%s\n",
+                     exit_phase,
+                     in_cell ? "--resume computes the cells that were in flight each in a process of its own, marks "
+                               "the one that exits failed and goes on"
+                             : "--resume finishes it once the plugin is fixed",
+                     crash_hint());
     if (n > 0 && write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) {
         /* nothing more to do: the status says it */
     }

@@ -9,16 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "cells/kind.h"
 #include "plugin_host/host_services.h"
 #include "results/format.h"
 #include "results/layout.h"
+#include "sweep/crash.h"
+#include "sweep/isolate.h"
+#include "sweep/journal.h"
 #include "sweep/sweep_link.h"
 
 #define BATCH_BYTES (4u << 20) /* output per batch: large writes, bounded memory */
 #define MAX_FOREIGN 4          /* workers' batches waiting for the writer, at most */
+/* After a stop signal, how long cells computed in this process have to
+ * return before the process leaves without them (a plugin that never
+ * returns would otherwise hold the sweep past SIGTERM). Isolated batches
+ * stop within ISOLATE_STOP_GRACE by themselves. */
+#define STOP_GRACE 5.0
 
 typedef struct {
     size_t c0, c1;
@@ -60,6 +69,10 @@ struct sweep {
     /* a stop request: set once, read by every worker between cell groups */
     bool stop;
     sweep_stop_t why;
+    double stop_at; /* when a signal asked to stop */
+    /* the cells to plan: todo less the suspects (computed first) */
+    const unsigned char *plan_todo;
+    bool shared_slots; /* slots a child process can write (isolation) */
     /* how far each local thread's cell in flight is, in 1/1000 (long cells
      * report it: cell_env_t.cell_progress), for the progress line */
     uint32_t *in_flight;
@@ -110,8 +123,9 @@ static void halt(sweep_t *s)
 static void request_stop(sweep_t *s, int sig, bool on_failure)
 {
     pthread_mutex_lock(&s->lock);
-    if (!s->stop) s->why = (sweep_stop_t){.signal = sig, .on_failure = on_failure};
+    if (!s->stop) s->why = (sweep_stop_t){.signal = sig, .on_failure = on_failure}, s->stop_at = now_seconds();
     halt(s);
+    pthread_cond_signal(&s->queue_changed); /* the writer keeps time from now on */
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -157,6 +171,8 @@ static void cell_done(void *arg, batch_t *b, size_t r, int status, double wall, 
 {
     sweep_t *s = arg;
     cell_progress(s, 0.0);
+    journal_slot_t *slot = crash_slot();
+    if (slot) slot->done = r + 1; /* a batch's cells finish in order */
     b->status[r] = (int8_t)status;
     b->wall[r] = wall;
     memcpy(b->failure[r], err->msg, RUNNER_ERR_MAX);
@@ -167,10 +183,14 @@ static int stop_poll(void *arg) { return should_stop(arg); }
 
 /* Compute the batch's cells; on a stop request the kind ends the batch at
  * the last finished cell (the writer writes only those). */
-static void compute_batch(sweep_t *s, batch_t *b, void *buffers)
+static void compute_batch(sweep_t *s, batch_t *b, void *buffers, isolate_worker_t *isolated)
 {
     cell_env_t env = {.stopping = stop_poll, .cell_done = cell_done, .cell_progress = cell_progress, .arg = s};
-    s->exp->kind->compute(s->exp, &s->layout, b, buffers, &env);
+    if (isolated) {
+        isolate_compute(isolated, b, &env);
+    } else {
+        s->exp->kind->compute(s->exp, &s->layout, b, buffers, &env);
+    }
 }
 
 /* The summary is computed from what is written, in cell order per batch. */
@@ -219,6 +239,30 @@ static void deliver(sweep_t *s, const batch_t *b)
     else if (s->out) summarise(s, b);
 }
 
+/* A stop signal came STOP_GRACE ago, every finished batch is written, and
+ * cells are still in flight in this process: plugin code that does not
+ * return. Leave without them, as kill -9 would, but saying so: the file is
+ * consistent after every batch written. */
+static _Noreturn void leave_hung(sweep_t *s)
+{
+    if (s->opts->progress) draw_progress(s, true);
+    char cells[256] = "";
+    size_t len = 0, n = 0;
+    for (size_t i = 0; s->opts->journal && i < journal_slots(s->opts->journal); i++) {
+        journal_slot_t *slot = journal_slot(s->opts->journal, i);
+        if (slot->state != SLOT_COMPUTING || len + 24 >= sizeof cells) continue;
+        len += (size_t)snprintf(cells + len, sizeof cells - len, "%s%llu", n++ ? ", " : "",
+                                (unsigned long long)(slot->c0 + slot->done));
+    }
+    fprintf(stderr,
+            "runner: error: interrupted by %s, but %s%s did not stop within %.0f s (plugin code that does not "
+            "return?); every cell finished before is in the file%s%s\n",
+            crash_signal_name(s->why.signal), n ? (n == 1 ? "cell " : "cells ") : "cells in flight", cells, STOP_GRACE,
+            s->opts->resume_hint ? "; resume with: " : "", s->opts->resume_hint ? s->opts->resume_hint : "");
+    fflush(stderr);
+    _exit(128 + s->why.signal);
+}
+
 static void *writer_main(void *arg)
 {
     sweep_t *s = arg;
@@ -226,16 +270,23 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (s->queue_len == 0 && s->producers_left > 0) {
-            if (!s->opts->progress) {
-                pthread_cond_wait(&s->queue_changed, &s->lock);
-                continue;
+            /* the signal is polled here too: a lone compute thread stuck in
+             * plugin code never polls it */
+            int sig = !s->stop && s->opts->stop_signal ? s->opts->stop_signal() : 0;
+            if (sig) s->why = (sweep_stop_t){.signal = sig}, s->stop_at = now_seconds(), halt(s);
+            bool hung = s->why.signal && !s->opts->isolate && now_seconds() - s->stop_at > STOP_GRACE;
+            if (hung) {
+                pthread_mutex_unlock(&s->lock);
+                leave_hung(s);
             }
-            /* with a progress line, wake to redraw it while long cells run */
+            /* timed: to redraw the progress line while long cells run, and
+             * to keep time for the grace period */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 250000000L;
             if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-            if (pthread_cond_timedwait(&s->queue_changed, &s->lock, &until) != 0 && s->queue_len == 0) {
+            if (pthread_cond_timedwait(&s->queue_changed, &s->lock, &until) != 0 && s->queue_len == 0 &&
+                s->opts->progress) {
                 pthread_mutex_unlock(&s->lock);
                 draw_progress(s, false);
                 pthread_mutex_lock(&s->lock);
@@ -278,28 +329,42 @@ void sweep_submit(sweep_t *s, batch_t *b, void (*release)(batch_t *, void *), vo
     enqueue(s, (queued_t){b, release, arg, true});
 }
 
+/* A batch's buffers for `cells` cells: private, or shared with the child
+ * processes of isolation (which write them). */
+static bool alloc_batch(const layout_t *l, batch_t *b, size_t cells, bool shared)
+{
+    void *(*get)(size_t) = shared ? isolate_alloc : malloc;
+    for (size_t v = 0; v < l->n_vars; v++)
+        if (!(b->vars[v] = get(cells * l->vars[v].per_cell * sizeof(float)))) return false;
+    b->status = get(cells * sizeof *b->status);
+    b->wall = get(cells * sizeof *b->wall);
+    b->failure = get(cells * sizeof *b->failure);
+    return b->status && b->wall && b->failure;
+}
+
+static void free_batch(const layout_t *l, batch_t *b, size_t cells, bool shared)
+{
+    if (!shared) {
+        for (size_t v = 0; v < LAYOUT_MAX_VARS; v++) free(b->vars[v]);
+        free(b->status), free(b->wall), free(b->failure);
+        return;
+    }
+    for (size_t v = 0; v < l->n_vars; v++) isolate_free(b->vars[v], cells * l->vars[v].per_cell * sizeof(float));
+    isolate_free(b->status, cells * sizeof *b->status);
+    isolate_free(b->wall, cells * sizeof *b->wall);
+    isolate_free(b->failure, cells * sizeof *b->failure);
+}
+
 static bool alloc_slots(sweep_t *s)
 {
-    size_t bc = s->max_cells;
-    for (size_t i = 0; i < s->n_slots; i++) {
-        batch_t *sl = &s->slots[i];
-        for (size_t v = 0; v < s->layout.n_vars; v++)
-            if (!(sl->vars[v] = malloc(bc * s->layout.vars[v].per_cell * sizeof(float)))) return false;
-        sl->status = malloc(bc * sizeof *sl->status);
-        sl->wall = malloc(bc * sizeof *sl->wall);
-        sl->failure = malloc(bc * sizeof *sl->failure);
-        if (!sl->status || !sl->wall || !sl->failure) return false;
-    }
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (!alloc_batch(&s->layout, &s->slots[i], s->max_cells, s->shared_slots)) return false;
     return true;
 }
 
 static void free_slots(sweep_t *s)
 {
-    for (size_t i = 0; s->slots && i < s->n_slots; i++) {
-        batch_t *sl = &s->slots[i];
-        for (size_t v = 0; v < LAYOUT_MAX_VARS; v++) free(sl->vars[v]);
-        free(sl->status), free(sl->wall), free(sl->failure);
-    }
+    for (size_t i = 0; s->slots && i < s->n_slots; i++) free_batch(&s->layout, &s->slots[i], s->max_cells, s->shared_slots);
     free(s->slots);
     free(s->in_flight);
     free(s->free_stack);
@@ -312,7 +377,7 @@ static void free_slots(sweep_t *s)
 static bool plan_batches(sweep_t *s, int threads)
 {
     const experiment_t *exp = s->exp;
-    const unsigned char *todo = s->opts->todo;
+    const unsigned char *todo = s->plan_todo;
     size_t n_todo = 0;
     for (size_t c = 0; c < exp->n_cells; c++) n_todo += !todo || todo[c];
     size_t cell_bytes = s->layout.floats_per_cell * sizeof(float);
@@ -401,6 +466,21 @@ static void compute_loop(sweep_t *s, bool *oom)
         halt(s);
         return;
     }
+    /* this thread's note of its cells in flight, for a crash (crash.h) */
+    journal_t *j = s->opts->journal;
+    int t = omp_get_thread_num();
+    journal_slot_t *slot = j && (size_t)t < journal_slots(j) ? journal_slot(j, (size_t)t) : NULL;
+    isolate_worker_t *worker = NULL;
+    if (s->opts->isolate &&
+        !(worker = isolate_worker_create(s->exp, &s->layout, buffers,
+                                         &(isolate_opts_t){s->opts->cell_timeout, s->opts->stop_signal}))) {
+        kind->thread_destroy(buffers);
+#pragma omp atomic write
+        *oom = true;
+        halt(s);
+        return;
+    }
+    crash_thread_stack();
     for (;;) {
         size_t i = take_free_slot(s);
         batch_t *sl = &s->slots[i];
@@ -408,9 +488,20 @@ static void compute_loop(sweep_t *s, bool *oom)
             release_local(sl, s);
             break;
         }
-        compute_batch(s, sl, buffers);
+        if (slot) {
+            slot->c0 = sl->c0, slot->c1 = sl->c1, slot->done = 0;
+            __atomic_store_n(&slot->state, SLOT_COMPUTING, __ATOMIC_RELEASE);
+            crash_set_slot(slot);
+        }
+        compute_batch(s, sl, buffers, worker);
+        if (slot) {
+            crash_set_slot(NULL);
+            __atomic_store_n(&slot->state, SLOT_FREE, __ATOMIC_RELEASE);
+        }
         enqueue(s, (queued_t){sl, release_local, s, false});
     }
+    crash_thread_stack_free();
+    isolate_worker_destroy(worker);
     kind->thread_destroy(buffers);
 }
 
@@ -456,6 +547,50 @@ static bool alloc_buffers(sweep_t *s, int threads)
     return true;
 }
 
+/* The cells an earlier process crashed on (opts->suspects), before anything
+ * else: in batches of consecutive cells, each computed in child processes
+ * (isolate.h) and written at once, so the crash costs the crashing cell
+ * and the sweep goes on. The plan then leaves them out (s->plan_todo). */
+#define SUSPECT_BATCH 64
+static err_code_t compute_suspects(sweep_t *s, unsigned char **plan_todo, err_t *err)
+{
+    const experiment_t *exp = s->exp;
+    const unsigned char *todo = s->opts->todo, *sus = s->opts->suspects;
+    s->plan_todo = todo;
+    *plan_todo = NULL;
+    if (!sus || !s->out) return ERR_OK;
+    if (!(*plan_todo = malloc(exp->n_cells))) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    for (size_t c = 0; c < exp->n_cells; c++) (*plan_todo)[c] = (!todo || todo[c]) && !sus[c];
+    s->plan_todo = *plan_todo;
+    size_t cell_bytes = s->layout.floats_per_cell * sizeof(float), chunk = BATCH_BYTES / cell_bytes;
+    chunk = chunk < 1 ? 1 : chunk > SUSPECT_BATCH ? SUSPECT_BATCH : chunk;
+    batch_t b = {0};
+    void *buffers = exp->kind->thread_create(exp);
+    err_code_t rc = ERR_OK;
+    isolate_worker_t *worker = NULL;
+    if (!buffers || !alloc_batch(&s->layout, &b, chunk, true) ||
+        !(worker = isolate_worker_create(exp, &s->layout, buffers, &(isolate_opts_t){s->opts->cell_timeout, s->opts->stop_signal}))) {
+        rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory for the cells to isolate");
+    } else {
+        for (size_t c = 0; c < exp->n_cells && !s->failed && !should_stop(s);) {
+            if (!sus[c] || (todo && !todo[c])) {
+                c++;
+                continue;
+            }
+            size_t e = c;
+            while (e < exp->n_cells && e - c < chunk && sus[e] && (!todo || todo[e])) e++;
+            b.c0 = c, b.c1 = e;
+            compute_batch(s, &b, buffers, worker);
+            if (b.c1 > b.c0) deliver(s, &b);
+            c = e;
+        }
+    }
+    isolate_worker_destroy(worker);
+    free_batch(&s->layout, &b, chunk, true);
+    if (buffers) exp->kind->thread_destroy(buffers);
+    return rc;
+}
+
 /* The plan: made here (alone, coordinator) or received (worker). */
 static err_code_t make_plan(sweep_t *s, int threads, err_t *err)
 {
@@ -487,9 +622,23 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
     *stop = (sweep_stop_t){0};
     layout_of(exp, &s.layout);
     int threads = opts->threads > 0 ? opts->threads : 1;
-    err_code_t rc = make_plan(&s, threads, err);
+    s.shared_slots = opts->isolate;
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.slot_freed, NULL);
+    pthread_cond_init(&s.queue_changed, NULL);
+    unsigned char *plan_todo;
+    err_code_t rc = compute_suspects(&s, &plan_todo, err);
+    if (rc == ERR_OK && s.failed) *err = s.fail_err, rc = s.fail_err.code ? s.fail_err.code : ERR_RUNTIME;
+    if (rc == ERR_OK) rc = make_plan(&s, threads, err);
+    else if (link) link->share_plan(link->ctx, &s.layout, &(sweep_plan_t){0, 0}, &(err_t){0}); /* nothing to do: they end */
     if (rc || s.n_batches == 0) {
+        free(plan_todo);
         free_slots(&s);
+        pthread_mutex_destroy(&s.lock);
+        pthread_cond_destroy(&s.slot_freed);
+        pthread_cond_destroy(&s.queue_changed);
+        sum->seconds = now_seconds() - s.t0;
+        *stop = s.why;
         return rc;
     }
     /* Threaded cells (training): as many cells side by side as there are
@@ -502,9 +651,6 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
         if (!by_cell) threads = 1;
     }
     if ((size_t)threads > s.n_batches) threads = (int)s.n_batches;
-    pthread_mutex_init(&s.lock, NULL);
-    pthread_cond_init(&s.slot_freed, NULL);
-    pthread_cond_init(&s.queue_changed, NULL);
     s.producers_left = 1 + (link && link->coordinator);
     pthread_t writer, server;
     bool have_writer = false, have_server = false;
@@ -541,6 +687,7 @@ err_code_t sweep_run(const experiment_t *exp, h5out_t *out, const sweep_opts_t *
     pthread_cond_destroy(&s.slot_freed);
     pthread_cond_destroy(&s.queue_changed);
     free_slots(&s);
+    free(plan_todo);
     sum->seconds = now_seconds() - s.t0;
     *stop = s.why;
     if (s.failed) {

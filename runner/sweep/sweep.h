@@ -26,6 +26,18 @@ typedef struct {
     const unsigned char *todo;  /* n_cells flags: which cells to compute; NULL: all */
     int (*stop_signal)(void);   /* polled between cells: nonzero asks to stop; may be NULL */
     const sweep_link_t *link;   /* other processes in the sweep; NULL: this one alone */
+    /* Crash containment (journal.h, isolate.h). journal: where the local
+     * threads note their cells in flight (NULL: nowhere). suspects: cells
+     * (n_cells flags, within todo) that were in flight when an earlier
+     * process crashed: computed first, each batch of them in child
+     * processes. isolate: every batch in child processes; cell_timeout
+     * (seconds, 0: none) applies there. resume_hint: how to go on, for the
+     * line printed when the process must end early. */
+    struct journal *journal;
+    const unsigned char *suspects;
+    bool isolate;
+    double cell_timeout;
+    const char *resume_hint;
 } sweep_opts_t;
 
 typedef struct {

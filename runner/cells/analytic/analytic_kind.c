@@ -199,6 +199,7 @@ const cell_kind_t cell_kind_analytic = {
     .thread_create = thread_create,
     .thread_destroy = thread_destroy,
     .compute = compute,
+    .cells_together = CELL_LANES,
     .threaded_cells = false,
     .plan_heading = "problem",
     .plan_column = plan_column,

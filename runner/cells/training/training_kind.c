@@ -331,6 +331,7 @@ const cell_kind_t cell_kind_training = {
     .thread_create = thread_create,
     .thread_destroy = thread_destroy,
     .compute = compute,
+    .cells_together = 1,
     .threaded_cells = true,
     .plan_heading = "params",
     .plan_column = plan_column,
