@@ -1,7 +1,7 @@
 /*
  * test_train.c: training sweeps end to end on a small IDX data set made
  * by the test (idx_fixture.h). Runs build/runner, reads the HDF5 back.
- * Also the learning-rate schedules, as functions.
+ * (The schedules as functions: test_schedule.c.)
  */
 #include <math.h>
 #include <zlib.h>
@@ -9,6 +9,7 @@
 #include "process_helpers.h"
 #include "idx_fixture.h"
 #include "cells/training/train.h"
+#include "config/yaml_load.h"
 #include "results/format.h"
 
 #define N_TRAIN 300
@@ -292,6 +293,15 @@ static const train_error_t train_errors[] = {
      "unknown key 'nrom' in train.clip (did you mean 'norm'?)"},
     {"train: {epochs: 1, batch: 30, record_loss: later}\noptimizer: {name: sgd, lr: 0.1}\n",
      "train.record_loss is before (the batch's loss as the step computes it, torch's habit) or after"},
+    {"train: {epochs: 3, batch: 30, schedule: {name: CosineAnnealingLr, T_max: 3}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "t.yaml:1:48: error: unknown schedule 'CosineAnnealingLr' (did you mean 'CosineAnnealingLR'?)"},
+    {"train: {epochs: 3, batch: 30, schedule: {name: MultiStepLR, milestones: [2, 2]}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "t.yaml:1:77: error: MultiStepLR's milestones must increase: 2 comes after 2"},
+    {"train: {epochs: 3, batch: 30, schedule: {name: StepLR, step_size: 1, gama: 0.5}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "unknown key 'gama' in StepLR (did you mean 'gamma'?)"},
+    {"train: {epochs: 3, batch: 30, schedule: {name: OneCycleLR, max_lr: 1, cycle_momentum: false, total_steps: 20}}\n"
+     "optimizer: {name: sgd, lr: 0.1}\n",
+     "OneCycleLR's schedule has 20 steps but is stepped 30 times (after each optimizer step)"},
 };
 INDEX_PARAMS(train, config_errors, train_errors)
 
@@ -305,23 +315,6 @@ ParameterizedTest(size_t *i, train, config_errors)
     cr_expect(rc == 2 || rc == 1, "exit %d", rc);
     cr_expect(strstr(err, c->expect), "'%s' lacks '%s'", err, c->expect);
     cr_expect_not(exists("t.h5"), "nothing written");
-}
-
-Test(train, schedules)
-{
-    train_config_t tc = {.per_epoch = 10, .iterations = 100};
-    tc.schedule = (schedule_t){SCHEDULE_CONSTANT, 1, 0.5, 0};
-    cr_expect_eq(schedule_lr(&tc, 0.1, 99), 0.1);
-    tc.schedule = (schedule_t){SCHEDULE_STEP, 2, 0.5, 0};
-    cr_expect_eq(schedule_lr(&tc, 0.1, 19), 0.1, "epochs 0 and 1: full rate");
-    cr_expect_eq(schedule_lr(&tc, 0.1, 20), 0.05, "epoch 2: halved");
-    cr_expect_eq(schedule_lr(&tc, 0.1, 45), 0.025, "epoch 4: halved twice");
-    tc.schedule = (schedule_t){SCHEDULE_EXPONENTIAL, 1, 0.9, 0};
-    cr_expect_float_eq(schedule_lr(&tc, 1.0, 30), 0.729, 1e-12);
-    tc.schedule = (schedule_t){SCHEDULE_COSINE, 1, 0.5, 0.01};
-    cr_expect_float_eq(schedule_lr(&tc, 1.0, 0), 1.0, 1e-12);
-    cr_expect_float_eq(schedule_lr(&tc, 1.0, 50), 0.505, 1e-12);
-    cr_expect_float_eq(schedule_lr(&tc, 1.0, 100), 0.01, 1e-12);
 }
 
 Test(train, a_schedule_changes_the_run)
@@ -439,4 +432,86 @@ Test(train, record_loss_after_the_step)
     cr_expect(t && strstr(t, " record_loss=after"), "%s", t);
     free(t);
     free(before), free(after);
+}
+
+/* Issue 21, item 2: torch's schedulers by name, stepped per epoch or per
+ * optimizer step, with the rate of every step recorded as learning_rate
+ * (axes..., iteration). 300 samples at batch 30: 10 steps an epoch. */
+static float *learning_rates(const char *file, size_t *n)
+{
+    return read_all(file, "learning_rate", H5T_NATIVE_FLOAT, 4, n);
+}
+
+Test(train, torch_schedules_are_stepped_and_recorded)
+{
+    /* StepLR per epoch: three epochs at 0.5, 0.25, 0.125 (exact in float) */
+    write_config("e.yaml", "train: {epochs: 3, batch: 30, schedule: {name: StepLR, step_size: 1, gamma: 0.5}}\n"
+                           "optimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("e.yaml", "e.h5", "");
+    size_t n;
+    float *lr = learning_rates("e.h5", &n);
+    cr_assert_eq(n, 30);
+    for (size_t t = 0; t < 30; t++) cr_expect_eq(lr[t], 0.5f / (float)(1 << (t / 10)), "step %zu: %g", t, lr[t]);
+    free(lr);
+    /* the same class with interval: step halves after every optimizer step */
+    write_config("s.yaml", "train: {epochs: 1, batch: 30, schedule: {name: StepLR, step_size: 1, gamma: 0.5, "
+                           "interval: step}}\noptimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("s.yaml", "s.h5", "");
+    lr = learning_rates("s.h5", &n);
+    for (size_t t = 0; t < 10; t++) cr_expect_eq(lr[t], 0.5f / (float)(1 << t), "step %zu: %g", t, lr[t]);
+    free(lr);
+    /* OneCycleLR (per step by default) over the 30 steps: the schedule
+     * module's rates (test_schedule checks them against torch), each step */
+    write_config("o.yaml", "train: {epochs: 3, batch: 30, schedule: {name: OneCycleLR, max_lr: 0.4, "
+                           "cycle_momentum: false}}\noptimizer: {name: adam, lr: 0.001}\n");
+    run_ok("o.yaml", "o.h5", "");
+    lr = learning_rates("o.h5", &n);
+    arena_t a;
+    arena_init(&a);
+    node_t *root;
+    err_t err = {0};
+    const char *spec = "{name: OneCycleLR, max_lr: 0.4, cycle_momentum: false}";
+    cr_assert_eq(yaml_load(&a, spec, strlen(spec), "x", &root, &err), ERR_OK);
+    const schedule_t *s;
+    cr_assert_eq(schedule_parse(&a, root, 10, 30, 3, &s, &err), ERR_OK, "%s", err.msg);
+    lr_run_t r;
+    schedule_start(&r, s, 0.001, 10, 30);
+    for (size_t t = 0; t < 30; t++) {
+        cr_expect_eq(lr[t], (float)schedule_lr_now(&r), "step %zu", t);
+        schedule_after_step(&r);
+    }
+    cr_expect_float_eq(lr[0], 0.016f, 1e-6, "max_lr / div_factor first");
+    arena_free(&a);
+    free(lr);
+    /* a file without a schedule keeps its variables */
+    write_config("c.yaml", "train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("c.yaml", "c.h5", "");
+    hid_t f = H5Fopen(in_dir("c.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_expect_eq(H5Lexists(f, "learning_rate", H5P_DEFAULT), 0);
+    H5Fclose(f);
+}
+
+/* ReduceLROnPlateau follows the validation loss: with patience 0 and a
+ * learning rate so small that the loss cannot improve by the threshold
+ * (and eps 0: torch ignores cuts smaller than eps, 1e-8 by default),
+ * every epoch after the first cuts the rate by the factor. */
+Test(train, reduce_on_plateau_follows_the_validation_loss)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "data: {dir: %s, validation: 0.2}\n"
+             "train: {epochs: 4, batch: 30, schedule: {name: ReduceLROnPlateau, patience: 0, factor: 0.5, "
+             "threshold: 0.5, eps: 0}}\noptimizer: {name: sgd, lr: 1.0e-9}\n",
+             dir);
+    write_config("p.yaml", text);
+    run_ok("p.yaml", "p.h5", "");
+    size_t n;
+    float *lr = learning_rates("p.h5", &n);
+    cr_assert_eq(n, 32, "240 training samples: 8 steps an epoch");
+    for (size_t t = 0; t < 32; t++) {
+        /* epoch 1 sets best (from inf); epochs 2, 3 do not beat it by half */
+        float want = t < 16 ? 1e-9f : t < 24 ? 5e-10f : 2.5e-10f;
+        cr_expect_eq(lr[t], want, "step %zu: %g", t, lr[t]);
+    }
+    free(lr);
 }

@@ -1,4 +1,4 @@
-/* train.c: the `train:` mapping, checked; learning-rate schedules. */
+/* train.c: the `train:` mapping, checked. */
 #include "cells/training/train.h"
 
 #include <inttypes.h>
@@ -9,8 +9,6 @@
 static const char *const train_keys[] = {"epochs",   "iterations", "batch", "limit",
                                          "weight_decay", "schedule", "clip",  "record_loss"};
 static const char *const clip_keys[] = {"norm", "norm_type", "value"};
-static const char *const schedule_keys[] = {"name", "every", "gamma", "lr_min"};
-static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static err_code_t check_keys(const node_t *m, const char *where, const char *const *keys, size_t n, err_t *err)
@@ -42,34 +40,6 @@ static err_code_t get_double(const node_t *m, const char *where, const char *key
     err_code_t rc = node_to_double(v, what, out, err);
     if (rc) return rc;
     if (!(*out >= lo && *out <= hi)) return err_set(err, ERR_CONFIG, v->mark, "%s must be in [%g, %g], got %g", what, lo, hi, *out);
-    return ERR_OK;
-}
-
-static err_code_t parse_schedule(const node_t *s, schedule_t *out, err_t *err)
-{
-    *out = (schedule_t){SCHEDULE_CONSTANT, 1, 0.5, 0};
-    if (!s) return ERR_OK;
-    const node_t *name = s->kind == NODE_MAP ? node_get(s, "name") : s;
-    if (s->kind == NODE_SEQ || !name)
-        return err_set(err, ERR_CONFIG, s->mark, "expected a schedule, like {name: step, every: 2, gamma: 0.5} or cosine");
-    err_code_t rc;
-    const char *n;
-    if ((rc = node_to_string(name, "train.schedule.name", &n, err))) return rc;
-    size_t k = 0;
-    while (k < N_OF(schedule_names) && strcmp(n, schedule_names[k])) k++;
-    if (k == N_OF(schedule_names)) {
-        const char *near = closest_match(n, schedule_names, N_OF(schedule_names));
-        return err_set(err, ERR_CONFIG, name->mark, "unknown schedule '%s' (%s%s%s)", n,
-                       near ? "did you mean '" : "schedules: constant, step, exponential, cosine", near ? near : "",
-                       near ? "'?" : "");
-    }
-    out->kind = (schedule_kind_t)k;
-    if (s->kind != NODE_MAP) return ERR_OK;
-    if ((rc = check_keys(s, " in train.schedule", schedule_keys, N_OF(schedule_keys), err)) ||
-        (rc = get_double(s, "train.schedule", "every", 1e-9, 1e9, &out->every, err)) ||
-        (rc = get_double(s, "train.schedule", "gamma", 0, 1e6, &out->gamma, err)) ||
-        (rc = get_double(s, "train.schedule", "lr_min", 0, 1e6, &out->lr_min, err)))
-        return rc;
     return ERR_OK;
 }
 
@@ -135,19 +105,15 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
                        tc->iterations);
     tc->weight_decay = 0.0;
     if ((rc = get_double(train, "train", "weight_decay", 0, 1e6, &tc->weight_decay, err)) ||
-        (rc = parse_schedule(node_get(train, "schedule"), &tc->schedule, err)) ||
+        (rc = schedule_parse(a, node_get(train, "schedule"), tc->per_epoch, tc->iterations, tc->epochs, &tc->schedule,
+                             err)) ||
         (rc = parse_clip(node_get(train, "clip"), &tc->clip, err)))
         return rc;
-    static const char *const kinds[] = {"constant", "step", "exponential", "cosine"};
     /* numbers in their shortest exact form: the record reads back as the value used */
-    char wd[32], every[32], gamma[32], lr_min[32];
+    char wd[32];
     format_double(wd, sizeof wd, tc->weight_decay);
-    format_double(every, sizeof every, tc->schedule.every);
-    format_double(gamma, sizeof gamma, tc->schedule.gamma);
-    format_double(lr_min, sizeof lr_min, tc->schedule.lr_min);
-    tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%s schedule=%s(every=%s, gamma=%s, lr_min=%s)",
-                            tc->iterations, tc->epochs, tc->batch, tc->n_train, wd, kinds[tc->schedule.kind], every,
-                            gamma, lr_min);
+    tc->text = arena_printf(a, "iterations=%" PRIu64 " epochs=%u batch=%u samples=%zu weight_decay=%s schedule=%s",
+                            tc->iterations, tc->epochs, tc->batch, tc->n_train, wd, tc->schedule->text);
     const node_t *record = node_get(train, "record_loss");
     if (record) {
         const char *when;
@@ -171,17 +137,4 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
     if (!tc->text) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     *out = tc;
     return ERR_OK;
-}
-
-double schedule_lr(const train_config_t *tc, double lr, uint64_t t)
-{
-    const schedule_t *s = &tc->schedule;
-    double epoch = floor((double)t / (double)tc->per_epoch);
-    switch (s->kind) {
-    case SCHEDULE_STEP: return lr * pow(s->gamma, floor(epoch / s->every));
-    case SCHEDULE_EXPONENTIAL: return lr * pow(s->gamma, epoch);
-    case SCHEDULE_COSINE:
-        return s->lr_min + (lr - s->lr_min) * 0.5 * (1.0 + cos(3.141592653589793 * (double)t / (double)tc->iterations));
-    default: return lr;
-    }
 }

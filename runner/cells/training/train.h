@@ -8,14 +8,16 @@
  *     batch: 100
  *     limit: 300             # train on the first N samples only (default: all)
  *     weight_decay: 0.0      # L2 in the loss, 0.5 * wd * |w|^2 over all parameters (textbook)
- *     schedule: {name: step, every: 2, gamma: 0.5}   # or constant, exponential, cosine
+ *     schedule: {name: step, every: 2, gamma: 0.5}   # or torch's: {name: StepLR, step_size: 2}
  *
- * Schedules scale the optimizer's `lr` (the value in optimizer:) by epoch
- * (e = steps taken / steps per epoch):
+ * Schedules (schedule.h) set the optimizer's `lr` before each step; the
+ * short names scale the optimizer's lr by epoch (e = steps taken / steps
+ * per epoch):
  *   constant     lr
  *   step         lr * gamma^floor(floor(e) / every)
  *   exponential  lr * gamma^floor(e)
  *   cosine       lr_min + (lr - lr_min) * (1 + cos(pi * t / T)) / 2, t steps of T
+ * and torch's classes step as torch.optim.lr_scheduler does.
  *
  * Each epoch: the training samples in an order shuffled from the cell's
  * seed, in batches (the last one smaller when batch does not divide N).
@@ -31,13 +33,7 @@
 
 #include "cells/training/dataset.h"
 #include "cells/training/model.h"
-
-typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_EXPONENTIAL, SCHEDULE_COSINE } schedule_kind_t;
-
-typedef struct {
-    schedule_kind_t kind;
-    double every, gamma, lr_min;
-} schedule_t;
+#include "cells/training/schedule.h"
 
 /* Gradient clipping before each step (train.clip), as torch.nn.utils:
  * clip_grad_norm_ (scale every gradient by max / (norm + 1e-6) when that
@@ -59,7 +55,7 @@ typedef struct train_config {
     uint64_t iterations;       /* steps in all */
     uint32_t epochs;           /* evaluations after epoch 1..epochs (the last may be partial) */
     double weight_decay;
-    schedule_t schedule;
+    const schedule_t *schedule; /* never NULL: constant when none is given */
     clip_t clip;
     bool record_after;         /* record_loss: after: train_loss is the batch's loss after the step (the textbook's) */
     const char *text;          /* "epochs=5 batch=100 ..." for the record */
@@ -68,9 +64,6 @@ typedef struct train_config {
 /* Check `train:` against a model and data. */
 err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
                               train_config_t **out, err_t *err);
-
-/* The learning rate at step t (0-based) for base rate lr. */
-double schedule_lr(const train_config_t *tc, double lr, uint64_t t);
 
 /* What a training cell writes: train_loss (iterations), then per evaluation
  * (epochs + 1): train/validation/test accuracy and loss, and the seconds
@@ -83,6 +76,7 @@ typedef struct {
     float *test_accuracy, *test_loss;
     float *epoch_seconds;
     float *grad_norm; /* (iterations): the gradient's norm before clipping, of the clip's order (else 2); NULL: not recorded */
+    float *learning_rate; /* (iterations): the rate each step used; NULL: not recorded */
 } train_outputs_t;
 
 struct cell;

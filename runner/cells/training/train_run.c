@@ -153,7 +153,9 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     int32_t *labels = malloc(tc->batch * sizeof *labels);
     runner_rng_t order_rng = {cell->seed ^ 0x73687566666C6500ull}; /* "shuffle" */
     int lr_at = lr_index(od);
-    bool scheduled = tc->schedule.kind != SCHEDULE_CONSTANT;
+    bool scheduled = schedule_changes_lr(tc->schedule) && lr_at >= 0;
+    lr_run_t lr_run;
+    schedule_start(&lr_run, tc->schedule, lr_at >= 0 ? cell->opt->hp[lr_at] : 0.0, tc->per_epoch, tc->iterations);
     if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels) {
         /* the outputs are still all written: NaN, like any unfinished run */
         snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
@@ -200,11 +202,14 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
             status = STATUS_DIVERGED;
             goto done;
         }
-        if (scheduled && lr_at >= 0) ops->set_lr(state, schedule_lr(tc, cell->opt->hp[lr_at], t));
+        double lr = scheduled ? schedule_lr_now(&lr_run) : lr_at >= 0 ? cell->opt->hp[lr_at] : NAN;
+        if (scheduled) ops->set_lr(state, lr);
+        if (o->learning_rate) o->learning_rate[t] = (float)lr;
         if (ops->step(state, n, net.params, net.grads, err) != RUNNER_OK) {
             status = STATUS_FAILED;
             goto done;
         }
+        schedule_after_step(&lr_run);
         if (tc->record_after) { /* the textbook's curve: one more forward pass of the batch */
             double after;
             if (network_forward(&net, B, 0, err) != RUNNER_OK || network_loss(&net, B, labels, &after, err) != RUNNER_OK) {
@@ -224,6 +229,9 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
                 status = STATUS_FAILED;
                 goto done;
             }
+            /* ReduceLROnPlateau follows the validation loss, else the training samples' */
+            float metric = tc->data->validation.n ? o->validation_loss[evals_done] : o->train_eval_loss[evals_done];
+            schedule_after_epoch(&lr_run, metric);
             evals_done++;
             epoch_start = now_seconds();
         }
@@ -231,6 +239,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
 done:
     fill_nan(o->train_loss, steps_done, tc->iterations);
     if (o->grad_norm) fill_nan(o->grad_norm, steps_done, tc->iterations);
+    if (o->learning_rate) fill_nan(o->learning_rate, steps_done, tc->iterations);
     float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);

@@ -28,6 +28,7 @@ typedef struct {
     size_t max_epochs;   /* evaluations are epochs 0..max_epochs */
     bool has_validation; /* some cell holds out a validation split */
     bool has_clip;       /* some cell clips its gradient: grad_norm is recorded */
+    bool has_schedule;   /* some cell's rate changes: learning_rate is recorded */
     int var_index[16];   /* the layout's index of each V_ variable; -1 when not in the file */
     loaded_data_t **datasets; /* each in the arena: cells point at them, so they never move */
     size_t n_datasets;
@@ -124,13 +125,14 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     if (tc->epochs > td->max_epochs) td->max_epochs = tc->epochs;
     if (ds->validation.n) td->has_validation = true;
     if (tc->clip.kind != CLIP_NONE) td->has_clip = true;
+    if (schedule_changes_lr(tc->schedule)) td->has_schedule = true;
     return ERR_OK;
 }
 
 /* A schedule changes the optimizer's lr: it must have one and let it be set. */
 static err_code_t check(const cell_t *cell, const node_t *tree, err_t *err)
 {
-    if (cell->train->schedule.kind == SCHEDULE_CONSTANT) return ERR_OK;
+    if (!schedule_changes_lr(cell->train->schedule)) return ERR_OK;
     const runner_plugin_t *d = cell->opt->plugin->desc;
     bool has_lr = false;
     for (uint32_t i = 0; i < d->n_params; i++) has_lr |= !strcmp(d->params[i].name, "lr");
@@ -196,7 +198,7 @@ static void each_input(const experiment_t *exp, void (*note)(void *ctx, const in
 
 /* Variables, in this order (train_outputs_t's fields). */
 enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
-       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V__COUNT };
+       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V_LEARNING_RATE, V__COUNT };
 _Static_assert(V__COUNT <= 16, "var_index holds them");
 
 static void layout(const experiment_t *exp, layout_t *l)
@@ -224,6 +226,10 @@ static void layout(const experiment_t *exp, layout_t *l)
                                          "norm of the gradient over all parameters before clipping (the clip's "
                                          "norm_type; 2 for cells that do not clip)",
                                          it, -1);
+    if (td->has_schedule) /* only then, as grad_norm */
+        at[V_LEARNING_RATE] = layout_add_var(l, "learning_rate",
+                                             "the learning rate each step used (the schedule's, as torch steps it)",
+                                             it, -1);
 }
 
 static const cell_record_t records[] = {
@@ -282,7 +288,8 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
                                .test_accuracy = v[V_TEST_ACCURACY],
                                .test_loss = v[V_TEST_LOSS],
                                .epoch_seconds = v[V_EPOCH_SECONDS],
-                               .grad_norm = at[V_GRAD_NORM] >= 0 ? v[V_GRAD_NORM] : NULL};
+                               .grad_norm = at[V_GRAD_NORM] >= 0 ? v[V_GRAD_NORM] : NULL,
+                               .learning_rate = at[V_LEARNING_RATE] >= 0 ? v[V_LEARNING_RATE] : NULL};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = env->stopping(env->arg) ? STATUS_PENDING
