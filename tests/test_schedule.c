@@ -89,7 +89,7 @@ Test(schedule, interval_defaults_and_stepping)
     schedule_start(&r, s, 1.0, 10, 100);
     for (int k = 0; k < 10; k++) schedule_after_step(&r);
     cr_expect_eq(schedule_lr_now(&r), 1.0, "optimizer steps alone do not move an epoch schedule");
-    schedule_after_epoch(&r, 0), schedule_after_epoch(&r, 0);
+    schedule_after_epoch(&r, 0, true), schedule_after_epoch(&r, 0, true);
     cr_expect_eq(schedule_lr_now(&r), 0.5, "two epochs: halved");
     cr_assert_eq(schedule_parse(&arena, load("{name: OneCycleLR, max_lr: 1, cycle_momentum: false}"), 10, 100, 10, &s,
                                 &err),

@@ -515,3 +515,76 @@ Test(train, reduce_on_plateau_follows_the_validation_loss)
     }
     free(lr);
 }
+
+/* Issue 21, item 5: train.eval evaluates every N epochs (and after the
+ * last) on the first N training and test samples; training itself is
+ * untouched, bit for bit. */
+Test(train, eval_every_and_sample_counts)
+{
+    write_config("a.yaml", "train: {epochs: 4, batch: 30}\noptimizer: {name: sgd, lr: 0.3}\n");
+    write_config("e.yaml", "train: {epochs: 4, batch: 30, eval: {every: 2, train_samples: 50, test_samples: 30}}\n"
+                           "optimizer: {name: sgd, lr: 0.3}\n");
+    run_ok("a.yaml", "a.h5", "");
+    run_ok("e.yaml", "e.h5", "");
+    size_t n;
+    float *la = read_all("a.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    float *le = read_all("e.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_eq(memcmp(la, le, n * 4), 0, "evaluation never changes training");
+    free(la), free(le);
+    float *tr = read_all("e.h5", "train_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    float *te = read_all("e.h5", "test_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 5);
+    for (size_t e = 0; e < 5; e++) {
+        bool evaluated = e % 2 == 0;
+        cr_expect_eq(isnan(te[e]), !evaluated, "epoch %zu: %g", e, te[e]);
+        if (!evaluated) continue;
+        /* right answers out of 50 and out of 30: whole numbers */
+        cr_expect_float_eq(tr[e] * 50, roundf(tr[e] * 50), 1e-3, "epoch %zu: %g of 50", e, tr[e]);
+        cr_expect_float_eq(te[e] * 30, roundf(te[e] * 30), 1e-3, "epoch %zu: %g of 30", e, te[e]);
+    }
+    free(tr), free(te);
+}
+
+/* data.validation as a mapping: held out of the samples the cell trains on
+ * (here train.limit's 200), shuffled from the seed unless shuffle: false. */
+Test(train, validation_held_out_of_the_cells_samples)
+{
+    char text[1024];
+    const char *forms[] = {"{count: 40}", "{count: 40, shuffle: false}", "{fraction: 0.2}"};
+    const char *files[] = {"v0.h5", "v1.h5", "v2.h5"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(text, sizeof text,
+                 "data: {dir: %s, validation: %s}\ntrain: {epochs: 2, batch: 20, limit: 200}\n"
+                 "optimizer: {name: sgd, lr: 0.3}\n",
+                 dir, forms[i]);
+        write_config("v.yaml", text);
+        run_ok("v.yaml", files[i], "");
+    }
+    size_t n;
+    float *l0 = read_all("v0.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_eq(n, 16, "160 samples trained on at batch 20: 8 steps an epoch");
+    float *v0 = read_all("v0.h5", "validation_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    float *v1 = read_all("v1.h5", "validation_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    float *v2 = read_all("v2.h5", "validation_accuracy", H5T_NATIVE_FLOAT, 4, &n);
+    float *l2 = read_all("v2.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    for (size_t e = 0; e < 3; e++) cr_expect_float_eq(v0[e] * 40, roundf(v0[e] * 40), 1e-3, "out of 40: %g", v0[e]);
+    cr_expect_eq(memcmp(v0, v2, 3 * 4), 0, "fraction 0.2 of 200 is count 40");
+    cr_expect_eq(memcmp(l0, l2, 16 * 4), 0, "the same split, the same training");
+    float *l1 = read_all("v1.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_neq(memcmp(l0, l1, 16 * 4), 0, "unshuffled: other samples held out");
+    float *w0 = read_all("v0.h5", "validation_loss", H5T_NATIVE_FLOAT, 4, &n);
+    float *w1 = read_all("v1.h5", "validation_loss", H5T_NATIVE_FLOAT, 4, &n);
+    cr_expect_neq(memcmp(w0, w1, 3 * 4), 0, "and other samples validated");
+    free(l0), free(l1), free(l2), free(v0), free(v1), free(v2), free(w0), free(w1);
+    /* too many held out: an error at the mapping, nothing written */
+    snprintf(text, sizeof text,
+             "data: {dir: %s, validation: {count: 200}}\ntrain: {epochs: 1, batch: 20, limit: 200}\n"
+             "optimizer: {name: sgd, lr: 0.3}\n",
+             dir);
+    write_config("bad.yaml", text);
+    char args[1024], err[4096];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("bad.yaml"), in_dir("bad.h5"));
+    cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2, "%s", err);
+    cr_expect(strstr(err, "bad.yaml:1:") && strstr(err, "data.validation holds out 200 of the 200 samples"), "%s", err);
+    cr_expect_not(exists("bad.h5"));
+}

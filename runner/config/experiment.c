@@ -620,6 +620,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         if (seed_node && (rc = node_to_int64(seed_node, "seed", INT64_MIN, INT64_MAX, &seed, err))) goto fail_cell;
         if (seed_axis) seed = seed_axis->seeds[idx[n_axes - 1]];
         cell->seed = derive_cell_seed(seed, seed_axis ? c / seed_axis->n : c);
+        cell->seed_value = seed;
         rc = kind->build(exp, reg, tree, &runs[r].k, cell, err);
         if (rc) goto fail_cell;
         if (exp->objectives_only) continue; /* runner surface: the objective is all it needs */

@@ -62,6 +62,8 @@ typedef struct cell {
     const opt_config_t *opt;
     uint32_t steps; /* optimizer steps (training: iterations) */
     uint64_t seed;
+    int64_t seed_value; /* the config's seed for this cell (seed:, or its seeds: value), before
+                           derive_cell_seed: what every cell of one seed shares (a validation split) */
 } cell_t;
 
 typedef struct experiment {

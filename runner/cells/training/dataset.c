@@ -34,6 +34,38 @@ node_t *dataset_fill_defaults(arena_t *a, const node_t *data)
     return full;
 }
 
+/* data.validation: {count: N | fraction: F, shuffle: true}. */
+static err_code_t parse_holdout(const node_t *v, dataset_t *ds, err_t *err)
+{
+    static const char *const keys[] = {"count", "fraction", "shuffle"};
+    for (size_t i = 0; i < v->n; i++) {
+        size_t k = 0;
+        while (k < 3 && strcmp(v->pairs[i].key, keys[k])) k++;
+        if (k == 3) return node_unknown_key(&v->pairs[i], " in data.validation", keys, 3, err);
+    }
+    const node_t *count = node_get(v, "count"), *fraction = node_get(v, "fraction"), *shuffle = node_get(v, "shuffle");
+    if (!!count == !!fraction)
+        return err_set(err, ERR_CONFIG, v->mark,
+                       "data.validation takes count (samples) or fraction (of the samples a cell trains on), not %s",
+                       count ? "both" : "neither");
+    ds->holdout.per_cell = true;
+    ds->holdout.shuffle = true;
+    ds->holdout.mark = v->mark;
+    err_code_t rc;
+    if (count) {
+        int64_t n;
+        if ((rc = node_to_int64(count, "data.validation.count", 1, INT64_C(1) << 40, &n, err))) return rc;
+        ds->holdout.count = (size_t)n;
+    } else {
+        if ((rc = node_to_double(fraction, "data.validation.fraction", &ds->holdout.fraction, err))) return rc;
+        if (!(ds->holdout.fraction > 0.0 && ds->holdout.fraction < 1.0))
+            return err_set(err, ERR_CONFIG, fraction->mark, "data.validation.fraction is in (0, 1), got %g",
+                           ds->holdout.fraction);
+    }
+    if (shuffle && (rc = node_to_bool(shuffle, "data.validation.shuffle", &ds->holdout.shuffle, err))) return rc;
+    return ERR_OK;
+}
+
 static err_code_t get_string(const node_t *data, size_t k, const char **out, err_t *err)
 {
     const char *key = data_keys[k];
@@ -84,7 +116,9 @@ err_code_t dataset_load(arena_t *a, const node_t *data, bool shapes_only, datase
     const node_t *v;
     if (data && (v = node_get(data, "standardize")) && (rc = node_to_bool(v, "data.standardize", &standardize, err))) return rc;
     if (data && (v = node_get(data, "flatten")) && (rc = node_to_bool(v, "data.flatten", &flatten, err))) return rc;
-    if (data && (v = node_get(data, "validation"))) {
+    if (data && (v = node_get(data, "validation")) && v->kind == NODE_MAP) {
+        if ((rc = parse_holdout(v, ds, err))) return rc;
+    } else if (data && v) {
         if ((rc = node_to_double(v, "data.validation", &validation, err))) return rc;
         if (!(validation >= 0.0 && validation < 1.0))
             return err_set(err, ERR_CONFIG, v->mark, "data.validation is the fraction held out, in [0, 1); got %g",
@@ -162,8 +196,12 @@ err_code_t dataset_load(arena_t *a, const node_t *data, bool shapes_only, datase
         for (size_t i = 0; i < total * S; i++) x[i] = (float)(((double)x[i] - mean) / sd);
     }
 label:
-    ds->label = arena_printf(a, "%s (%zu train, %zu validation, %zu test, %zu x %zu, %zu classes)", dir, ds->train.n,
-                             ds->validation.n, ds->test.n, tr.rows, tr.cols, ds->n_classes);
+    if (ds->holdout.per_cell)
+        ds->label = arena_printf(a, "%s (%zu train, validation held out by each cell, %zu test, %zu x %zu, %zu classes)",
+                                 dir, ds->train.n, ds->test.n, tr.rows, tr.cols, ds->n_classes);
+    else
+        ds->label = arena_printf(a, "%s (%zu train, %zu validation, %zu test, %zu x %zu, %zu classes)", dir, ds->train.n,
+                                 ds->validation.n, ds->test.n, tr.rows, tr.cols, ds->n_classes);
     rc = ds->label ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
 out:
     idx_dataset_free(&tr);

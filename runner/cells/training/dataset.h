@@ -12,7 +12,10 @@
  *     test_labels: t10k-labels-idx1-ubyte
  *     standardize: false    # after scaling to [0, 1]: subtract the training mean, divide by its std
  *     flatten: false        # samples (rows*cols) instead of images (1, rows, cols)
- *     validation: 0         # the fraction of the training set held out (its last samples)
+ *     validation: 0         # the fraction of the training set held out (its last samples), or
+ *     validation: {count: 5000, shuffle: true}    # (or fraction: 0.1) held out of the samples
+ *                           # each cell trains on (train.limit), after a shuffle seeded by
+ *                           # the cell's seed: value (the same split for every setting)
  *
  * Pixels are scaled to [0, 1] (byte / 255). Labels must be classes
  * 0..K-1; K is the largest label in the training set plus one.
@@ -36,6 +39,14 @@ typedef struct {
     runner_shape_t shape;   /* of one sample */
     size_t n_classes;
     split_t train, validation, test;
+    /* data.validation as a mapping: no split here; each cell holds out
+     * count (or fraction of its samples) itself (train.c, train_run.c) */
+    struct {
+        bool per_cell, shuffle;
+        size_t count; /* 0: fraction */
+        double fraction;
+        mark_t mark;
+    } holdout;
     const char *label;      /* "DIR (60000 train, 0 validation, 10000 test)" */
     input_file_t files[4];  /* train images, train labels, test images, test labels: as read */
     void *block;            /* x and y of all splits */

@@ -708,7 +708,8 @@ void schedule_after_step(lr_run_t *r)
     if (r->s && !is_short(r->s->cls) && r->s->per_step) schedule_torch_step(r, 0.0);
 }
 
-void schedule_after_epoch(lr_run_t *r, double metric)
+void schedule_after_epoch(lr_run_t *r, double metric, bool evaluated)
 {
+    if (r->s && r->s->cls == LR_PLATEAU && !evaluated) return;
     if (r->s && !is_short(r->s->cls) && !r->s->per_step) schedule_torch_step(r, metric);
 }

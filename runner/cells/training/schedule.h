@@ -118,10 +118,11 @@ void schedule_start(lr_run_t *r, const schedule_t *s, double lr, uint64_t per_ep
 /* The rate the next optimizer step uses. */
 double schedule_lr_now(const lr_run_t *r);
 
-/* After an optimizer step; after an epoch's evaluation, with the metric
- * ReduceLROnPlateau follows (ignored by the others). */
+/* After an optimizer step; after an epoch, with the metric that
+ * ReduceLROnPlateau follows (ignored by the others), which steps only
+ * after epochs that were evaluated (train.eval.every). */
 void schedule_after_step(lr_run_t *r);
-void schedule_after_epoch(lr_run_t *r, double metric);
+void schedule_after_epoch(lr_run_t *r, double metric, bool evaluated);
 
 /* torch's scheduler.step() (metric for ReduceLROnPlateau): for the tests. */
 void schedule_torch_step(lr_run_t *r, double metric);

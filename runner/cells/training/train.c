@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const train_keys[] = {"epochs",   "iterations", "batch", "limit",
-                                         "weight_decay", "schedule", "clip",  "record_loss"};
+static const char *const train_keys[] = {"epochs",   "iterations", "batch", "limit",      "weight_decay",
+                                         "schedule", "clip",       "eval",  "record_loss"};
+static const char *const eval_keys[] = {"every", "train_samples", "test_samples"};
 static const char *const clip_keys[] = {"norm", "norm_type", "value"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,6 +69,30 @@ static err_code_t parse_clip(const node_t *c, clip_t *out, err_t *err)
     return ERR_OK;
 }
 
+/* train.eval: {every: N, train_samples: N, test_samples: N}; defaults:
+ * every epoch, every sample. More samples than there are: all of them. */
+static err_code_t parse_eval(const node_t *e, train_config_t *tc, err_t *err)
+{
+    tc->eval_every = 1;
+    tc->eval_train = tc->n_train;
+    tc->eval_test = tc->data->test.n;
+    if (!e) return ERR_OK;
+    if (e->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, e->mark, "expected train.eval: {every: 2, train_samples: 1000, test_samples: "
+                       "1000} (each optional), got %s", node_kind_name(e));
+    err_code_t rc = check_keys(e, " in train.eval", eval_keys, N_OF(eval_keys), err);
+    int64_t every = 1, n_tr = (int64_t)tc->n_train, n_te = (int64_t)tc->data->test.n;
+    const node_t *v;
+    if (!rc && (v = node_get(e, "every"))) rc = node_to_int64(v, "train.eval.every", 1, 1000000, &every, err);
+    if (!rc && (v = node_get(e, "train_samples"))) rc = node_to_int64(v, "train.eval.train_samples", 1, INT64_C(1) << 40, &n_tr, err);
+    if (!rc && (v = node_get(e, "test_samples"))) rc = node_to_int64(v, "train.eval.test_samples", 1, INT64_C(1) << 40, &n_te, err);
+    if (rc) return rc;
+    tc->eval_every = (uint32_t)every;
+    tc->eval_train = (size_t)n_tr < tc->n_train ? (size_t)n_tr : tc->n_train;
+    tc->eval_test = (size_t)n_te < tc->data->test.n ? (size_t)n_te : tc->data->test.n;
+    return ERR_OK;
+}
+
 err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
                               train_config_t **out, err_t *err)
 {
@@ -90,12 +115,25 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
         return err_set(err, ERR_CONFIG, train->mark,
                        "train needs either 'epochs' (passes over the data) or 'iterations' (steps in all), not %s",
                        epochs ? "both" : "neither");
-    if (batch > limit)
+    /* data.validation as a mapping: held out of the samples this cell may use */
+    size_t n_val = 0;
+    if (data->holdout.per_cell) {
+        n_val = data->holdout.count ? data->holdout.count : (size_t)floor(data->holdout.fraction * (double)limit);
+        if (n_val == 0 || n_val >= (size_t)limit)
+            return err_set(err, ERR_CONFIG, data->holdout.mark,
+                           "data.validation holds out %zu of the %" PRId64 " samples this cell trains on (train.limit or "
+                           "the whole training set): it needs at least 1 and must leave some to train on",
+                           n_val, limit);
+    }
+    if (batch > limit - (int64_t)n_val)
         return err_set(err, ERR_CONFIG, node_get(train, "batch")->mark,
-                       "train.batch is %" PRId64 " but only %" PRId64 " training samples are used", batch, limit);
+                       "train.batch is %" PRId64 " but only %" PRId64 " training samples are used", batch,
+                       limit - (int64_t)n_val);
     tc->model = model;
     tc->data = data;
-    tc->n_train = (size_t)limit;
+    tc->n_pool = (size_t)limit;
+    tc->n_val = n_val;
+    tc->n_train = (size_t)limit - n_val;
     tc->batch = (uint32_t)batch;
     tc->per_epoch = (tc->n_train + tc->batch - 1) / tc->batch;
     tc->iterations = iterations ? (uint64_t)iterations : (uint64_t)epochs * tc->per_epoch;
@@ -107,7 +145,8 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
     if ((rc = get_double(train, "train", "weight_decay", 0, 1e6, &tc->weight_decay, err)) ||
         (rc = schedule_parse(a, node_get(train, "schedule"), tc->per_epoch, tc->iterations, tc->epochs, &tc->schedule,
                              err)) ||
-        (rc = parse_clip(node_get(train, "clip"), &tc->clip, err)))
+        (rc = parse_clip(node_get(train, "clip"), &tc->clip, err)) ||
+        (rc = parse_eval(node_get(train, "eval"), tc, err)))
         return rc;
     /* numbers in their shortest exact form: the record reads back as the value used */
     char wd[32];
@@ -126,6 +165,12 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
         tc->record_after = !strcmp(when, "after");
     }
     if (tc->text && tc->record_after) tc->text = arena_printf(a, "%s record_loss=after", tc->text);
+    /* each only when given: the records of configs without them stay as they were */
+    if (tc->text && data->holdout.per_cell)
+        tc->text = arena_printf(a, "%s validation=%zu%s", tc->text, tc->n_val, data->holdout.shuffle ? " shuffled" : "");
+    if (tc->text && node_get(train, "eval"))
+        tc->text = arena_printf(a, "%s eval=(every=%u, train_samples=%zu, test_samples=%zu)", tc->text, tc->eval_every,
+                                tc->eval_train, tc->eval_test);
     if (tc->text && tc->clip.kind != CLIP_NONE) { /* only then: the records of configs without it stay as they were */
         char max[32], type[32];
         format_double(max, sizeof max, tc->clip.max);

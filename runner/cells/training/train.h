@@ -8,6 +8,8 @@
  *     batch: 100
  *     limit: 300             # train on the first N samples only (default: all)
  *     weight_decay: 0.0      # L2 in the loss, 0.5 * wd * |w|^2 over all parameters (textbook)
+ *     eval: {every: 1, train_samples: N, test_samples: N}  # evaluate every N epochs, on the
+ *                            # first N training (test) samples; default: each epoch, all
  *     schedule: {name: step, every: 2, gamma: 0.5}   # or torch's: {name: StepLR, step_size: 2}
  *
  * Schedules (schedule.h) set the optimizer's `lr` before each step; the
@@ -49,7 +51,11 @@ typedef struct {
 typedef struct train_config {
     const model_t *model;
     const dataset_t *data;
-    size_t n_train;            /* samples trained on (limit) */
+    size_t n_pool;             /* the training file's first samples this cell may use (limit) */
+    size_t n_val;              /* of them held out for validation (data.validation as a mapping), else 0 */
+    size_t n_train;            /* samples trained on: n_pool - n_val */
+    uint32_t eval_every;       /* evaluate after every this many epochs (and after the last) */
+    size_t eval_train, eval_test; /* samples evaluated: the first of the training samples, of the test set */
     uint32_t batch;
     uint64_t per_epoch;        /* steps per epoch: ceil(n_train / batch) */
     uint64_t iterations;       /* steps in all */

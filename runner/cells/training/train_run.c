@@ -19,24 +19,44 @@ size_t train_cell_bytes(const cell_t *cell)
     const train_config_t *tc = cell->train;
     const runner_optimizer_ops_t *ops = cell->opt->plugin->desc->optimizer;
     size_t b = size_add(network_bytes(tc->model, tc->batch), ops->state_bytes(tc->model->n_params, cell->opt->hp));
-    return size_add(b, STATE_ALIGN + tc->n_train * sizeof(uint32_t) + tc->batch * sizeof(int32_t));
+    return size_add(b, STATE_ALIGN + (tc->n_train + tc->n_pool) * sizeof(uint32_t) + tc->batch * sizeof(int32_t));
 }
 
-/* Mean loss and accuracy over a split, in batches, in evaluation mode. */
-static int evaluate(network_t *net, const split_t *s, size_t n, float *accuracy, float *loss, runner_err_t *err)
+/* Samples of a split: rows first.. of x and y, or the rows idx lists. */
+typedef struct {
+    const float *x;
+    const int32_t *y;
+    const uint32_t *idx; /* NULL: consecutive rows */
+    size_t n;
+} samples_t;
+
+/* Mean loss and accuracy over samples, in batches, in evaluation mode.
+ * labels: a batch of scratch for gathered labels. */
+static int evaluate(network_t *net, const samples_t *s, int32_t *labels, float *accuracy, float *loss,
+                    runner_err_t *err)
 {
-    if (n == 0) {
+    if (s->n == 0) {
         *accuracy = *loss = NAN;
         return RUNNER_OK;
     }
     size_t W = runner_shape_size(&net->model->input), K = runner_shape_size(&net->model->loss.in);
     size_t right = 0;
     double total = 0.0;
-    for (size_t at = 0; at < n; at += net->batch) {
-        size_t B = n - at < net->batch ? n - at : net->batch;
-        memcpy(network_input(net), s->x + at * W, B * W * sizeof(float));
+    for (size_t at = 0; at < s->n; at += net->batch) {
+        size_t B = s->n - at < net->batch ? s->n - at : net->batch;
+        const int32_t *y = s->y + at;
+        if (s->idx) {
+            float *in = network_input(net);
+            for (size_t r = 0; r < B; r++) {
+                memcpy(in + r * W, s->x + (size_t)s->idx[at + r] * W, W * sizeof(float));
+                labels[r] = s->y[s->idx[at + r]];
+            }
+            y = labels;
+        } else {
+            memcpy(network_input(net), s->x + at * W, B * W * sizeof(float));
+        }
         double l;
-        if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, s->y + at, &l, err) != RUNNER_OK)
+        if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, y, &l, err) != RUNNER_OK)
             return RUNNER_FAIL;
         total += l * (double)B;
         const float *scores = network_output(net);
@@ -44,23 +64,42 @@ static int evaluate(network_t *net, const split_t *s, size_t n, float *accuracy,
             size_t best = 0;
             for (size_t k = 1; k < K; k++)
                 if (scores[r * K + k] > scores[r * K + best]) best = k;
-            right += best == (size_t)s->y[at + r];
+            right += best == (size_t)y[r];
         }
     }
-    *accuracy = (float)((double)right / (double)n);
-    *loss = (float)(total / (double)n);
+    *accuracy = (float)((double)right / (double)s->n);
+    *loss = (float)(total / (double)s->n);
     return RUNNER_OK;
 }
 
-static int evaluate_all(network_t *net, const train_config_t *tc, const train_outputs_t *o, size_t e, runner_err_t *err)
+/* The cell's samples: which training rows it trains on, which it holds out. */
+typedef struct {
+    const uint32_t *train_idx; /* NULL: rows 0..n_train-1 */
+    const uint32_t *val_idx;   /* NULL: the data set's own validation split */
+} cell_split_t;
+
+/* Evaluation e (after e epochs): the first eval_train training samples,
+ * the validation samples, the first eval_test test samples. */
+static int evaluate_all(network_t *net, const train_config_t *tc, const cell_split_t *cs, int32_t *labels,
+                        const train_outputs_t *o, size_t e, runner_err_t *err)
 {
     const dataset_t *d = tc->data;
-    if (evaluate(net, &d->train, tc->n_train, &o->train_accuracy[e], &o->train_eval_loss[e], err) != RUNNER_OK ||
-        evaluate(net, &d->validation, d->validation.n, &o->validation_accuracy[e], &o->validation_loss[e], err) !=
-            RUNNER_OK ||
-        evaluate(net, &d->test, d->test.n, &o->test_accuracy[e], &o->test_loss[e], err) != RUNNER_OK)
+    samples_t tr = {d->train.x, d->train.y, cs->train_idx, tc->eval_train};
+    samples_t va = cs->val_idx ? (samples_t){d->train.x, d->train.y, cs->val_idx, tc->n_val}
+                               : (samples_t){d->validation.x, d->validation.y, NULL, d->validation.n};
+    samples_t te = {d->test.x, d->test.y, NULL, tc->eval_test};
+    if (evaluate(net, &tr, labels, &o->train_accuracy[e], &o->train_eval_loss[e], err) != RUNNER_OK ||
+        evaluate(net, &va, labels, &o->validation_accuracy[e], &o->validation_loss[e], err) != RUNNER_OK ||
+        evaluate(net, &te, labels, &o->test_accuracy[e], &o->test_loss[e], err) != RUNNER_OK)
         return RUNNER_FAIL;
     return RUNNER_OK;
+}
+
+/* The evaluations' variables at e: NaN (an epoch that train.eval skips). */
+static void skip_evaluation(const train_outputs_t *o, size_t e)
+{
+    o->train_accuracy[e] = o->train_eval_loss[e] = o->validation_accuracy[e] = o->validation_loss[e] = NAN;
+    o->test_accuracy[e] = o->test_loss[e] = NAN;
 }
 
 static void fill_nan(float *p, size_t from, size_t to)
@@ -77,6 +116,20 @@ static void shuffle(uint32_t *order, size_t n, runner_rng_t *rng)
         uint32_t t = order[i];
         order[i] = order[j], order[j] = t;
     }
+}
+
+/* data.validation as a mapping: the cell's first n_pool training rows,
+ * shuffled from its seed: value (so every setting of one seed holds out
+ * the same samples) unless shuffle is false; the first n_val held out, as
+ * the textbook splits. pool holds n_pool entries. */
+static void split_pool(const train_config_t *tc, int64_t seed_value, uint32_t *pool, cell_split_t *cs)
+{
+    runner_rng_t rng = {(uint64_t)seed_value ^ 0x76616C6964617465ull}; /* "validate" */
+    if (tc->data->holdout.shuffle) shuffle(pool, tc->n_pool, &rng);
+    else
+        for (size_t i = 0; i < tc->n_pool; i++) pool[i] = (uint32_t)i;
+    cs->val_idx = pool;
+    cs->train_idx = pool + tc->n_val;
 }
 
 /* The L2 term of the loss, 0.5 * wd * |w|^2, and its gradient wd * w. */
@@ -150,20 +203,23 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     size_t state_bytes = size_round_up(ops->state_bytes(n, cell->opt->hp), STATE_ALIGN);
     void *state = aligned_alloc(STATE_ALIGN, state_bytes ? state_bytes : STATE_ALIGN);
     uint32_t *order = malloc(tc->n_train * sizeof *order);
+    uint32_t *pool = tc->n_val ? malloc(tc->n_pool * sizeof *pool) : NULL;
+    cell_split_t split = {NULL, NULL};
     int32_t *labels = malloc(tc->batch * sizeof *labels);
     runner_rng_t order_rng = {cell->seed ^ 0x73687566666C6500ull}; /* "shuffle" */
     int lr_at = lr_index(od);
     bool scheduled = schedule_changes_lr(tc->schedule) && lr_at >= 0;
     lr_run_t lr_run;
     schedule_start(&lr_run, tc->schedule, lr_at >= 0 ? cell->opt->hp[lr_at] : 0.0, tc->per_epoch, tc->iterations);
-    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels) {
+    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels || (tc->n_val && !pool)) {
         /* the outputs are still all written: NaN, like any unfinished run */
         snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
         status = STATUS_FAILED;
         goto done;
     }
+    if (tc->n_val) split_pool(tc, cell->seed_value, pool, &split);
     if (network_init(&net, cell->seed, err) != RUNNER_OK || ops->init(state, n, cell->opt->hp, cell->seed, err) != RUNNER_OK ||
-        evaluate_all(&net, tc, o, 0, err) != RUNNER_OK) {
+        evaluate_all(&net, tc, &split, labels, o, 0, err) != RUNNER_OK) {
         status = STATUS_FAILED;
         goto done;
     }
@@ -181,7 +237,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         size_t B = tc->n_train - first < tc->batch ? tc->n_train - first : tc->batch;
         float *x = network_input(&net);
         for (size_t r = 0; r < B; r++) {
-            size_t s = order[first + r];
+            size_t s = split.train_idx ? split.train_idx[order[first + r]] : order[first + r];
             memcpy(x + r * W, tc->data->train.x + s * W, W * sizeof *x);
             labels[r] = tc->data->train.y[s];
         }
@@ -225,13 +281,18 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         }
         if (in_epoch + 1 == tc->per_epoch || t + 1 == tc->iterations) {
             o->epoch_seconds[evals_done] = (float)(now_seconds() - epoch_start);
-            if (evaluate_all(&net, tc, o, evals_done, err) != RUNNER_OK) {
+            /* train.eval.every: after every so many epochs, and after the last */
+            bool evaluated = evals_done % tc->eval_every == 0 || t + 1 == tc->iterations;
+            if (!evaluated) {
+                skip_evaluation(o, evals_done);
+            } else if (evaluate_all(&net, tc, &split, labels, o, evals_done, err) != RUNNER_OK) {
                 status = STATUS_FAILED;
                 goto done;
             }
             /* ReduceLROnPlateau follows the validation loss, else the training samples' */
-            float metric = tc->data->validation.n ? o->validation_loss[evals_done] : o->train_eval_loss[evals_done];
-            schedule_after_epoch(&lr_run, metric);
+            bool has_val = tc->n_val || tc->data->validation.n;
+            float metric = has_val ? o->validation_loss[evals_done] : o->train_eval_loss[evals_done];
+            schedule_after_epoch(&lr_run, metric, evaluated);
             evals_done++;
             epoch_start = now_seconds();
         }
@@ -244,7 +305,7 @@ done:
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);
     network_destroy(&net);
-    free(state), free(order), free(labels);
+    free(state), free(order), free(labels), free(pool);
     err->msg[RUNNER_ERR_MAX - 1] = 0;
     text_make_safe(err->msg); /* a plugin's words go to the terminal and the file */
     return status;

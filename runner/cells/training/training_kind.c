@@ -123,7 +123,7 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     cell->train = tc;
     cell->steps = (uint32_t)tc->iterations;
     if (tc->epochs > td->max_epochs) td->max_epochs = tc->epochs;
-    if (ds->validation.n) td->has_validation = true;
+    if (ds->validation.n || ds->holdout.per_cell) td->has_validation = true;
     if (tc->clip.kind != CLIP_NONE) td->has_clip = true;
     if (schedule_changes_lr(tc->schedule)) td->has_schedule = true;
     return ERR_OK;
