@@ -1,10 +1,13 @@
 /* test_check.c: `runner check PLUGIN.so` end to end: every bundled plugin
  * passes its self-test; each way of failing it (tests/fixtures/plugins/
  * bad_selftest.c) is caught and named; a file the runner would refuse gets
- * a FAIL verdict with the reason. */
+ * a FAIL verdict with the reason. `runner check CONFIG`: a network's
+ * gradient check (the shipped configs pass it in test_mnist). */
 #include <dirent.h>
+#include <zlib.h>
 
 #include "e2e_helpers.h"
+#include "idx_fixture.h"
 
 static void setup(void) { e2e_make_dir("check"); }
 static void teardown(void) { e2e_remove_dir(); }
@@ -14,7 +17,7 @@ static char out[65536], errtxt[4096];
 
 static int check(const char *file)
 {
-    char args[1024];
+    char args[2048];
     snprintf(args, sizeof args, "check %s", file);
     return run(args, out, sizeof out, errtxt, sizeof errtxt);
 }
@@ -109,4 +112,51 @@ Test(check, refused_files_and_usage)
     cr_expect(strstr(errtxt, "missing.so: error: no such plugin file"), "%s", errtxt);
     cr_expect_eq(run("check", out, sizeof out, errtxt, sizeof errtxt), 2);
     cr_expect(strstr(errtxt, "check needs one plugin file"), "%s", errtxt);
+}
+
+/* Issue 21, item 7: runner check CONFIG, on a small data set of the test's
+ * own: a layer whose backward pass doubles its bias gradient is caught and
+ * named, with the numbers; the same network with the right layer passes;
+ * a config without a network, and a config error, are refused. */
+Test(check, config_gradient_check_catches_a_wrong_backward_pass)
+{
+    make_idx_data_set(60, 20);
+    char text[1024], args[1024];
+    const char *layers[] = {"wrong_backward", "affine"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text,
+                 "data: {dir: %s}\nmodel: [{layer: %s, out: 6}, {layer: tanh}, {layer: affine, out: 3}]\n"
+                 "loss: softmax_cross_entropy\ntrain: {epochs: 1, batch: 10}\noptimizer: {name: sgd, lr: 0.1}\n",
+                 dir, layers[i]);
+        write_file("n.yaml", text);
+        snprintf(args, sizeof args, "--plugin-path %s check %s", RUNNER_BROKEN_DIR, in_dir("n.yaml"));
+        int rc = run(args, out, sizeof out, errtxt, sizeof errtxt);
+        if (i == 0) {
+            cr_expect_eq(rc, 1, "%s%s", out, errtxt);
+            cr_expect(strstr(out, "wrong_backward") && strstr(out, "FAIL (parameter"), "%s", out);
+            cr_expect(strstr(out, "verdict: FAIL (1 layer"), "%s", out);
+            /* the worst parameter is a bias: analytic twice the numeric */
+            const char *a = strstr(out, "analytic "), *n = strstr(out, "numeric ");
+            cr_assert(a && n, "%s", out);
+            double va = strtod(a + 9, NULL), vn = strtod(n + 8, NULL);
+            cr_expect_float_eq(va / vn, 2.0, 0.05, "%s", out);
+        } else {
+            cr_expect_eq(rc, 0, "%s%s", out, errtxt);
+            cr_expect(strstr(out, "verdict: PASS (1 model"), "%s", out);
+            cr_expect(strstr(out, "(no parameters: checked through the layers before it)"), "%s", out);
+        }
+    }
+    write_file("a.yaml", "steps: 5\nproblem: {objective: parabola, start: [3.0]}\noptimizer: {name: sgd, lr: 0.1}\n");
+    snprintf(args, sizeof args, "check %s", in_dir("a.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "no network to check"), "%s", errtxt);
+    snprintf(text, sizeof text, "data: {dir: %s}\nmodel: [{layer: afine, out: 3}]\ntrain: {epochs: 1, batch: 10}\n"
+                                "optimizer: {name: sgd, lr: 0.1}\n", dir);
+    write_file("b.yaml", text);
+    snprintf(args, sizeof args, "check %s", in_dir("b.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "b.yaml:2:") && strstr(errtxt, "afine"), "%s", errtxt);
+    snprintf(args, sizeof args, "check %s --samples 0", in_dir("n.yaml"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "--samples needs a number"), "%s", errtxt);
 }

@@ -201,3 +201,21 @@ Test(mnist, the_config_list_covers_configs_exactly)
     closedir(d);
     cr_expect_eq(seen, n_configs, "a config of tests/shipped_configs.txt is missing from configs/");
 }
+
+/* Issue 21, item 7: `runner check CONFIG` passes every shipped training
+ * config: each distinct network's backpropagation agrees with numerical
+ * gradients, layer by layer, on the first three real images. */
+Test(mnist, every_shipped_training_config_passes_the_gradient_check)
+{
+    shipped_config_t configs[64];
+    size_t n_configs = read_shipped_configs(configs, 64), n_checked = 0;
+    for (size_t i = 0; i < n_configs; i++) {
+        if (!configs[i].shorten[0]) continue; /* analytic: no network */
+        char out[65536], err[4096], args[1024];
+        snprintf(args, sizeof args, "check configs/%.200s.yaml", configs[i].name);
+        cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s:\n%s%s", configs[i].name, out, err);
+        cr_expect(strstr(out, "verdict: PASS ("), "%s:\n%s", configs[i].name, out);
+        n_checked++;
+    }
+    cr_expect_geq(n_checked, 7);
+}

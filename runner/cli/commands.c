@@ -12,7 +12,7 @@ COMMAND(surface);
 COMMAND(check);
 COMMAND(plugins);
 COMMAND(describe);
-extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_options;
+extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_options, cmd_check_options;
 
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
@@ -27,8 +27,12 @@ static const command_t commands[] = {
      &cmd_report_options},
     {"check", cmd_check, NEEDS_PLUGINS,
      "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"
-     "                                     optimizers on convex quadratics, layers by gradient check\n",
-     NULL},
+     "                                     optimizers on convex quadratics, layers by gradient check\n"
+     "       runner check CONFIG [--samples N] [--params N]\n"
+     "                                     a training config's networks: backpropagation against\n"
+     "                                     numerical gradients, layer by layer (N samples, default 3;\n"
+     "                                     up to N parameters a layer, default 20)\n",
+     &cmd_check_options},
     {"surface", cmd_surface, 0, /* the objective needs no plugin */
      "       runner surface RESULTS.h5 --cell N --range LO,HI[,LO,HI] [--points N]\n"
      "                                     an analytic cell's objective on a grid (rows of numbers;\n"
