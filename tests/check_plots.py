@@ -29,6 +29,8 @@ def expected_kinds(cfg):
     """The figures a config must give, from what it sweeps."""
     if is_training(cfg):
         kinds = {"training"}
+        if "activations" in (cfg.get("train") or {}):
+            kinds.add("activations")
     else:
         dim = len(cfg["problem"].get("start", []))
         kinds = {"loss", "paths" if dim == 2 else "curves" if dim == 1 else "loss"}

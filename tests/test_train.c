@@ -299,6 +299,19 @@ static const train_error_t train_errors[] = {
      "t.yaml:1:77: error: MultiStepLR's milestones must increase: 2 comes after 2"},
     {"train: {epochs: 3, batch: 30, schedule: {name: StepLR, step_size: 1, gama: 0.5}}\noptimizer: {name: sgd, lr: 0.1}\n",
      "unknown key 'gama' in StepLR (did you mean 'gamma'?)"},
+    {"train: {epochs: 1, batch: 30, activations: {bins: 0}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.activations.bins must be"},
+    {"train: {epochs: 1, batch: 30, activations: {range: [1, 0]}}\noptimizer: {name: sgd, lr: 0.1}\n",
+     "train.activations.range needs low < high, got [1, 0]"},
+    {"train: {epochs: 1, batch: 30, eval: {every: 0}}\noptimizer: {name: sgd, lr: 0.1}\n", "train.eval.every must be"},
+    {"data: {format: random, shape: [4]}\nmodel: [{layer: sigmoid}]\ntrain: {epochs: 1, batch: 3}\noptimizer: {name: sgd}\n",
+     "t.yaml:1:7: error: data of format random needs samples"},
+    {"data: {format: random, samples: 9, shape: [4], classes: 4, distribution: gauss}\nmodel: [{layer: sigmoid}]\n"
+     "train: {epochs: 1, batch: 3}\noptimizer: {name: sgd}\n",
+     "data.distribution is normal (standard) or uniform (on [0, 1)), got 'gauss'"},
+    {"data: {format: random, samples: 9, dir: /tmp}\nmodel: [{layer: sigmoid}]\ntrain: {epochs: 1, batch: 3}\n"
+     "optimizer: {name: sgd}\n",
+     "unknown key 'dir' in data (format: random)"},
     {"train: {epochs: 3, batch: 30, schedule: {name: OneCycleLR, max_lr: 1, cycle_momentum: false, total_steps: 20}}\n"
      "optimizer: {name: sgd, lr: 0.1}\n",
      "OneCycleLR's schedule has 20 steps but is stepped 30 times (after each optimizer step)"},
@@ -587,4 +600,52 @@ Test(train, validation_held_out_of_the_cells_samples)
     cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2, "%s", err);
     cr_expect(strstr(err, "bad.yaml:1:") && strstr(err, "data.validation holds out 200 of the 200 samples"), "%s", err);
     cr_expect_not(exists("bad.h5"));
+}
+
+/* Issue 21, item 6: data: {format: random} and train.activations. The
+ * histogram of a sigmoid over 30 random samples of 4 values, computed here
+ * from the same stream (random_data.h: every training value, then the
+ * labels), bin by bin; the bins as numpy's (the last one closed). */
+Test(train, activation_histograms_of_random_input)
+{
+    write_file("z.yaml", "data: {format: random, samples: 30, shape: [4], classes: 4, seed: 7}\n"
+                         "model: [{layer: sigmoid}]\nloss: softmax_cross_entropy\n"
+                         "train: {iterations: 1, batch: 10, activations: {bins: 10, range: [0, 1]}}\n"
+                         "optimizer: {name: sgd, lr: 0.1}\n");
+    run_ok("z.yaml", "z.h5", "");
+    size_t n;
+    float *h = read_all("z.h5", "activation_histogram", H5T_NATIVE_FLOAT, 4, &n);
+    cr_assert_eq(n, 2 * 1 * 10, "(epoch 0..1, layer, bin)");
+    double want[10] = {0};
+    runner_rng_t rng = {7};
+    for (int i = 0; i < 30 * 4; i++) {
+        float x = (float)runner_rng_normal(&rng);
+        double s = 1.0 / (1.0 + exp(-(double)x)); /* the sigmoid plugin's value, to float rounding */
+        int b = (int)(s * 10);
+        want[b < 10 ? b : 9] += 1.0 / 120.0;
+    }
+    double total = 0;
+    for (int b = 0; b < 10; b++) {
+        cr_expect_float_eq(h[b], want[b], 1e-6, "bin %d: %g, want %g", b, h[b], want[b]);
+        total += h[b];
+    }
+    cr_expect_float_eq(total, 1.0, 1e-6, "a sigmoid's outputs all fall in [0, 1]");
+    free(h);
+    /* a range that leaves values out: the fractions sum below 1 */
+    write_file("r.yaml", "data: {format: random, samples: 30, shape: [4], classes: 4, seed: 7}\n"
+                         "model: [{layer: sigmoid}]\nloss: softmax_cross_entropy\n"
+                         "train: {iterations: 1, batch: 10, activations: {bins: 5, range: [0.5, 1]}}\n"
+                         "optimizer: {name: sgd, lr: 0.1}\n");
+    run_ok("r.yaml", "r.h5", "");
+    h = read_all("r.h5", "activation_histogram", H5T_NATIVE_FLOAT, 4, &n);
+    total = 0;
+    for (int b = 0; b < 5; b++) total += h[b];
+    cr_expect(total > 0.3 && total < 0.7, "about half the outputs are above 0.5: %g", total);
+    free(h);
+    /* a file without the option keeps its variables */
+    write_config("c.yaml", "train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.5}\n");
+    run_ok("c.yaml", "c.h5", "");
+    hid_t f = H5Fopen(in_dir("c.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_expect_eq(H5Lexists(f, "activation_histogram", H5P_DEFAULT), 0);
+    H5Fclose(f);
 }

@@ -609,7 +609,7 @@ err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *cons
     for (size_t c = c0; c < c1 && !any_failed; c++) any_failed = status[c - c0] == STATUS_FAILED;
     for (size_t v = 0; v < o->layout.n_vars; v++) {
         const layout_var_t *lv = &o->layout.vars[v];
-        hsize_t trailing[2];
+        hsize_t trailing[3];
         for (int d = 0; d < lv->n_dims; d++) trailing[d] = o->layout.dims[lv->dims[d]].n;
         if (write_cells(o, o->vars[v], H5T_NATIVE_FLOAT, c0, c1, trailing, lv->n_dims, vars[v]) < 0)
             return h5fail(err, o->path, "write cell data");

@@ -31,3 +31,17 @@ int layout_add_var(layout_t *l, const char *name, const char *long_name, int d0,
     l->floats_per_cell += v->per_cell;
     return (int)l->n_vars++;
 }
+
+int layout_add_var3(layout_t *l, const char *name, const char *long_name, int d0, int d1, int d2)
+{
+    assert(d2 >= 0 && (size_t)d2 < l->n_dims && d1 >= 0);
+    int v = layout_add_var(l, name, long_name, d0, d1);
+    if (v < 0) return v;
+    layout_var_t *lv = &l->vars[v];
+    lv->n_dims = 3;
+    lv->dims[2] = d2;
+    l->floats_per_cell -= lv->per_cell;
+    lv->per_cell *= l->dims[d2].n;
+    l->floats_per_cell += lv->per_cell;
+    return v;
+}

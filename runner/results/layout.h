@@ -12,6 +12,7 @@
  *     train_accuracy, train_epoch_loss, test_accuracy, test_loss, epoch_seconds
  *     (validation_accuracy, validation_loss when data.validation > 0) [epoch]
  *     epoch 0..max epochs (0 is before training)
+ *     (activation_histogram [epoch, layer, bin] when train.activations is given)
  */
 #ifndef RUNNER_LAYOUT_H
 #define RUNNER_LAYOUT_H
@@ -24,7 +25,7 @@
 struct experiment;
 
 #define LAYOUT_MAX_VARS 16
-#define LAYOUT_MAX_DIMS 3
+#define LAYOUT_MAX_DIMS 5
 
 typedef struct {
     const char *name;
@@ -37,7 +38,7 @@ typedef struct {
 typedef struct {
     const char *name, *long_name;
     int n_dims;
-    int dims[2]; /* indices into layout_t.dims */
+    int dims[3]; /* indices into layout_t.dims */
     size_t per_cell;
 } layout_var_t;
 
@@ -67,5 +68,7 @@ void layout_of(const struct experiment *exp, layout_t *l);
  * compile-time facts of each kind, asserted (test_h5out builds the largest). */
 int layout_add_dim(layout_t *l, layout_dim_t dim);
 int layout_add_var(layout_t *l, const char *name, const char *long_name, int d0, int d1);
+/* A variable over three of them (training's activation histograms). */
+int layout_add_var3(layout_t *l, const char *name, const char *long_name, int d0, int d1, int d2);
 
 #endif

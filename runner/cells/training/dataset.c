@@ -10,6 +10,14 @@
 #include "base/memory.h"
 #include "base/number_text.h"
 #include "cells/training/idx.h"
+#include "cells/training/random_data.h"
+
+/* data: {format: random}: random_data.c. */
+static bool is_random(const node_t *data)
+{
+    const node_t *f = data && data->kind == NODE_MAP ? node_get(data, "format") : NULL;
+    return f && f->kind == NODE_SCALAR && !strcmp(f->text, "random");
+}
 
 /* Every key of data:, with its default (dataset.h documents them). */
 static const char *const data_keys[] = {"format", "dir", "train_images", "train_labels", "test_images",
@@ -23,6 +31,7 @@ enum { K_FORMAT, K_DIR, K_TRAIN_IMAGES, K_TRAIN_LABELS, K_TEST_IMAGES, K_TEST_LA
 node_t *dataset_fill_defaults(arena_t *a, const node_t *data)
 {
     if (data && data->kind != NODE_MAP) return (node_t *)data;
+    if (is_random(data)) return random_data_fill_defaults(a, data);
     mark_t m = data ? data->mark : (mark_t){0};
     node_t *full = node_new(a, NODE_MAP, m, data ? data->origin : 0);
     if (!full || !(full->pairs = arena_alloc(a, N_KEYS * sizeof *full->pairs))) return NULL;
@@ -97,6 +106,24 @@ err_code_t dataset_load(arena_t *a, const node_t *data, bool shapes_only, datase
     if (data && data->kind != NODE_MAP)
         return err_set(err, ERR_CONFIG, data->mark, "expected a mapping for data, like {format: idx, dir: %s}, got %s",
                        DATASET_DEFAULT_DIR, node_kind_name(data));
+    if (is_random(data)) {
+        const node_t *v = node_get(data, "validation");
+        err_code_t rc = v && v->kind == NODE_MAP ? parse_holdout(v, ds, err) : ERR_OK;
+        if (rc == ERR_OK) rc = random_data_load(a, data, shapes_only, ds, err);
+        if (rc == ERR_OK && v && v->kind != NODE_MAP) { /* the number form: the last samples, as for idx */
+            double fraction;
+            if ((rc = node_to_double(v, "data.validation", &fraction, err))) return rc;
+            if (!(fraction >= 0.0 && fraction < 1.0))
+                return err_set(err, ERR_CONFIG, v->mark, "data.validation is the fraction held out, in [0, 1); got %g",
+                               fraction);
+            size_t n_val = (size_t)floor(fraction * (double)ds->train.n), S = runner_shape_size(&ds->shape);
+            if (n_val >= ds->train.n) n_val = ds->train.n - 1;
+            ds->train.n -= n_val;
+            ds->validation = (split_t){n_val, ds->train.x ? ds->train.x + ds->train.n * S : NULL,
+                                       ds->train.y ? ds->train.y + ds->train.n : NULL};
+        }
+        return rc;
+    }
     for (size_t i = 0; data && i < data->n; i++) {
         size_t k = 0;
         while (k < N_KEYS && strcmp(data->pairs[i].key, data_keys[k])) k++;

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const train_keys[] = {"epochs",   "iterations", "batch", "limit",      "weight_decay",
-                                         "schedule", "clip",       "eval",  "record_loss"};
+static const char *const train_keys[] = {"epochs", "iterations", "batch",       "limit",      "weight_decay",
+                                         "schedule", "clip",     "eval",        "activations", "record_loss"};
+static const char *const activation_keys[] = {"bins", "range"};
 static const char *const eval_keys[] = {"every", "train_samples", "test_samples"};
 static const char *const clip_keys[] = {"norm", "norm_type", "value"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -93,6 +94,33 @@ static err_code_t parse_eval(const node_t *e, train_config_t *tc, err_t *err)
     return ERR_OK;
 }
 
+/* train.activations: {bins: 30, range: [0, 1]} (both optional). */
+static err_code_t parse_activations(const node_t *h, train_config_t *tc, err_t *err)
+{
+    tc->hist_bins = 0;
+    if (!h) return ERR_OK;
+    if (h->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, h->mark, "expected train.activations: {bins: 30, range: [0, 1]} (each "
+                       "optional), got %s", node_kind_name(h));
+    err_code_t rc = check_keys(h, " in train.activations", activation_keys, N_OF(activation_keys), err);
+    int64_t bins = 30;
+    const node_t *v;
+    if (!rc && (v = node_get(h, "bins"))) rc = node_to_int64(v, "train.activations.bins", 1, 1000, &bins, err);
+    if (rc) return rc;
+    tc->hist_bins = (uint32_t)bins, tc->hist_lo = 0.0, tc->hist_hi = 1.0;
+    if ((v = node_get(h, "range"))) {
+        if (v->kind != NODE_SEQ || v->n != 2)
+            return err_set(err, ERR_CONFIG, v->mark, "train.activations.range is [low, high], like [0, 1]");
+        if ((rc = node_to_double(v->items[0], "the range's low end", &tc->hist_lo, err)) ||
+            (rc = node_to_double(v->items[1], "the range's high end", &tc->hist_hi, err)))
+            return rc;
+        if (!(tc->hist_lo < tc->hist_hi) || !isfinite(tc->hist_hi - tc->hist_lo))
+            return err_set(err, ERR_CONFIG, v->mark, "train.activations.range needs low < high, got [%g, %g]",
+                           tc->hist_lo, tc->hist_hi);
+    }
+    return ERR_OK;
+}
+
 err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *model, const dataset_t *data,
                               train_config_t **out, err_t *err)
 {
@@ -146,7 +174,8 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
         (rc = schedule_parse(a, node_get(train, "schedule"), tc->per_epoch, tc->iterations, tc->epochs, &tc->schedule,
                              err)) ||
         (rc = parse_clip(node_get(train, "clip"), &tc->clip, err)) ||
-        (rc = parse_eval(node_get(train, "eval"), tc, err)))
+        (rc = parse_eval(node_get(train, "eval"), tc, err)) ||
+        (rc = parse_activations(node_get(train, "activations"), tc, err)))
         return rc;
     /* numbers in their shortest exact form: the record reads back as the value used */
     char wd[32];
@@ -168,6 +197,12 @@ err_code_t train_config_parse(arena_t *a, const node_t *train, const model_t *mo
     /* each only when given: the records of configs without them stay as they were */
     if (tc->text && data->holdout.per_cell)
         tc->text = arena_printf(a, "%s validation=%zu%s", tc->text, tc->n_val, data->holdout.shuffle ? " shuffled" : "");
+    if (tc->text && tc->hist_bins) {
+        char lo[32], hi[32];
+        format_double(lo, sizeof lo, tc->hist_lo);
+        format_double(hi, sizeof hi, tc->hist_hi);
+        tc->text = arena_printf(a, "%s activations=(bins=%u, range=[%s, %s])", tc->text, tc->hist_bins, lo, hi);
+    }
     if (tc->text && node_get(train, "eval"))
         tc->text = arena_printf(a, "%s eval=(every=%u, train_samples=%zu, test_samples=%zu)", tc->text, tc->eval_every,
                                 tc->eval_train, tc->eval_test);

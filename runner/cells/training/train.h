@@ -10,6 +10,8 @@
  *     weight_decay: 0.0      # L2 in the loss, 0.5 * wd * |w|^2 over all parameters (textbook)
  *     eval: {every: 1, train_samples: N, test_samples: N}  # evaluate every N epochs, on the
  *                            # first N training (test) samples; default: each epoch, all
+ *     activations: {bins: 30, range: [0, 1]}  # at each evaluation, a histogram of every
+ *                            # layer's output over the evaluated training samples
  *     schedule: {name: step, every: 2, gamma: 0.5}   # or torch's: {name: StepLR, step_size: 2}
  *
  * Schedules (schedule.h) set the optimizer's `lr` before each step; the
@@ -56,6 +58,8 @@ typedef struct train_config {
     size_t n_train;            /* samples trained on: n_pool - n_val */
     uint32_t eval_every;       /* evaluate after every this many epochs (and after the last) */
     size_t eval_train, eval_test; /* samples evaluated: the first of the training samples, of the test set */
+    uint32_t hist_bins;        /* train.activations: bins (0: no histograms) over [hist_lo, hist_hi) */
+    double hist_lo, hist_hi;
     uint32_t batch;
     uint64_t per_epoch;        /* steps per epoch: ceil(n_train / batch) */
     uint64_t iterations;       /* steps in all */
@@ -83,6 +87,10 @@ typedef struct {
     float *epoch_seconds;
     float *grad_norm; /* (iterations): the gradient's norm before clipping, of the clip's order (else 2); NULL: not recorded */
     float *learning_rate; /* (iterations): the rate each step used; NULL: not recorded */
+    float *activation_histogram; /* (epochs + 1, layers, bins): the fraction of each layer's outputs in
+                                    each bin; NULL: not recorded */
+    size_t hist_layers;          /* the file's layer dimension (the largest model's layers) */
+    size_t hist_floats;          /* the variable's floats per cell (all NaN but what this cell records) */
 } train_outputs_t;
 
 struct cell;

@@ -30,10 +30,38 @@ typedef struct {
     size_t n;
 } samples_t;
 
+/* train.activations: counts of each layer's outputs per bin, as numpy's
+ * histogram bins them (equal widths over [lo, hi], the last bin closed). */
+typedef struct {
+    uint32_t bins;
+    double lo, hi;
+    double *counts; /* (layers, bins) */
+    double *total;  /* (layers): every output, in range or not */
+} histogram_t;
+
+static void histogram_add(histogram_t *h, const network_t *net, size_t B)
+{
+    const model_t *m = net->model;
+    double scale = (double)h->bins / (h->hi - h->lo);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const float *a = net->acts[i + 1];
+        size_t n = B * runner_shape_size(&m->layers[i].out);
+        double *c = h->counts + i * h->bins;
+        for (size_t k = 0; k < n; k++) {
+            double x = a[k];
+            if (!(x >= h->lo && x <= h->hi)) continue; /* NaN too */
+            size_t b = (size_t)((x - h->lo) * scale);
+            c[b < h->bins ? b : h->bins - 1]++;
+        }
+        h->total[i] += (double)n;
+    }
+}
+
 /* Mean loss and accuracy over samples, in batches, in evaluation mode.
- * labels: a batch of scratch for gathered labels. */
-static int evaluate(network_t *net, const samples_t *s, int32_t *labels, float *accuracy, float *loss,
-                    runner_err_t *err)
+ * labels: a batch of scratch for gathered labels; hist (may be NULL):
+ * every layer's outputs counted into it. */
+static int evaluate(network_t *net, const samples_t *s, int32_t *labels, histogram_t *hist, float *accuracy,
+                    float *loss, runner_err_t *err)
 {
     if (s->n == 0) {
         *accuracy = *loss = NAN;
@@ -58,6 +86,7 @@ static int evaluate(network_t *net, const samples_t *s, int32_t *labels, float *
         double l;
         if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, y, &l, err) != RUNNER_OK)
             return RUNNER_FAIL;
+        if (hist) histogram_add(hist, net, B);
         total += l * (double)B;
         const float *scores = network_output(net);
         for (size_t r = 0; r < B; r++) {
@@ -81,17 +110,28 @@ typedef struct {
 /* Evaluation e (after e epochs): the first eval_train training samples,
  * the validation samples, the first eval_test test samples. */
 static int evaluate_all(network_t *net, const train_config_t *tc, const cell_split_t *cs, int32_t *labels,
-                        const train_outputs_t *o, size_t e, runner_err_t *err)
+                        histogram_t *hist, const train_outputs_t *o, size_t e, runner_err_t *err)
 {
     const dataset_t *d = tc->data;
     samples_t tr = {d->train.x, d->train.y, cs->train_idx, tc->eval_train};
     samples_t va = cs->val_idx ? (samples_t){d->train.x, d->train.y, cs->val_idx, tc->n_val}
                                : (samples_t){d->validation.x, d->validation.y, NULL, d->validation.n};
     samples_t te = {d->test.x, d->test.y, NULL, tc->eval_test};
-    if (evaluate(net, &tr, labels, &o->train_accuracy[e], &o->train_eval_loss[e], err) != RUNNER_OK ||
-        evaluate(net, &va, labels, &o->validation_accuracy[e], &o->validation_loss[e], err) != RUNNER_OK ||
-        evaluate(net, &te, labels, &o->test_accuracy[e], &o->test_loss[e], err) != RUNNER_OK)
+    if (hist) {
+        memset(hist->counts, 0, tc->model->n_layers * hist->bins * sizeof *hist->counts);
+        memset(hist->total, 0, tc->model->n_layers * sizeof *hist->total);
+    }
+    if (evaluate(net, &tr, labels, hist, &o->train_accuracy[e], &o->train_eval_loss[e], err) != RUNNER_OK ||
+        evaluate(net, &va, labels, NULL, &o->validation_accuracy[e], &o->validation_loss[e], err) != RUNNER_OK ||
+        evaluate(net, &te, labels, NULL, &o->test_accuracy[e], &o->test_loss[e], err) != RUNNER_OK)
         return RUNNER_FAIL;
+    if (hist) { /* fractions of each layer's outputs; layers the model lacks stay NaN */
+        float *out = o->activation_histogram + e * o->hist_layers * hist->bins;
+        for (size_t i = 0; i < tc->model->n_layers; i++)
+            for (uint32_t b = 0; b < hist->bins; b++)
+                out[i * hist->bins + b] = hist->total[i] > 0 ? (float)(hist->counts[i * hist->bins + b] / hist->total[i])
+                                                             : NAN;
+    }
     return RUNNER_OK;
 }
 
@@ -205,13 +245,23 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     uint32_t *order = malloc(tc->n_train * sizeof *order);
     uint32_t *pool = tc->n_val ? malloc(tc->n_pool * sizeof *pool) : NULL;
     cell_split_t split = {NULL, NULL};
+    /* train.activations: counted at each evaluation; a file that has the
+     * variable for other cells gets NaN from this one */
+    histogram_t hist = {tc->hist_bins, tc->hist_lo, tc->hist_hi, NULL, NULL}, *hist_p = NULL;
+    if (o->activation_histogram) fill_nan(o->activation_histogram, 0, o->hist_floats);
+    if (o->activation_histogram && tc->hist_bins) {
+        hist.counts = calloc(m->n_layers * tc->hist_bins + 1, sizeof *hist.counts);
+        hist.total = calloc(m->n_layers + 1, sizeof *hist.total);
+        hist_p = &hist;
+    }
     int32_t *labels = malloc(tc->batch * sizeof *labels);
     runner_rng_t order_rng = {cell->seed ^ 0x73687566666C6500ull}; /* "shuffle" */
     int lr_at = lr_index(od);
     bool scheduled = schedule_changes_lr(tc->schedule) && lr_at >= 0;
     lr_run_t lr_run;
     schedule_start(&lr_run, tc->schedule, lr_at >= 0 ? cell->opt->hp[lr_at] : 0.0, tc->per_epoch, tc->iterations);
-    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels || (tc->n_val && !pool)) {
+    if (network_create(&net, m, tc->batch, &e) != ERR_OK || !state || !order || !labels || (tc->n_val && !pool) ||
+        (hist_p && (!hist.counts || !hist.total))) {
         /* the outputs are still all written: NaN, like any unfinished run */
         snprintf(err->msg, sizeof err->msg, "out of memory for the cell (%zu bytes)", train_cell_bytes(cell));
         status = STATUS_FAILED;
@@ -219,7 +269,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     }
     if (tc->n_val) split_pool(tc, cell->seed_value, pool, &split);
     if (network_init(&net, cell->seed, err) != RUNNER_OK || ops->init(state, n, cell->opt->hp, cell->seed, err) != RUNNER_OK ||
-        evaluate_all(&net, tc, &split, labels, o, 0, err) != RUNNER_OK) {
+        evaluate_all(&net, tc, &split, labels, hist_p, o, 0, err) != RUNNER_OK) {
         status = STATUS_FAILED;
         goto done;
     }
@@ -285,7 +335,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
             bool evaluated = evals_done % tc->eval_every == 0 || t + 1 == tc->iterations;
             if (!evaluated) {
                 skip_evaluation(o, evals_done);
-            } else if (evaluate_all(&net, tc, &split, labels, o, evals_done, err) != RUNNER_OK) {
+            } else if (evaluate_all(&net, tc, &split, labels, hist_p, o, evals_done, err) != RUNNER_OK) {
                 status = STATUS_FAILED;
                 goto done;
             }
@@ -305,7 +355,7 @@ done:
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);
     network_destroy(&net);
-    free(state), free(order), free(labels), free(pool);
+    free(state), free(order), free(labels), free(pool), free(hist.counts), free(hist.total);
     err->msg[RUNNER_ERR_MAX - 1] = 0;
     text_make_safe(err->msg); /* a plugin's words go to the terminal and the file */
     return status;

@@ -29,6 +29,9 @@ typedef struct {
     bool has_validation; /* some cell holds out a validation split */
     bool has_clip;       /* some cell clips its gradient: grad_norm is recorded */
     bool has_schedule;   /* some cell's rate changes: learning_rate is recorded */
+    const train_config_t *hist; /* the first cell with train.activations: its bins and range, every cell's */
+    size_t max_layers;   /* the largest model's layers: the histogram's layer dimension */
+    char hist_long_name[320];
     int var_index[16];   /* the layout's index of each V_ variable; -1 when not in the file */
     loaded_data_t **datasets; /* each in the arena: cells point at them, so they never move */
     size_t n_datasets;
@@ -126,6 +129,17 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     if (ds->validation.n || ds->holdout.per_cell) td->has_validation = true;
     if (tc->clip.kind != CLIP_NONE) td->has_clip = true;
     if (schedule_changes_lr(tc->schedule)) td->has_schedule = true;
+    if (m->n_layers > td->max_layers) td->max_layers = m->n_layers;
+    if (tc->hist_bins) {
+        /* one histogram variable: the same bins for every cell that has them */
+        if (td->hist && (td->hist->hist_bins != tc->hist_bins || td->hist->hist_lo != tc->hist_lo ||
+                         td->hist->hist_hi != tc->hist_hi))
+            return err_set(err, ERR_CONFIG, node_get(tnode, "activations")->mark,
+                           "train.activations differs between cells (%u bins over [%g, %g] in an earlier cell): the "
+                           "file holds one histogram variable, so every cell takes the same bins and range",
+                           td->hist->hist_bins, td->hist->hist_lo, td->hist->hist_hi);
+        if (!td->hist) td->hist = tc;
+    }
     return ERR_OK;
 }
 
@@ -193,12 +207,12 @@ static void each_input(const experiment_t *exp, void (*note)(void *ctx, const in
     const training_data_t *td = data_of(exp);
     for (size_t i = 0; td && i < td->n_datasets; i++)
         for (size_t f = 0; f < sizeof td->datasets[i]->data.files / sizeof td->datasets[i]->data.files[0]; f++)
-            note(ctx, &td->datasets[i]->data.files[f]);
+            if (td->datasets[i]->data.files[f].path) note(ctx, &td->datasets[i]->data.files[f]); /* random data: none */
 }
 
 /* Variables, in this order (train_outputs_t's fields). */
 enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
-       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V_LEARNING_RATE, V__COUNT };
+       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V_LEARNING_RATE, V_ACTIVATION_HISTOGRAM, V__COUNT };
 _Static_assert(V__COUNT <= 16, "var_index holds them");
 
 static void layout(const experiment_t *exp, layout_t *l)
@@ -226,6 +240,17 @@ static void layout(const experiment_t *exp, layout_t *l)
                                          "norm of the gradient over all parameters before clipping (the clip's "
                                          "norm_type; 2 for cells that do not clip)",
                                          it, -1);
+    if (td->hist) {
+        const train_config_t *h = td->hist;
+        int ly = layout_add_dim(l, (layout_dim_t){"layer", td->max_layers, 0, NULL,
+                                                  "the model's layer, from 0 (model_config lists them)"});
+        int bn = layout_add_dim(l, (layout_dim_t){"bin", h->hist_bins, 0, NULL, "histogram bin, from 0"});
+        snprintf(td->hist_long_name, sizeof td->hist_long_name,
+                 "fraction of the layer's outputs over the evaluated training samples in each of %u equal bins "
+                 "over [%g, %g] (numpy's bins: the last one holds the high end; outside: in none)",
+                 h->hist_bins, h->hist_lo, h->hist_hi);
+        at[V_ACTIVATION_HISTOGRAM] = layout_add_var3(l, "activation_histogram", td->hist_long_name, ep, ly, bn);
+    }
     if (td->has_schedule) /* only then, as grad_norm */
         at[V_LEARNING_RATE] = layout_add_var(l, "learning_rate",
                                              "the learning rate each step used (the schedule's, as torch steps it)",
@@ -289,7 +314,10 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
                                .test_loss = v[V_TEST_LOSS],
                                .epoch_seconds = v[V_EPOCH_SECONDS],
                                .grad_norm = at[V_GRAD_NORM] >= 0 ? v[V_GRAD_NORM] : NULL,
-                               .learning_rate = at[V_LEARNING_RATE] >= 0 ? v[V_LEARNING_RATE] : NULL};
+                               .learning_rate = at[V_LEARNING_RATE] >= 0 ? v[V_LEARNING_RATE] : NULL,
+                               .activation_histogram = at[V_ACTIVATION_HISTOGRAM] >= 0 ? v[V_ACTIVATION_HISTOGRAM] : NULL,
+                               .hist_layers = data_of(exp)->max_layers,
+                               .hist_floats = at[V_ACTIVATION_HISTOGRAM] >= 0 ? l->vars[at[V_ACTIVATION_HISTOGRAM]].per_cell : 0};
         runner_err_t err = {{0}};
         double t0 = now_seconds();
         int status = env->stopping(env->arg) ? STATUS_PENDING
