@@ -354,3 +354,50 @@ Test(experiment, an_overridden_value_of_another_kind_is_an_error)
                            NULL, 0, &err),
                  ERR_OK, "%s", err.msg);
 }
+
+/* Issue 19: vars: and ${NAME}. One grid axis over vars.lr sets the rate
+ * of every run; a var can hold a list; the vars key never reaches a cell. */
+Test(experiment, vars_substitute_in_every_cell)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "steps: 3\nvars: {lr: 0.5, start: [2.0, -1.0]}\n"
+                           "problem: {objective: elliptic, start: \"${start}\"}\n"
+                           "optimizer: {name: sgd, lr: \"${lr}\"}\n"
+                           "runs: [{label: plain}, {label: heavy, optimizer: {name: momentum, lr: \"${lr}\"}}]\n"
+                           "grid: {vars.lr: [0.01, 0.1]}\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(exp.n_cells, 4);
+    cr_expect(strstr(exp.cells[0].opt->text, "sgd(lr=0.01"), "%s", exp.cells[0].opt->text);
+    cr_expect(strstr(exp.cells[1].opt->text, "sgd(lr=0.1"), "%s", exp.cells[1].opt->text);
+    cr_expect(strstr(exp.cells[3].opt->text, "momentum(lr=0.1"), "%s", exp.cells[3].opt->text);
+    cr_expect_eq(exp.cells[2].problem->dim, 2);
+    cr_expect_eq(exp.cells[2].problem->start[0], 2.0);
+    cr_expect_eq(exp.cells[2].problem->start[1], -1.0);
+    experiment_free(&exp);
+}
+
+Test(experiment, vars_errors_name_the_place)
+{
+    static const struct {
+        const char *text, *expect;
+    } bad[] = {
+        {"steps: 3\nvars: {lr: 0.5}\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd, lr: \"${rate}\"}\n",
+         "4:28: error: ${rate} names no variable: vars has lr"},
+        {"steps: 3\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd, lr: \"${lr}\"}\n",
+         "3:28: error: ${lr} names no variable: there is no vars: mapping"},
+        {"steps: 3\nvars: [1, 2]\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd, lr: 0.1}\n",
+         "2:7: error: vars is a mapping of names to values"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        experiment_t exp;
+        err_t err = {0};
+        cr_expect_eq(load_text(&exp, &reg, bad[i].text, &err), ERR_CONFIG, "%s", bad[i].text);
+        char full[800];
+        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
+        cr_expect(strstr(full, bad[i].expect), "got '%s'\nwant '%s'", full, bad[i].expect);
+        experiment_free(&exp);
+    }
+}

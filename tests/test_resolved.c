@@ -150,3 +150,23 @@ Test(resolved, training_defaults_are_written_out_without_changing_a_cell)
               "%s", exp.resolved_text);
     experiment_free(&exp);
 }
+
+/* Issue 19: vars and ${NAME}, torch's schedules, random data, train.eval
+ * and activations, a validation mapping: each resolves to a config that
+ * computes the same cells. */
+Test(resolved, vars_schedules_and_random_data_round_trip)
+{
+    expect_round_trip("vars",
+                      "steps: 3\nvars: {lr: 0.5}\nproblem: {objective: elliptic, start: [2.0, -1.0]}\n"
+                      "optimizer: {name: sgd, lr: \"${lr}\"}\ngrid: {vars.lr: [0.01, 0.1]}\n",
+                      NULL, 0);
+    expect_round_trip("random data",
+                      "data: {format: random, samples: 60, shape: [8], classes: 4, validation: {count: 12}}\n"
+                      "vars: {w: 0.1}\nmodel: [{layer: affine, out: 4, init: std, scale: \"${w}\"}]\n"
+                      "loss: softmax_cross_entropy\n"
+                      "train: {epochs: 2, batch: 12, eval: {every: 2}, activations: {bins: 5},\n"
+                      "        schedule: {name: SequentialLR, milestones: [1], schedulers: [{name: ConstantLR}, "
+                      "{name: ExponentialLR, gamma: 0.5}]}}\n"
+                      "optimizer: {name: sgd, lr: 0.1}\ngrid: {vars.w: [0.1, 1.0]}\n",
+                      NULL, 0);
+}

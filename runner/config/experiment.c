@@ -10,6 +10,7 @@
 #include "base/text_safety.h"
 #include "cells/kind.h"
 #include "config/no_ops.h"
+#include "config/vars.h"
 #include "config/schema.h"
 #include "config/yaml_load.h"
 
@@ -48,6 +49,7 @@ static const config_key_t config_keys[] = {
     {"description", AT_TOP | AT_RUN | AT_CELL, read_description},
     {"seed", AT_SETTING, read_seed},
     {"optimizer", AT_SETTING, NULL},
+    {"vars", AT_SETTING, NULL}, /* ${NAME} values (vars.h); dropped before a kind builds the cell */
     {"label", AT_RUN, NULL}, /* the run's coordinate, not part of its overlay */
     {"grid", AT_TOP | AT_META, NULL},
     {"runs", AT_TOP | AT_META, NULL},
@@ -599,6 +601,10 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
                 in_cell(exp, c, err);
                 goto out;
             }
+        }
+        if ((rc = vars_substitute(&scratch, tree, &tree, err))) {
+            in_cell(exp, c, err);
+            goto out;
         }
         for (size_t i = 0; i < tree->n; i++)
             if (!key_allowed(tree->pairs[i].key, AT_CELL)) {

@@ -1,5 +1,6 @@
 /* no_ops.c: overlapping axes, --set values no cell sees, overridden base values checked. */
 #include "config/no_ops.h"
+#include "config/vars.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,7 +214,7 @@ static void check_leaf(leaf_walk_t *w, const node_t *leaf, const path_t *p, cons
     } else {
         return; /* the seed axis: seeds are checked as seeds */
     }
-    if (!by || by->kind == NODE_MAP || leaf->kind == NODE_MAP) return;
+    if (!by || by->kind == NODE_MAP || leaf->kind == NODE_MAP || vars_is_reference(leaf) || vars_is_reference(by)) return;
     value_class_t want = class_of(by), have = class_of(leaf);
     if (want == have) return;
     w->rc = err_set(w->err, ERR_CONFIG, leaf->mark,
@@ -257,6 +258,7 @@ static err_code_t check_base_optimizer(const experiment_t *exp, const registry_t
     const runner_plugin_t *d = pe->desc;
     for (size_t j = 0; j < opt->n; j++) {
         const node_pair_t *p = &opt->pairs[j];
+        if (vars_is_reference(p->value)) continue; /* checked in each cell, as its value */
         for (uint32_t i = 0; i < d->n_params; i++) {
             if (strcmp(d->params[i].name, p->key)) continue;
             char what[160];
