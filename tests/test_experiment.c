@@ -401,3 +401,56 @@ Test(experiment, vars_errors_name_the_place)
         experiment_free(&exp);
     }
 }
+
+/* Issue 19: a zipped axis sets its paths together, one cell per item. */
+Test(experiment, zipped_axes_set_paths_together)
+{
+    experiment_t exp;
+    err_t err;
+    cr_assert_eq(load_text(&exp, &reg,
+                           "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\n"
+                           "optimizer: {name: momentum, lr: 0.1}\n"
+                           "grid:\n  optimizer.lr+optimizer.momentum: [[0.1, 0.9], [0.01, 0.5], [0.3, 0.0]]\n"
+                           "  steps: [3, 4]\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(exp.n_cells, 6, "three pairs, not nine");
+    cr_expect_eq(exp.axes[0].n_paths, 2);
+    cr_expect_str_eq(exp.axes[0].labels[1], "[0.01, 0.5]");
+    cr_expect(!exp.axes[0].numeric);
+    cr_expect(strstr(exp.cells[2].opt->text, "momentum(lr=0.01, momentum=0.5,"), "%s", exp.cells[2].opt->text);
+    cr_expect(strstr(exp.cells[5].opt->text, "momentum(lr=0.3, momentum=0.0,"), "%s", exp.cells[5].opt->text);
+    cr_expect_eq(exp.cells[5].steps, 4);
+    experiment_free(&exp);
+}
+
+Test(experiment, zipped_axis_errors_name_the_place)
+{
+    static const struct {
+        const char *grid, *expect;
+    } bad[] = {
+        {"  optimizer.lr+optimizer.momentum: [[0.1, 0.9], [0.01]]\n",
+         "5:49: error: grid axis 'optimizer.lr+optimizer.momentum' sets 2 paths together: each value is a list of 2"},
+        {"  optimizer.lr+optimizer.momentum: [0.1, 0.9]\n", "this one is one value, not a list"},
+        {"  optimizer.lr+optimizer.momentum: {linspace: [0, 1, 3]}\n", "its values are a list of lists"},
+        {"  optimizer.lr+optimizer.lr: [[0.1, 0.2]]\n", "paths 'optimizer.lr' and 'optimizer.lr' set the same value"},
+        {"  optimizer+optimizer.lr: [[{name: sgd}, 0.2]]\n", "path 'optimizer.lr' lies inside path 'optimizer'"},
+        {"  optimizer.lr+: [[0.1]]\n", "has an empty path"},
+        {"  optimizer.lr+stepz: [[0.1, 3]]\n", "unknown key 'stepz' at the start of grid axis (did you mean 'steps'?)"},
+        {"  optimizer.lr: [0.1]\n  steps+optimizer.lr: [[3, 0.2]]\n", "grid axes 'optimizer.lr' and 'optimizer.lr'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: momentum, lr: 0.1}\n"
+                 "grid:\n%s",
+                 bad[i].grid);
+        experiment_t exp;
+        err_t err = {0};
+        cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
+        char full[800];
+        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
+        cr_expect(strstr(full, bad[i].expect), "%s\ngot '%s'\nwant '%s'", bad[i].grid, full, bad[i].expect);
+        experiment_free(&exp);
+    }
+}

@@ -189,6 +189,43 @@ static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, i
     return ERR_OK;
 }
 
+/* A grid axis's paths ('+' joins those of a zipped axis), each of whose
+ * heads must be a key an axis may set. */
+static err_code_t split_axis_paths(arena_t *a, axis_t *ax, err_t *err)
+{
+    size_t n = 1;
+    for (const char *c = ax->name; *c; c++) n += *c == '+';
+    ax->paths = arena_alloc(a, n * sizeof *ax->paths);
+    if (!ax->paths) return nomem(err);
+    ax->n_paths = 0;
+    for (const char *at = ax->name;;) {
+        size_t len = strcspn(at, "+");
+        if (len == 0)
+            return err_set(err, ERR_CONFIG, ax->mark, "grid axis '%s' has an empty path: join dotted paths with '+', "
+                           "like optimizer.lr+optimizer.momentum", ax->name);
+        char *path = arena_alloc(a, len + 1);
+        if (!path) return nomem(err);
+        memcpy(path, at, len);
+        path[len] = 0;
+        size_t head_len = strcspn(path, ".");
+        char head[64];
+        snprintf(head, sizeof head, "%.*s", (int)(head_len < 63 ? head_len : 63), path);
+        if (key_places(head) && !key_allowed(head, AT_AXIS))
+            return err_set(err, ERR_CONFIG, ax->mark, "'%s' cannot be a grid axis", head);
+        if (!key_allowed(head, AT_AXIS)) {
+            node_pair_t probe = {head, ax->mark, NULL};
+            return key_unknown(&probe, " at the start of grid axis", AT_AXIS, err);
+        }
+        if (n > 1 && !strcmp(head, "seed"))
+            return err_set(err, ERR_CONFIG, ax->mark, "seed cannot be zipped with other paths: it is its own axis");
+        ax->paths[ax->n_paths++] = path;
+        at += len;
+        if (!*at) break;
+        at++;
+    }
+    return ERR_OK;
+}
+
 static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t first, err_t *err)
 {
     arena_t *a = &exp->arena;
@@ -199,30 +236,36 @@ static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t 
         ax->kind = AXIS_GRID;
         ax->name = p->key;
         ax->mark = p->key_mark;
-        const char *dot = strchr(p->key, '.');
-        size_t head_len = dot ? (size_t)(dot - p->key) : strlen(p->key);
-        char head[64];
-        snprintf(head, sizeof head, "%.*s", (int)(head_len < 63 ? head_len : 63), p->key);
-        if (key_places(head) && !key_allowed(head, AT_AXIS))
-            return err_set(err, ERR_CONFIG, p->key_mark, "'%s' cannot be a grid axis", head);
-        if (!key_allowed(head, AT_AXIS)) {
-            node_pair_t probe = {head, p->key_mark, NULL};
-            return key_unknown(&probe, " at the start of grid axis", AT_AXIS, err);
-        }
+        err_code_t rc;
+        if ((rc = split_axis_paths(a, ax, err))) return rc;
         for (size_t j = 0; j < k; j++)
             if (!strcmp(grid->pairs[j].key, p->key))
                 return err_set(err, ERR_CONFIG, p->key_mark, "grid axis '%s' given twice", p->key);
-        err_code_t rc;
         if (p->value->kind == NODE_SEQ) {
             if (p->value->n == 0)
                 return err_set(err, ERR_CONFIG, p->value->mark, "grid axis '%s' has no values", p->key);
+            for (size_t i = 0; ax->n_paths > 1 && i < p->value->n; i++) {
+                const node_t *item = p->value->items[i];
+                if (item->kind != NODE_SEQ || item->n != ax->n_paths)
+                    return err_set(err, ERR_CONFIG, item->mark,
+                                   "grid axis '%s' sets %zu paths together: each value is a list of %zu (one per "
+                                   "path, in order), like [%s]; this one %s %zu%s",
+                                   p->key, ax->n_paths, ax->n_paths, ax->n_paths == 2 ? "0.1, 0.9" : "...",
+                                   item->kind == NODE_SEQ ? "has" : "is one value, not a list:",
+                                   item->kind == NODE_SEQ ? item->n : (size_t)1, item->kind == NODE_SEQ ? "" : " of them");
+            }
             ax->n = p->value->n;
             ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
             if (!ax->values) return nomem(err);
             for (size_t i = 0; i < ax->n; i++)
                 if (!(ax->values[i] = node_with_origin(a, p->value->items[i], origin))) return nomem(err);
-        } else if (p->value->kind == NODE_MAP) {
+        } else if (p->value->kind == NODE_MAP && ax->n_paths == 1) {
             if ((rc = generated_values(a, p->value, ax, origin, exp->max_cells, err))) return rc;
+        } else if (p->value->kind == NODE_MAP) {
+            return err_set(err, ERR_CONFIG, p->value->mark,
+                           "grid axis '%s' sets %zu paths together: its values are a list of lists, like "
+                           "[[0.1, 0.9], [0.01, 0.5]] (linspace and logspace make one path's values)",
+                           p->key, ax->n_paths);
         } else {
             return err_set(err, ERR_CONFIG, p->value->mark,
                            "grid axis '%s' needs a list of values, {linspace: [a, b, n]} or {logspace: [a, b, n]}; "
@@ -597,9 +640,12 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         for (size_t k = 0; k < n_axes; k++) {
             const axis_t *ax = &exp->axes[k];
             if (ax->kind != AXIS_GRID) continue;
-            if ((rc = node_set_path(&scratch, tree, ax->name, ax->values[idx[k]], ax->mark, &tree, err))) {
-                in_cell(exp, c, err);
-                goto out;
+            for (size_t j = 0; j < ax->n_paths; j++) {
+                node_t *v = ax->n_paths == 1 ? ax->values[idx[k]] : ax->values[idx[k]]->items[j];
+                if ((rc = node_set_path(&scratch, tree, ax->paths[j], v, ax->mark, &tree, err))) {
+                    in_cell(exp, c, err);
+                    goto out;
+                }
             }
         }
         if ((rc = vars_substitute(&scratch, tree, &tree, err))) {
@@ -961,9 +1007,9 @@ static node_t *fill_optimizers(experiment_t *exp, node_t *tree, const registry_t
     arena_t *a = &exp->arena;
     err_t ignored;
     for (size_t k = 0; k < exp->n_axes; k++)
-        if (exp->axes[k].kind == AXIS_GRID &&
-            (!strcmp(exp->axes[k].name, "optimizer") || !strcmp(exp->axes[k].name, "optimizer.name")))
-            return tree;
+        for (size_t j = 0; exp->axes[k].kind == AXIS_GRID && j < exp->axes[k].n_paths; j++)
+            if (!strcmp(exp->axes[k].paths[j], "optimizer") || !strcmp(exp->axes[k].paths[j], "optimizer.name"))
+                return tree;
     const node_t *runs = node_get(tree, "runs");
     bool base_used = !runs || runs->kind != NODE_SEQ;
     if (runs && runs->kind == NODE_SEQ) {

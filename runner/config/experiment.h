@@ -6,6 +6,7 @@
  * in (mappings key by key, lists and scalars replaced) and one value of every
  * grid axis set at its dotted path. Axes, in order: `run` (when runs: is
  * given), the grid axes as written, `seed` (when repeat: or seeds: is given).
+ * A grid axis named `a+b` is zipped: its values are pairs, both set at once.
  * Cells are numbered row-major over the axes (the last axis varies fastest),
  * which is also their order in the HDF5 datasets.
  *
@@ -35,6 +36,11 @@ typedef enum { AXIS_RUN, AXIS_GRID, AXIS_SEED } axis_kind_t;
 typedef struct {
     axis_kind_t kind;
     const char *name; /* "run", the dotted grid path, or "seed" */
+    /* A grid axis's dotted paths: one, or those a zipped axis joins with
+     * '+' ("optimizer.lr+optimizer.momentum"), each value then a list of
+     * one value per path, set together. */
+    const char **paths;
+    size_t n_paths;
     mark_t mark;
     size_t n;
     node_t **values;     /* run overlays / grid values (NULL for seed) */

@@ -45,30 +45,38 @@ static bool is_prefix(const path_t *a, const path_t *b)
 
 err_code_t no_ops_check_axes(const experiment_t *exp, err_t *err)
 {
-    path_t *paths = malloc((exp->n_axes + 1) * sizeof *paths);
-    if (!paths) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    /* every path of every grid axis (a zipped axis has several) */
+    size_t n = 0;
+    for (size_t i = 0; i < exp->n_axes; i++) n += exp->axes[i].kind == AXIS_GRID ? exp->axes[i].n_paths : 0;
+    path_t *paths = malloc((n + 1) * sizeof *paths);
+    const axis_t **owner = malloc((n + 1) * sizeof *owner);
+    const char **names = malloc((n + 1) * sizeof *names);
     err_code_t rc = ERR_OK;
+    if (!paths || !owner || !names) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    size_t m = 0;
     for (size_t i = 0; i < exp->n_axes && !rc; i++) {
         const axis_t *ax = &exp->axes[i];
-        if (ax->kind != AXIS_GRID) continue;
-        split_path(ax->name, &paths[i]);
-        for (size_t j = 0; j < i && !rc; j++) {
-            const axis_t *other = &exp->axes[j];
-            if (other->kind != AXIS_GRID) continue;
-            if (paths[i].n == paths[j].n && is_prefix(&paths[i], &paths[j]))
-                rc = err_set(err, ERR_CONFIG, ax->mark,
-                             "grid axes '%s' and '%s' set the same value, so one of them would do nothing; keep one",
-                             other->name, ax->name);
-            else if (is_prefix(&paths[j], &paths[i]) || is_prefix(&paths[i], &paths[j]))
-                rc = err_set(err, ERR_CONFIG, ax->mark,
-                             "grid axis '%s' lies inside grid axis '%s': every cell sets both, so one would override "
-                             "the other; put the values in one axis (a list of mappings for '%s')",
-                             paths[i].n > paths[j].n ? ax->name : other->name,
-                             paths[i].n > paths[j].n ? other->name : ax->name,
-                             paths[i].n > paths[j].n ? other->name : ax->name);
+        for (size_t q = 0; ax->kind == AXIS_GRID && q < ax->n_paths && !rc; q++) {
+            split_path(ax->paths[q], &paths[m]);
+            owner[m] = ax, names[m] = ax->paths[q];
+            for (size_t j = 0; j < m && !rc; j++) {
+                const char *what = owner[j] == ax ? "paths" : "grid axes";
+                if (paths[m].n == paths[j].n && is_prefix(&paths[m], &paths[j]))
+                    rc = err_set(err, ERR_CONFIG, ax->mark,
+                                 "%s '%s' and '%s' set the same value, so one of them would do nothing; keep one", what,
+                                 names[j], names[m]);
+                else if (is_prefix(&paths[j], &paths[m]) || is_prefix(&paths[m], &paths[j]))
+                    rc = err_set(err, ERR_CONFIG, ax->mark,
+                                 "%s '%s' lies inside %s '%s': every cell sets both, so one would override the other; "
+                                 "put the values in one (a list of mappings for '%s')",
+                                 owner[j] == ax ? "path" : "grid axis", paths[m].n > paths[j].n ? names[m] : names[j],
+                                 owner[j] == ax ? "path" : "grid axis", paths[m].n > paths[j].n ? names[j] : names[m],
+                                 paths[m].n > paths[j].n ? names[j] : names[m]);
+            }
+            m++;
         }
     }
-    free(paths);
+    free(paths), free(owner), free(names);
     return rc;
 }
 
@@ -102,14 +110,21 @@ static bool has_mark_of(const node_t *n, const char *file)
 }
 
 /* The axis that hides path p in every cell (p inside it), or NULL. */
-static const axis_t *hiding_axis(const experiment_t *exp, const path_t *p)
+static const axis_t *hiding_axis(const experiment_t *exp, const path_t *p, size_t *which)
 {
     for (size_t k = 0; k < exp->n_axes; k++) {
         const axis_t *ax = &exp->axes[k];
-        path_t ap;
-        split_path(ax->kind == AXIS_SEED ? "seed" : ax->name, &ap);
+        if (ax->kind == AXIS_RUN) continue;
         if (ax->kind == AXIS_SEED && node_get(exp->root, "repeat")) continue; /* repeat: counts up from seed */
-        if (ax->kind != AXIS_RUN && is_prefix(&ap, p)) return ax;
+        size_t n = ax->kind == AXIS_SEED ? 1 : ax->n_paths;
+        for (size_t q = 0; q < n; q++) {
+            path_t ap;
+            split_path(ax->kind == AXIS_SEED ? "seed" : ax->paths[q], &ap);
+            if (is_prefix(&ap, p)) {
+                if (which) *which = q;
+                return ax;
+            }
+        }
     }
     return NULL;
 }
@@ -127,7 +142,7 @@ static err_code_t check_override_seen(experiment_t *exp, const override_t *ov, e
     split_path(ov->path, &p);
     const node_t *mine = node_at(exp->root, &p);
     mark_t at = mine ? mine->mark : (mark_t){NULL, 0, 0};
-    const axis_t *ax = hiding_axis(exp, &p);
+    const axis_t *ax = hiding_axis(exp, &p, NULL);
     if (ax)
         return err_set(err, ERR_CONFIG, at,
                        "--set %s=%s applies to no cell: grid axis '%s' sets it in every cell; use --set grid.%s=[...] "
@@ -197,12 +212,13 @@ static void check_leaf(leaf_walk_t *w, const node_t *leaf, const path_t *p, cons
     const experiment_t *exp = w->exp;
     const node_t *by = NULL;
     const char *by_what = NULL;
-    const axis_t *ax = hiding_axis(exp, p);
+    size_t q = 0;
+    const axis_t *ax = hiding_axis(exp, p, &q);
     if (ax && ax->kind == AXIS_GRID) {
         path_t ap;
-        split_path(ax->name, &ap);
+        split_path(ax->paths[q], &ap);
         if (ap.n != p->n) return; /* a subtree axis: its values are checked as cells */
-        by = ax->values[0], by_what = ax->name;
+        by = ax->n_paths == 1 ? ax->values[0] : ax->values[0]->items[q], by_what = ax->name;
     } else if (!ax) {
         const axis_t *run_axis = exp->n_axes && exp->axes[0].kind == AXIS_RUN ? &exp->axes[0] : NULL;
         if (!run_axis) return; /* every cell sees the base */
