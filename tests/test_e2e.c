@@ -257,3 +257,45 @@ Test(e2e, progress_line_only_on_a_terminal)
     cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0);
     cr_expect_str_empty(err, "progress written to a pipe: %s", err);
 }
+
+/* Issue 19: include: merges other files under the config, nested, in
+ * order, relative to the including file; cycles and missing files are
+ * errors at their place; the file's resolved_config stands alone. */
+Test(e2e, includes_merge_under_the_config)
+{
+    mkdir(in_dir("inc"), 0755);
+    write_file("inc/base.yaml", "steps: 5\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\n");
+    write_file("inc/lr.yaml", "include: base.yaml\noptimizer: {lr: 0.3}\n");
+    write_file("inc/momentum.yaml", "optimizer: {momentum: 0.5}\n");
+    write_file("main.yaml", "include: [inc/lr.yaml, inc/momentum.yaml]\nsteps: 7\n");
+    char args[1024], out[8192], err[4096];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("main.yaml"), in_dir("main.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    char *cfg = read_string_at("main.h5", "optimizer_config", 0);
+    cr_expect(cfg && strstr(cfg, "sgd(lr=0.3, momentum=0.5,"), "%s", cfg ? cfg : "");
+    free(cfg);
+    int32_t *steps;
+    size_t n;
+    steps = read_all("main.h5", "cell_steps", H5T_NATIVE_INT32, 4, &n);
+    cr_expect_eq(steps[0], 7, "the including file wins");
+    free(steps);
+    /* the file reruns without the included files */
+    remove(in_dir("inc/base.yaml"));
+    snprintf(args, sizeof args, "%s -o %s", in_dir("main.h5"), in_dir("again.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    /* errors */
+    snprintf(args, sizeof args, "%s -o %s", in_dir("main.yaml"), in_dir("x.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "lr.yaml:1:10: error: cannot include 'base.yaml': no such file"), "%s", err);
+    write_file("a.yaml", "include: [b.yaml]\n");
+    write_file("b.yaml", "include: [a.yaml]\nsteps: 3\n");
+    snprintf(args, sizeof args, "%s -o %s", in_dir("a.yaml"), in_dir("x.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "b.yaml:1:11: error: include cycle: ") && strstr(err, "a.yaml -> ") && strstr(err, "b.yaml -> "),
+              "%s", err);
+    write_file("c.yaml", "include: {file: a.yaml}\n");
+    snprintf(args, sizeof args, "%s -o %s", in_dir("c.yaml"), in_dir("x.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "c.yaml:1:10: error: include is a file name or a list of them"), "%s", err);
+    cr_expect_not(exists("x.h5"));
+}

@@ -9,6 +9,7 @@
 
 #include "base/text_safety.h"
 #include "cells/kind.h"
+#include "config/include.h"
 #include "config/no_ops.h"
 #include "config/vars.h"
 #include "config/schema.h"
@@ -928,6 +929,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
         return err_set(err, ERR_CONFIG, exp->root->mark,
                        "expected a mapping of settings (steps:, problem:, optimizer:, ...) at the top, got %s",
                        node_kind_name(exp->root));
+    if ((rc = include_resolve(a, path, exp->root, &exp->root, err))) return rc;
     if ((rc = apply_overrides(exp, opts->overrides, opts->n_overrides, err))) return rc;
     if ((rc = seed_grid_axis_as_seeds(exp, err))) return rc;
     const node_t *root = exp->root;
