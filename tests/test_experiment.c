@@ -454,3 +454,74 @@ Test(experiment, zipped_axis_errors_name_the_place)
         experiment_free(&exp);
     }
 }
+
+/* Issue 19: search: random or Sobol, as one grid axis of plain values. */
+Test(experiment, search_draws_one_axis_of_values)
+{
+    experiment_t exp;
+    err_t err;
+    const char *sobol = "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: momentum, lr: 0.1}\n"
+                        "grid: {steps: [3, 4]}\n"
+                        "search: {method: sobol, samples: 4, space: {optimizer.lr: {loguniform: [0.001, 1.0]},\n"
+                        "  optimizer.momentum: {uniform: [0, 0.8]}, optimizer.dampening: {choice: [0.1, 0.2, 0.3]}}}\n";
+    cr_assert_eq(load_text(&exp, &reg, sobol, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(exp.n_axes, 2, "the grid's axis, then the search's");
+    cr_expect_str_eq(exp.axes[1].name, "optimizer.lr+optimizer.momentum+optimizer.dampening");
+    cr_assert_eq(exp.n_cells, 8);
+    /* Sobol points 0..3 of dimensions 0..2: (0,0,0) (.5,.5,.5) (.75,.25,.25) (.25,.75,.75) */
+    cr_expect_str_eq(exp.axes[1].labels[0], "[0.001, 0, 0.1]");
+    cr_expect(strstr(exp.cells[1].opt->text, "momentum=0.4, dampening=0.2,"), "%s", exp.cells[1].opt->text);
+    cr_expect(!strstr(exp.resolved_text, "search:") && strstr(exp.resolved_text, "optimizer.lr+optimizer.momentum"),
+              "the values, not the sampler: %s", exp.resolved_text);
+    experiment_free(&exp);
+    /* random: the same seed, the same values; another seed, others */
+    const char *random = "steps: 3\nseed: 5\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                         "search: {method: random, samples: 20, space: {optimizer.lr: {loguniform: [0.001, 1.0]}}}\n";
+    experiment_t e1, e2;
+    cr_assert_eq(load_text(&e1, &reg, random, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(load_text(&e2, &reg, random, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(e1.n_cells, 20);
+    for (size_t i = 0; i < 20; i++) {
+        cr_expect_str_eq(e1.axes[0].labels[i], e2.axes[0].labels[i]);
+        double v = e1.axes[0].numbers[i];
+        cr_expect(v >= 0.001 && v < 1.0, "%g", v);
+    }
+    experiment_free(&e2);
+    char other[512];
+    snprintf(other, sizeof other, "%s", random);
+    memcpy(strstr(other, "seed: 5"), "seed: 6", 7);
+    cr_assert_eq(load_text(&e2, &reg, other, &err), ERR_OK, "%s", err.msg);
+    cr_expect_str_neq(e1.axes[0].labels[0], e2.axes[0].labels[0]);
+    experiment_free(&e1), experiment_free(&e2);
+}
+
+Test(experiment, search_errors_name_the_place)
+{
+    static const struct {
+        const char *search, *expect;
+    } bad[] = {
+        {"{method: grid, samples: 3, space: {optimizer.lr: {uniform: [0, 1]}}}", "4:18: error: unknown search method 'grid'"},
+        {"{method: random, samples: 3, space: {optimizer.lr: {unifrom: [0, 1]}}}",
+         "4:61: error: unknown distribution 'unifrom' (did you mean 'uniform'?)"},
+        {"{method: random, samples: 3, space: {optimizer.lr: {uniform: [1, 0]}}}", "uniform needs lo < hi, got [1, 0]"},
+        {"{method: random, samples: 3, space: {optimizer.lr: {loguniform: [0, 1]}}}", "loguniform needs lo > 0"},
+        {"{method: random, samples: 3, space: {optimizer.lr: {choice: []}}}", "choice takes a non-empty list"},
+        {"{method: random, samples: 0, space: {optimizer.lr: {uniform: [0, 1]}}}", "search.samples must be"},
+        {"{method: random, samples: 3}", "search needs method (random or sobol), samples and space"},
+        {"{method: sobol, samples: 3, seed: 1, space: {optimizer.lr: {uniform: [0, 1]}}}", "search.seed is for method random"},
+        {"{method: random, samples: 3, spaces: {}}", "unknown key 'spaces' in search (did you mean 'space'?)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\nsearch: %s\n",
+                 bad[i].search);
+        experiment_t exp;
+        err_t err = {0};
+        cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
+        char full[800];
+        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
+        cr_expect(strstr(full, bad[i].expect), "%s\ngot '%s'\nwant '%s'", bad[i].search, full, bad[i].expect);
+        experiment_free(&exp);
+    }
+}

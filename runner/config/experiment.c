@@ -11,6 +11,7 @@
 #include "cells/kind.h"
 #include "config/include.h"
 #include "config/no_ops.h"
+#include "config/search.h"
 #include "config/vars.h"
 #include "config/schema.h"
 #include "config/yaml_load.h"
@@ -931,6 +932,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
                        node_kind_name(exp->root));
     if ((rc = include_resolve(a, path, exp->root, &exp->root, err))) return rc;
     if ((rc = apply_overrides(exp, opts->overrides, opts->n_overrides, err))) return rc;
+    if ((rc = search_expand(a, exp->root, exp->max_cells, &exp->root, err))) return rc;
     if ((rc = seed_grid_axis_as_seeds(exp, err))) return rc;
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
