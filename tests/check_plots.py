@@ -62,8 +62,12 @@ def main(runner, plot, work):
     os.makedirs(work, exist_ok=True)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     failures = 0
-    for path in sorted(glob.glob(os.path.join(root, "configs", "*.yaml"))):
+    # configs/ and the textbook's chapter 6 (configs/textbook/), each drawn
+    for path in sorted(glob.glob(os.path.join(root, "configs", "*.yaml")) +
+                       glob.glob(os.path.join(root, "configs", "textbook", "*.yaml"))):
         name = os.path.splitext(os.path.basename(path))[0]
+        if os.path.basename(os.path.dirname(path)) == "textbook":
+            name = "textbook_" + name  # configs/textbook/activation_histogram.yaml beside configs/activation_histogram.yaml
         with open(path) as f:
             cfg = yaml.safe_load(f)
         out = os.path.join(work, name + ".h5")
