@@ -355,6 +355,18 @@ Test(experiment, an_overridden_value_of_another_kind_is_an_error)
                  ERR_OK, "%s", err.msg);
 }
 
+/* A config that must fail to load with `expect` in "LINE:COL: error: MSG". */
+static void expect_config_error(const char *text, const char *expect)
+{
+    experiment_t exp;
+    err_t err = {0};
+    cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
+    char full[800];
+    snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
+    cr_expect(strstr(full, expect), "%s\ngot '%s'\nwant '%s'", text, full, expect);
+    experiment_free(&exp);
+}
+
 /* Issue 19: vars: and ${NAME}. One grid axis over vars.lr sets the rate
  * of every run; a var can hold a list; the vars key never reaches a cell. */
 Test(experiment, vars_substitute_in_every_cell)
@@ -391,15 +403,7 @@ Test(experiment, vars_errors_name_the_place)
         {"steps: 3\nvars: [1, 2]\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd, lr: 0.1}\n",
          "2:7: error: vars is a mapping of names to values"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        experiment_t exp;
-        err_t err = {0};
-        cr_expect_eq(load_text(&exp, &reg, bad[i].text, &err), ERR_CONFIG, "%s", bad[i].text);
-        char full[800];
-        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
-        cr_expect(strstr(full, bad[i].expect), "got '%s'\nwant '%s'", full, bad[i].expect);
-        experiment_free(&exp);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_config_error(bad[i].text, bad[i].expect);
 }
 
 /* Issue 19: a zipped axis sets its paths together, one cell per item. */
@@ -445,13 +449,7 @@ Test(experiment, zipped_axis_errors_name_the_place)
                  "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: momentum, lr: 0.1}\n"
                  "grid:\n%s",
                  bad[i].grid);
-        experiment_t exp;
-        err_t err = {0};
-        cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
-        char full[800];
-        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
-        cr_expect(strstr(full, bad[i].expect), "%s\ngot '%s'\nwant '%s'", bad[i].grid, full, bad[i].expect);
-        experiment_free(&exp);
+        expect_config_error(text, bad[i].expect);
     }
 }
 
@@ -516,12 +514,6 @@ Test(experiment, search_errors_name_the_place)
         snprintf(text, sizeof text,
                  "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\nsearch: %s\n",
                  bad[i].search);
-        experiment_t exp;
-        err_t err = {0};
-        cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
-        char full[800];
-        snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
-        cr_expect(strstr(full, bad[i].expect), "%s\ngot '%s'\nwant '%s'", bad[i].search, full, bad[i].expect);
-        experiment_free(&exp);
+        expect_config_error(text, bad[i].expect);
     }
 }
