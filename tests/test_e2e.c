@@ -299,3 +299,20 @@ Test(e2e, includes_merge_under_the_config)
     cr_expect(strstr(err, "c.yaml:1:10: error: include is a file name or a list of them"), "%s", err);
     cr_expect_not(exists("x.h5"));
 }
+
+/* Issue 19: --dry-run summarises a study of more than 40 cells (its axes,
+ * its first and last 20 cells); --all-cells lists every one. */
+Test(e2e, dry_run_summarises_large_studies)
+{
+    write_file("s.yaml", "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                         "search: {method: sobol, samples: 100, space: {optimizer.lr: {loguniform: [0.001, 1.0]}}}\n");
+    char args[1024], out[65536], err[4096];
+    snprintf(args, sizeof args, "%s --dry-run", in_dir("s.yaml"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "axes:\n  optimizer.lr: 100 values, from 0.001 to "), "%s", out);
+    cr_expect(strstr(out, "... 60 cells not shown (--all-cells lists every one)"), "%s", out);
+    cr_expect(strstr(out, "\n19 ") && !strstr(out, "\n20 ") && strstr(out, "\n80 ") && strstr(out, "\n99 "), "%s", out);
+    snprintf(args, sizeof args, "%s --dry-run --all-cells", in_dir("s.yaml"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(!strstr(out, "not shown") && strstr(out, "\n50 "), "%s", out);
+}

@@ -37,7 +37,7 @@ typedef struct {
     int threads;         /* -j; 0 = OMP_NUM_THREADS or all cores */
     uint64_t max_cells;  /* --max-cells; 0 = EXPERIMENT_MAX_CELLS */
     uint64_t max_output; /* --max-output in bytes; 0 = the free disk space */
-    bool dry_run, force, resume, fail_fast, quiet, isolate;
+    bool dry_run, force, resume, fail_fast, quiet, isolate, all_cells;
     double cell_timeout; /* --cell-timeout in seconds; 0: none */
     override_t *overrides; /* --set, in order */
     size_t n_overrides;
@@ -119,6 +119,7 @@ FLAG_SETTER(resume)
 FLAG_SETTER(fail_fast)
 FLAG_SETTER(quiet)
 FLAG_SETTER(isolate)
+FLAG_SETTER(all_cells)
 #undef FLAG_SETTER
 
 static const cli_option_t run_option_list[] = {
@@ -133,6 +134,7 @@ static const cli_option_t run_option_list[] = {
     {"--max-output", NULL, "a size", set_max_output},
     {"--quiet", "-q", NULL, set_quiet},
     {"--isolate", NULL, NULL, set_isolate},
+    {"--all-cells", NULL, NULL, set_all_cells},
     {"--cell-timeout", NULL, "seconds", set_cell_timeout},
 };
 const cli_options_t cmd_run_options = {run_option_list, sizeof run_option_list / sizeof run_option_list[0]};
@@ -153,24 +155,52 @@ static err_code_t make_parent_dirs(const char *path, err_t *err)
     return ERR_OK;
 }
 
-static void print_cell_table(const experiment_t *exp)
+/* --dry-run lists up to this many cells; a larger study gets its axes
+ * summarised and its first and last cells (--all-cells lists every one). */
+#define DRY_RUN_ROWS 40
+
+static void print_cell_row(const experiment_t *exp, size_t c, size_t *idx)
+{
+    const cell_t *cell = &exp->cells[c];
+    char column[512];
+    experiment_cell_coords(exp, c, idx);
+    printf("%-6zu", c);
+    for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].labels[idx[k]]);
+    exp->kind->plan_column(cell, column, sizeof column);
+    printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
+}
+
+static void print_cell_table(const experiment_t *exp, bool all)
 {
     const cell_kind_t *kind = exp->kind;
     printf("%s: %zu cell%s, %zu %s", exp->name, exp->n_cells, exp->n_cells == 1 ? "" : "s", exp->n_axes,
            exp->n_axes == 1 ? "axis" : "axes");
     for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s[%zu]", k ? "," : ":", exp->axes[k].name, exp->axes[k].n);
-    printf("\n%-6s", "cell");
+    printf("\n");
+    size_t idx[64];
+    bool summarise = !all && exp->n_cells > DRY_RUN_ROWS;
+    if (summarise) { /* the axes first: what a large study spans */
+        printf("axes:\n");
+        for (size_t k = 0; k < exp->n_axes; k++) {
+            const axis_t *ax = &exp->axes[k];
+            printf("  %s: %zu value%s", ax->name, ax->n, ax->n == 1 ? "" : "s");
+            if (ax->numeric && ax->n > 1) {
+                double lo = ax->numbers[0], hi = ax->numbers[0];
+                for (size_t i = 1; i < ax->n; i++) lo = fmin(lo, ax->numbers[i]), hi = fmax(hi, ax->numbers[i]);
+                printf(", from %g to %g", lo, hi);
+            }
+            printf(" (%s%s%s)\n", ax->labels[0], ax->n > 1 ? " ... " : "", ax->n > 1 ? ax->labels[ax->n - 1] : "");
+        }
+    }
+    printf("%-6s", "cell");
     for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].name);
     printf(" %-6s %-20s %s\n", "steps", kind->plan_heading, "optimizer");
-    size_t idx[64];
     for (size_t c = 0; c < exp->n_cells; c++) {
-        const cell_t *cell = &exp->cells[c];
-        char column[512];
-        experiment_cell_coords(exp, c, idx);
-        printf("%-6zu", c);
-        for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].labels[idx[k]]);
-        kind->plan_column(cell, column, sizeof column);
-        printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
+        if (summarise && c == DRY_RUN_ROWS / 2) {
+            printf("... %zu cells not shown (--all-cells lists every one)\n", exp->n_cells - DRY_RUN_ROWS);
+            c = exp->n_cells - DRY_RUN_ROWS / 2;
+        }
+        print_cell_row(exp, c, idx);
     }
     if (kind->plan_notes) kind->plan_notes(stdout, exp);
 }
@@ -500,7 +530,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     const char *output = exp->output;
     if (cli->dry_run) {
         if (coordinator) {
-            print_cell_table(exp);
+            print_cell_table(exp, cli->all_cells);
             printf("output: %s (not written: --dry-run)\n", output);
         }
         *exit_status = 0;

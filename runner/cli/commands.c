@@ -68,6 +68,8 @@ static const char run_options_help[] =
     "                     exit() or hangs is marked failed and the sweep goes on\n"
     "  --cell-timeout S   stop and fail a cell that runs longer than S seconds (implies\n"
     "                     --isolate)\n"
+    "  --all-cells        with --dry-run: list every cell (a study of more than 40 is\n"
+    "                     summarised: its axes, its first and last cells)\n"
     "  --max-cells N      refuse sweeps of more than N cells (default 10000000)\n"
     "  --max-output SIZE  refuse output files larger than SIZE, e.g. 500M, 20G (default:\n"
     "                     the free space where the file goes)\n"
