@@ -649,3 +649,40 @@ Test(train, activation_histograms_of_random_input)
     cr_expect_eq(H5Lexists(f, "activation_histogram", H5P_DEFAULT), 0);
     H5Fclose(f);
 }
+
+/* Issue 20, item 1: with a validation split, `runner report` shows the
+ * validation numbers and picks "best" on validation accuracy, saying so;
+ * --metric picks another; a metric the file lacks is a usage error. */
+Test(train, report_chooses_on_validation)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "data: {dir: %s, validation: {count: 60}}\ntrain: {epochs: 2, batch: 30}\n"
+             "optimizer: {name: sgd, lr: 0.1}\ngrid: {optimizer.lr: [0.001, 0.3]}\n",
+             dir);
+    write_config("v.yaml", text);
+    run_ok("v.yaml", "v.h5", "");
+    char args[1024], out[16384], err[4096];
+    snprintf(args, sizeof args, "report %s", in_dir("v.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "final val acc  best val acc  final val loss"), "%s", out);
+    cr_expect(strstr(out, "best: optimizer.lr=") && strstr(out, ", final validation accuracy "), "%s", out);
+    snprintf(args, sizeof args, "report %s --metric final_validation_loss", in_dir("v.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, ", final validation loss "), "%s", out);
+    snprintf(args, sizeof args, "report %s --csv", in_dir("v.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, ",final_validation_accuracy,final_validation_accuracy_std,best_validation_accuracy,"), "%s", out);
+    snprintf(args, sizeof args, "report %s --metric final_validaton_loss", in_dir("v.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "did you mean 'final_validation_loss'"), "%s", err);
+    /* without a split: test accuracy, as before; validation metrics refused */
+    write_config("t.yaml", "train: {epochs: 1, batch: 30}\noptimizer: {name: sgd, lr: 0.1}\n");
+    run_ok("t.yaml", "t.h5", "");
+    snprintf(args, sizeof args, "report %s --metric best_validation_accuracy", in_dir("t.h5"));
+    cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 2);
+    cr_expect(strstr(err, "has no validation results"), "%s", err);
+    snprintf(args, sizeof args, "report %s", in_dir("t.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "final test accuracy") && !strstr(out, "val acc"), "%s", out);
+}

@@ -7,6 +7,7 @@
 
 typedef struct {
     const char *by; /* --by AXIS */
+    const char *metric; /* --metric NAME */
     bool csv, provenance;
     double tol; /* NaN: the default (report.h) */
 } report_options_t;
@@ -15,6 +16,13 @@ static err_code_t set_by(void *o, const char *v, err_t *err)
 {
     (void)err;
     ((report_options_t *)o)->by = v;
+    return ERR_OK;
+}
+
+static err_code_t set_metric(void *o, const char *v, err_t *err)
+{
+    (void)err;
+    ((report_options_t *)o)->metric = v;
     return ERR_OK;
 }
 
@@ -44,6 +52,7 @@ static const cli_option_t report_option_list[] = {
     {"--csv", NULL, NULL, set_csv},
     {"--tol", NULL, "a number", set_tol},
     {"--provenance", NULL, NULL, set_provenance},
+    {"--metric", NULL, "a metric name", set_metric},
 };
 const cli_options_t cmd_report_options = {report_option_list, sizeof report_option_list / sizeof report_option_list[0]};
 
@@ -65,6 +74,7 @@ COMMAND(report)
     if (rc == ERR_OK && r.training && !tol_given) r.tol = NAN;
     report_opts_t ro = {.by = -1, .csv = o.csv};
     if (rc == ERR_OK && o.by) rc = report_find_axis(&r, o.by, &ro.by, err);
+    if (rc == ERR_OK && o.metric) rc = report_set_metric(&r, o.metric, err);
     if (rc == ERR_OK && o.provenance && (rc = provenance_print(stdout, pos[0], err)) == ERR_OK) putchar('\n');
     if (rc == ERR_OK) rc = report_print(stdout, &r, &ro, err);
     results_free(&r);

@@ -17,12 +17,15 @@ extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_opti
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
     {"report", cmd_report, 0,
-     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--provenance]\n"
+     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--metric M] [--provenance]\n"
      "                                     tabulate a results file: per setting (mean +- std over\n"
      "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
      "                                     loss <= T (default 1e-6, any finite T; training: epochs,\n"
      "                                     only with --tol), test accuracy, diverged/failed counts,\n"
-     "                                     best setting (mean over seeds); --provenance first prints\n"
+     "                                     validation accuracy and loss when the file has them, the\n"
+     "                                     best setting (mean over seeds) by validation accuracy, else\n"
+     "                                     test accuracy or final loss, or by --metric (a CSV column\n"
+     "                                     name, e.g. final_validation_loss); --provenance first prints\n"
      "                                     what made the file (build, machine, plugin and data hashes)\n",
      &cmd_report_options},
     {"check", cmd_check, NEEDS_PLUGINS,

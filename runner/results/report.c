@@ -3,6 +3,7 @@
 #include "results/report.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,67 @@ static double moments_std(const moments_t *m)
 typedef struct {
     size_t cells, ok, diverged, failed, pending;
     moments_t final_loss, best_loss, final_acc, best_acc, reach;
+    moments_t final_val_acc, best_val_acc, final_val_loss, best_val_loss;
 } agg_t;
+
+/* What "best" can rank by: --metric NAME (the CSV column's name). */
+typedef enum { RANK_ANALYTIC = 1, RANK_TRAINING = 2, RANK_VALIDATION = 4 } rank_needs_t;
+static const struct {
+    const char *name, *text;
+    size_t offset;    /* of its moments in agg_t */
+    bool higher;      /* higher is better */
+    unsigned needs;   /* rank_needs_t: where it exists */
+} metrics[] = {
+    {"final_loss", "final loss", offsetof(agg_t, final_loss), false, RANK_ANALYTIC},
+    {"best_loss", "best loss", offsetof(agg_t, best_loss), false, RANK_ANALYTIC},
+    {"final_train_loss", "final train loss", offsetof(agg_t, final_loss), false, RANK_TRAINING},
+    {"best_train_loss", "best train loss", offsetof(agg_t, best_loss), false, RANK_TRAINING},
+    {"final_test_accuracy", "final test accuracy", offsetof(agg_t, final_acc), true, RANK_TRAINING},
+    {"best_test_accuracy", "best test accuracy", offsetof(agg_t, best_acc), true, RANK_TRAINING},
+    {"final_validation_accuracy", "final validation accuracy", offsetof(agg_t, final_val_acc), true,
+     RANK_TRAINING | RANK_VALIDATION},
+    {"best_validation_accuracy", "best validation accuracy", offsetof(agg_t, best_val_acc), true,
+     RANK_TRAINING | RANK_VALIDATION},
+    {"final_validation_loss", "final validation loss", offsetof(agg_t, final_val_loss), false,
+     RANK_TRAINING | RANK_VALIDATION},
+    {"best_validation_loss", "best validation loss", offsetof(agg_t, best_val_loss), false,
+     RANK_TRAINING | RANK_VALIDATION},
+};
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+/* The metric in force: the file's choice, else validation accuracy when
+ * there is a validation split (choose on held-out data, never on the
+ * test set), else test accuracy (training) or the final loss. */
+static size_t rank_metric(const results_t *r)
+{
+    if (r->rank_metric >= 0) return (size_t)r->rank_metric;
+    return !r->training ? 0 : r->has_validation ? 6 : 4;
+}
+
+err_code_t report_set_metric(results_t *r, const char *name, err_t *err)
+{
+    const char *names[N_METRICS];
+    unsigned have = r->training ? RANK_TRAINING | (r->has_validation ? RANK_VALIDATION : 0u) : RANK_ANALYTIC;
+    for (size_t i = 0; i < N_METRICS; i++) {
+        names[i] = metrics[i].name;
+        if (strcmp(name, names[i])) continue;
+        if ((metrics[i].needs & have) != metrics[i].needs)
+            return err_set(err, ERR_USAGE, (mark_t){0}, "--metric %s: %s has %s", name, r->path,
+                           (metrics[i].needs & RANK_VALIDATION) && r->training
+                               ? "no validation results (data.validation holds none out)"
+                               : r->training ? "training cells: their losses are train losses (final_train_loss)"
+                                             : "analytic cells: no accuracy");
+        r->rank_metric = (int)i;
+        return ERR_OK;
+    }
+    const char *near = closest_match(name, names, N_METRICS);
+    return err_set(err, ERR_USAGE, (mark_t){0},
+                   "--metric %s: no such metric%s%s%s; the metrics are the report's CSV columns: final_loss, "
+                   "best_loss (analytic), final_train_loss, best_train_loss, final_test_accuracy, "
+                   "best_test_accuracy, final_validation_accuracy, best_validation_accuracy, final_validation_loss, "
+                   "best_validation_loss (training)",
+                   name, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+}
 
 static void agg_add(agg_t *a, const results_cell_t *c)
 {
@@ -47,6 +108,10 @@ static void agg_add(agg_t *a, const results_cell_t *c)
         moments_add(&a->best_loss, c->best_loss);
         moments_add(&a->final_acc, c->final_acc);
         moments_add(&a->best_acc, c->best_acc);
+        moments_add(&a->final_val_acc, c->final_val_acc);
+        moments_add(&a->best_val_acc, c->best_val_acc);
+        moments_add(&a->final_val_loss, c->final_val_loss);
+        moments_add(&a->best_val_loss, c->best_val_loss);
         if (c->reach >= 0) moments_add(&a->reach, c->reach);
         break;
     case STATUS_DIVERGED: a->diverged++; break;
@@ -58,7 +123,7 @@ static void agg_add(agg_t *a, const results_cell_t *c)
 /* The number a group is ranked by; NaN when it has no ok cell. */
 static double agg_metric(const results_t *r, const agg_t *a)
 {
-    const moments_t *m = r->training ? &a->final_acc : &a->final_loss;
+    const moments_t *m = (const moments_t *)((const char *)a + metrics[rank_metric(r)].offset);
     return m->n ? m->mean : NAN;
 }
 
@@ -67,7 +132,7 @@ static bool better(const results_t *r, double a, double b)
 {
     if (isnan(a)) return false;
     if (isnan(b)) return true;
-    return r->training ? a > b : a < b;
+    return metrics[rank_metric(r)].higher ? a > b : a < b;
 }
 
 /* Unit u should replace the best so far (SIZE_MAX: none yet). */
@@ -231,11 +296,19 @@ static void heads(table_t *t, const columns_t *c)
             add_head(t, "final_test_accuracy"), add_head(t, "final_test_accuracy_std");
             add_head(t, "best_test_accuracy"), add_head(t, "best_test_accuracy_std");
         }
+        if (r->has_validation) {
+            add_head(t, "final_validation_accuracy"), add_head(t, "final_validation_accuracy_std");
+            add_head(t, "best_validation_accuracy"), add_head(t, "best_validation_accuracy_std");
+            add_head(t, "final_validation_loss"), add_head(t, "final_validation_loss_std");
+            add_head(t, "best_validation_loss"), add_head(t, "best_validation_loss_std");
+        }
         if (c->show_reach) add_head(t, r->training ? "epochs_to_tol" : "steps_to_tol"), add_head(t, "reached");
     } else {
         add_head(t, r->training ? "final train loss" : "final loss");
         add_head(t, r->training ? "best train loss" : "best loss");
         if (r->training) add_head(t, "final test acc"), add_head(t, "best test acc");
+        if (r->has_validation)
+            add_head(t, "final val acc"), add_head(t, "best val acc"), add_head(t, "final val loss");
         if (c->show_reach) {
             snprintf(t->reach_head, sizeof t->reach_head, "%s to %g", r->training ? "epochs" : "steps", r->tol);
             add_head(t, t->reach_head);
@@ -260,11 +333,13 @@ static size_t row_cells(char **out, const columns_t *c, size_t row)
     else if (c->show_count) out[n++] = fmt("%zu", a->cells);
     out[n++] = fmt("%zu", a->ok), out[n++] = fmt("%zu", a->diverged), out[n++] = fmt("%zu", a->failed);
     if (c->show_pending) out[n++] = fmt("%zu", a->pending);
-    const moments_t *ms[4] = {&a->final_loss, &a->best_loss, &a->final_acc, &a->best_acc};
-    size_t n_ms = r->training ? 4 : 2;
+    /* the text table shows three of the four validation numbers; CSV all */
+    const moments_t *ms[8] = {&a->final_loss, &a->best_loss, &a->final_acc, &a->best_acc,
+                              &a->final_val_acc, &a->best_val_acc, &a->final_val_loss, &a->best_val_loss};
+    size_t n_ms = r->has_validation ? (c->o->csv ? 8 : 7) : r->training ? 4 : 2;
     for (size_t i = 0; i < n_ms; i++) {
         if (c->o->csv) out[n++] = num(ms[i]->n ? ms[i]->mean : NAN), out[n++] = num(moments_std(ms[i]));
-        else out[n++] = moments_text(ms[i], i >= 2);
+        else out[n++] = moments_text(ms[i], i >= 2 && i < 6);
     }
     if (c->show_reach) {
         if (c->o->csv) out[n++] = num(a->reach.n ? a->reach.mean : NAN), out[n++] = fmt("%zu", a->reach.n);
@@ -375,7 +450,7 @@ static columns_t columns_for(const results_t *r, const grouping_t *g, const repo
 
 static const char *metric_name(const results_t *r)
 {
-    return r->training ? "final test accuracy" : "final loss";
+    return metrics[rank_metric(r)].text;
 }
 
 static void print_failure(FILE *out, const results_t *r)
@@ -428,14 +503,22 @@ static void print_best_setting(FILE *out, const results_t *r, const grouping_t *
             agg_metric(r, &g->units[b]), g->units[b].ok > 1 ? " (mean over seeds)" : "");
 }
 
+/* One cell's number for the metric in force (an agg_t of that cell alone). */
+static double cell_metric(const results_t *r, const results_cell_t *x)
+{
+    agg_t one = {0};
+    agg_add(&one, x);
+    return agg_metric(r, &one);
+}
+
 /* The best single cell, seeds included: one that can be rerun as it is. */
 static void print_best_cell(FILE *out, const results_t *r)
 {
     size_t best = SIZE_MAX;
     for (size_t c = 0; c < r->n_cells; c++) {
         const results_cell_t *x = &r->cells[c];
-        double v = x->status != STATUS_OK ? NAN : r->training ? x->final_acc : x->final_loss;
-        double b = best == SIZE_MAX ? NAN : r->training ? r->cells[best].final_acc : r->cells[best].final_loss;
+        double v = x->status != STATUS_OK ? NAN : cell_metric(r, x);
+        double b = best == SIZE_MAX ? NAN : cell_metric(r, &r->cells[best]);
         if (better(r, v, b)) best = c;
     }
     if (best == SIZE_MAX) return;
@@ -445,7 +528,7 @@ static void print_best_cell(FILE *out, const results_t *r)
     for (size_t k = 0; k < r->n_axes; k++) seeded |= r->axes[k].is_seed && r->axes[k].n > 1;
     /* with seeds, say which "best" this is: `runner report` ranks settings by their mean over seeds */
     fprintf(out, "best: cell %zu%s%s, %s %.6g%s\n", best, *label ? " " : "", label, metric_name(r),
-            r->training ? r->cells[best].final_acc : r->cells[best].final_loss,
+            cell_metric(r, &r->cells[best]),
             seeded ? " (the best single cell; runner report ranks settings by their mean over seeds)" : "");
 }
 

@@ -8,7 +8,8 @@
  * one); with --by AXIS one per value of that axis, over all its cells, with
  * the best setting of the other axes in that group. Only ok cells enter the
  * means; diverged, failed and pending cells are counted. Best: lowest mean
- * final loss (analytic) or highest mean final test accuracy (training).
+ * final loss (analytic) or highest mean final validation accuracy (training
+ * with a validation split; else test accuracy), or --metric's.
  */
 #ifndef RUNNER_REPORT_H
 #define RUNNER_REPORT_H
@@ -24,6 +25,12 @@ typedef struct {
     int by;   /* the axis to group by, or -1 */
     bool csv; /* comma-separated values with a header line, numbers unrounded */
 } report_opts_t;
+
+/* What "best" ranks by (--metric NAME, a CSV column's name such as
+ * final_validation_loss); the default is final_validation_accuracy when
+ * the file has a validation split, else final_test_accuracy (training) or
+ * final_loss. An error when the file has no such numbers. */
+err_code_t report_set_metric(results_t *r, const char *name, err_t *err);
 
 /* The index of the axis called `name`, for --by; an error naming the axes otherwise. */
 err_code_t report_find_axis(const results_t *r, const char *name, int *by, err_t *err);

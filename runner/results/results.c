@@ -153,7 +153,7 @@ static series_stats_t series_stats(const float *v, size_t n, double tol)
     return s;
 }
 
-typedef enum { USE_LOSS, USE_ACCURACY } series_use_t;
+typedef enum { USE_LOSS, USE_ACCURACY, USE_VAL_ACCURACY, USE_VAL_LOSS } series_use_t;
 
 /* Read variable `name` [axes..., n] slab by slab into the cells' numbers. */
 static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, const char *name, series_use_t use,
@@ -188,7 +188,9 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
             series_stats_t s = series_stats(buf + (c - c0) * n, n, tol);
             results_cell_t *cell = &r->cells[c];
             if (use == USE_LOSS) cell->final_loss = s.last, cell->best_loss = s.lowest, cell->reach = s.reach;
-            else cell->final_acc = s.last, cell->best_acc = s.highest;
+            else if (use == USE_ACCURACY) cell->final_acc = s.last, cell->best_acc = s.highest;
+            else if (use == USE_VAL_ACCURACY) cell->final_val_acc = s.last, cell->best_val_acc = s.highest;
+            else cell->final_val_loss = s.last, cell->best_val_loss = s.lowest;
         }
     }
     free(buf);
@@ -233,6 +235,7 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     memset(r, 0, sizeof *r);
     r->tol = tol;
     r->run_state = -1;
+    r->rank_metric = -1;
     r->mark_path = path;
     if (!(r->path = strdup(path))) return nomem(err);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -259,6 +262,10 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     }
     if (rc == ERR_OK) rc = read_series(f, r, dims, r->training ? "train_epoch_loss" : "loss", USE_LOSS, err);
     if (rc == ERR_OK && r->training) rc = read_series(f, r, dims, "test_accuracy", USE_ACCURACY, err);
+    r->has_validation = rc == ERR_OK && r->training && H5Lexists(f, "validation_accuracy", H5P_DEFAULT) > 0 &&
+                        H5Lexists(f, "validation_loss", H5P_DEFAULT) > 0;
+    if (r->has_validation) rc = read_series(f, r, dims, "validation_accuracy", USE_VAL_ACCURACY, err);
+    if (r->has_validation && rc == ERR_OK) rc = read_series(f, r, dims, "validation_loss", USE_VAL_LOSS, err);
     if (rc == ERR_OK) rc = read_first_failure(f, r, err);
     hid_t rs = rc == ERR_OK ? H5Dopen2(f, FORMAT_RUN_STATE, H5P_DEFAULT) : -1;
     int8_t state;

@@ -31,6 +31,8 @@ typedef struct {
     int32_t reach;        /* first step/epoch with loss <= tol; -1 never (or no tol) */
     double final_acc;     /* training: last test accuracy; NaN for analytic cells */
     double best_acc;      /* training: highest test accuracy */
+    double final_val_acc, best_val_acc;   /* training with a validation split: last and highest */
+    double final_val_loss, best_val_loss; /* and its loss: last and lowest */
 } results_cell_t;
 
 typedef struct {
@@ -39,6 +41,8 @@ typedef struct {
      * results_free, so never r->path (a freed name was printed) */
     const char *mark_path;
     bool training;
+    bool has_validation; /* training: validation_accuracy and validation_loss exist */
+    int rank_metric;     /* what "best" ranks by (report.c's metrics); -1: the default */
     int run_state;       /* run_state_t of h5out.h */
     results_axis_t *axes;
     size_t n_axes, n_cells;
