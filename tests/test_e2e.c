@@ -316,3 +316,16 @@ Test(e2e, dry_run_summarises_large_studies)
     cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
     cr_expect(!strstr(out, "not shown") && strstr(out, "\n50 "), "%s", out);
 }
+
+/* A whole-number coordinate reads as digits in reports (10, not 1e+01). */
+Test(e2e, report_labels_whole_numbers_as_digits)
+{
+    write_file("w.yaml", "problem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd, lr: 0.1}\n"
+                         "steps: 5\ngrid: {steps: [5, 10, 100000]}\n");
+    char args[1024], out[8192], err[4096];
+    snprintf(args, sizeof args, "%s -o %s -q", in_dir("w.yaml"), in_dir("w.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "report %s", in_dir("w.h5"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "\n10 ") && strstr(out, "\n100000 ") && !strstr(out, "e+0"), "%s", out);
+}

@@ -31,11 +31,13 @@ static err_code_t nomem(err_t *err)
     return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
 }
 
-/* The shortest text that reads back as exactly v. */
+/* The shortest text that reads back as exactly v; a whole number as
+ * digits (10, not the equally short and exact 1e+01). */
 static char *number_label(double v)
 {
     char buf[32];
-    format_double(buf, sizeof buf, v);
+    if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, sizeof buf, "%.0f", v);
+    else format_double(buf, sizeof buf, v);
     return strdup(buf);
 }
 
