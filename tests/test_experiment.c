@@ -495,6 +495,10 @@ Test(experiment, search_draws_one_axis_of_values)
 
 Test(experiment, search_errors_name_the_place)
 {
+    expect_config_error("steps: 3\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd}\nserch: {}\n",
+                        "4:1: error: unknown key 'serch' (did you mean 'search'?)");
+    expect_config_error("steps: 3\nproblem: {objective: parabola, start: [1.0]}\noptimizer: {name: sgd}\ninclde: a.yaml\n",
+                        "4:1: error: unknown key 'inclde' (did you mean 'include'?)");
     static const struct {
         const char *search, *expect;
     } bad[] = {

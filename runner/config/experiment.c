@@ -57,6 +57,10 @@ static const config_key_t config_keys[] = {
     {"runs", AT_TOP | AT_META, NULL},
     {"repeat", AT_TOP | AT_META, NULL},
     {"seeds", AT_TOP | AT_META, NULL},
+    /* resolved before anything reads the config (include.c, search.c); listed
+     * so that a misspelling of them gets its "did you mean" */
+    {"include", AT_TOP | AT_META, NULL},
+    {"search", AT_TOP | AT_META, NULL},
 };
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_KEYS 64
