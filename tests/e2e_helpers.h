@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "results/h5util.h"
 
 static char dir[256];
 
@@ -109,6 +110,16 @@ static inline char *read_string_at(const char *file, const char *name, size_t i)
     free(all);
     H5Tclose(st);
     return one;
+}
+
+/* A text attribute of the root group of `file` (in dir), malloc'd; NULL when absent. */
+static inline char *read_root_attr_text(const char *file, const char *name)
+{
+    hid_t f = H5Fopen(in_dir(file), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return NULL;
+    char *text = h5_read_attr_text(f, name);
+    H5Fclose(f);
+    return text;
 }
 
 #endif

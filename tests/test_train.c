@@ -10,6 +10,7 @@
 #include "idx_fixture.h"
 #include "cells/training/train.h"
 #include "config/yaml_load.h"
+#include "kernels/gemm.h"
 #include "results/format.h"
 
 #define N_TRAIN 300
@@ -129,9 +130,13 @@ Test(train, optimizers_learn_and_the_file_holds_every_output)
     free(it);
 }
 
-/* Cells side by side (3 cells) and one cell with all threads, whole batches
- * and slices: the same bits for any -j. */
-Test(train, bitwise_identical_for_any_thread_count)
+/* The configs of the bitwise tests: affine/relu/dropout with adam, sigmoid
+ * with momentum (sgd), conv2d/batchnorm/relu/maxpool/avgpool, a conv2d big
+ * enough to run in slices, and tanh/flatten/mse with sgd: every layer. */
+static const char *const bitwise_configs[] = {"g.yaml", "one.yaml", "cnn.yaml", "sliced.yaml", "flat.yaml"};
+#define N_BITWISE (sizeof bitwise_configs / sizeof bitwise_configs[0])
+
+static void write_bitwise_configs(void)
 {
     write_config("g.yaml", "train: {epochs: 2, batch: 16, weight_decay: 0.001}\n"
                            "model:\n  - {layer: affine, out: 200}\n  - {layer: relu}\n"
@@ -151,23 +156,82 @@ Test(train, bitwise_identical_for_any_thread_count)
                                 "model:\n  - {layer: conv2d, filters: 64, size: 3, pad: 1}\n  - {layer: relu}\n"
                                 "  - {layer: maxpool}\n  - {layer: affine, out: 3}\n"
                                 "optimizer: {name: adam, lr: 0.01}\n");
-    const char *configs[] = {"g.yaml", "one.yaml", "cnn.yaml", "sliced.yaml"};
+    write_config("flat.yaml", "train: {epochs: 2, batch: 25}\nloss: mse\n"
+                              "model:\n  - {layer: flatten}\n  - {layer: affine, out: 37}\n  - {layer: tanh}\n"
+                              "  - {layer: batchnorm}\n  - {layer: affine, out: 3}\n"
+                              "optimizer: {name: sgd, lr: 0.1}\n");
+}
+
+/* Every float variable the bitwise tests compare, the same bits in a and b. */
+static void expect_same_bits(const char *config, const char *a_file, const char *b_file, const char *why)
+{
     const char *vars[] = {"train_loss", "test_accuracy", "test_loss", "train_epoch_loss"};
-    for (size_t k = 0; k < 4; k++) {
-        run_ok(configs[k], "j1.h5", "-j 1 --force");
-        run_ok(configs[k], "j2.h5", "-j 2 --force");
-        run_ok(configs[k], "j3.h5", "-j 3 --force");
-        for (size_t v = 0; v < 4; v++) {
-            size_t n1, n2, n3;
-            float *a = read_all("j1.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n1);
-            float *b = read_all("j2.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n2);
-            float *c = read_all("j3.h5", vars[v], H5T_NATIVE_FLOAT, 4, &n3);
-            cr_assert(n1 == n2 && n1 == n3);
-            cr_expect_eq(memcmp(a, b, n1 * 4), 0, "%s: %s differs between -j 1 and -j 2", configs[k], vars[v]);
-            cr_expect_eq(memcmp(a, c, n1 * 4), 0, "%s: %s differs between -j 1 and -j 3", configs[k], vars[v]);
-            free(a), free(b), free(c);
-        }
+    for (size_t v = 0; v < 4; v++) {
+        size_t na, nb;
+        float *a = read_all(a_file, vars[v], H5T_NATIVE_FLOAT, 4, &na);
+        float *b = read_all(b_file, vars[v], H5T_NATIVE_FLOAT, 4, &nb);
+        cr_assert(na == nb && na > 0);
+        cr_expect_eq(memcmp(a, b, na * 4), 0, "%s: %s differs %s", config, vars[v], why);
+        free(a), free(b);
     }
+}
+
+/* Cells side by side (3 cells) and one cell with all threads, whole batches
+ * and slices: the same bits for any -j. */
+Test(train, bitwise_identical_for_any_thread_count)
+{
+    write_bitwise_configs();
+    for (size_t k = 0; k < N_BITWISE; k++) {
+        run_ok(bitwise_configs[k], "j1.h5", "-j 1 --force");
+        run_ok(bitwise_configs[k], "j2.h5", "-j 2 --force");
+        run_ok(bitwise_configs[k], "j3.h5", "-j 3 --force");
+        expect_same_bits(bitwise_configs[k], "j1.h5", "j2.h5", "between -j 1 and -j 2");
+        expect_same_bits(bitwise_configs[k], "j1.h5", "j3.h5", "between -j 1 and -j 3");
+    }
+}
+
+/* Every kernel path this CPU runs (RUNNER_KERNELS), at -j 1 and 2, gives
+ * the bits of the default: what makes a file the same on any x86-64 CPU
+ * (README "Reproducible"). The file names the kernels that computed it. */
+Test(train, bitwise_identical_for_every_kernel_path, .timeout = 600)
+{
+    write_bitwise_configs();
+    const kernels_t paths[] = {KERNELS_PORTABLE, KERNELS_AVX2, KERNELS_AVX512};
+    for (size_t k = 0; k < N_BITWISE; k++) {
+        unsetenv("RUNNER_KERNELS");
+        run_ok(bitwise_configs[k], "auto.h5", "-j 1 --force");
+        char *named = read_root_attr_text("auto.h5", "matrix_kernels");
+        cr_assert_str_eq(named, kernels_name(kernels_best()));
+        free(named);
+        for (size_t p = 0; p < 3; p++) {
+            if (!kernels_supported(paths[p])) continue;
+            setenv("RUNNER_KERNELS", kernels_name(paths[p]), 1);
+            for (int j = 1; j <= 2; j++) {
+                char why[64], more[32];
+                snprintf(more, sizeof more, "-j %d --force", j);
+                run_ok(bitwise_configs[k], "path.h5", more);
+                snprintf(why, sizeof why, "between the default kernels and %s at -j %d", kernels_name(paths[p]), j);
+                expect_same_bits(bitwise_configs[k], "auto.h5", "path.h5", why);
+                named = read_root_attr_text("path.h5", "matrix_kernels");
+                cr_expect_str_eq(named, kernels_name(paths[p]));
+                free(named);
+            }
+        }
+        unsetenv("RUNNER_KERNELS");
+    }
+}
+
+/* RUNNER_KERNELS that is not a name, or names kernels this CPU lacks: exit 2, nothing written. */
+Test(train, runner_kernels_must_name_kernels_this_cpu_runs)
+{
+    write_config("k.yaml", "train: {epochs: 1, batch: 50}\noptimizer: {name: sgd}\n");
+    char err[4096], args[1024];
+    snprintf(args, sizeof args, "%s -o %s", in_dir("k.yaml"), in_dir("k.h5"));
+    setenv("RUNNER_KERNELS", "avx3", 1);
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 2);
+    unsetenv("RUNNER_KERNELS");
+    cr_expect(strstr(err, "RUNNER_KERNELS=avx3: expected auto, avx512, avx2, portable or openblas"), "%s", err);
+    cr_expect(!exists("k.h5"));
 }
 
 /* A cell marked pending in a finished file is trained again by --resume, to the same bits. */

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "sweep/crash.h"
+#include "plugin_host/host_services.h"
 #include "plugin_host/registry.h"
 #include "version.h"
 
@@ -101,6 +102,23 @@ static err_code_t take_globals(int argc, char **argv, cli_globals_t *g, char **r
     return ERR_OK;
 }
 
+/* RUNNER_KERNELS: which kernels compute matrix products (kernels/gemm.h);
+ * unset or "auto" is the fastest this CPU runs, all with the same bits. */
+static err_code_t take_kernels(err_t *err)
+{
+    const char *name = getenv("RUNNER_KERNELS");
+    kernels_t k = kernels_best();
+    if (name && *name && !kernels_parse(name, &k))
+        return err_set(err, ERR_USAGE, (mark_t){0},
+                       "RUNNER_KERNELS=%s: expected auto, avx512, avx2, portable or openblas", name);
+    if (!kernels_supported(k))
+        return err_set(err, ERR_USAGE, (mark_t){0},
+                       "RUNNER_KERNELS=%s: this CPU cannot run them; it runs %s (all give the same bits)", name,
+                       kernels_supported(KERNELS_AVX2) ? "avx2, portable or openblas" : "portable or openblas");
+    host_set_kernels(k);
+    return ERR_OK;
+}
+
 int main(int argc, char **argv)
 {
     /* Our files are closed explicitly on every path that keeps one. Left to
@@ -117,6 +135,7 @@ int main(int argc, char **argv)
     globals_outcome_t outcome = GLOBALS_RUN;
     err_code_t rc = !rest || !g.plugin_dirs ? err_set(&err, ERR_NOMEM, (mark_t){0}, "out of memory")
                                             : take_globals(argc, argv, &g, rest, &n_rest, &outcome, &err);
+    if (rc == ERR_OK) rc = take_kernels(&err);
     if (rc) {
         fprintf(stderr, "runner: error: %s\n", err.msg);
     } else if (outcome != GLOBALS_RUN) {

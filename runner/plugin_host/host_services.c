@@ -1,20 +1,22 @@
 /*
- * host_services.c: sgemm for plugins, through OpenBLAS's CBLAS, and
- * parallel_for.
+ * host_services.c: sgemm for plugins, through the runner's own kernels
+ * (kernels/gemm.h) or OpenBLAS, and parallel_for.
  *
- * Reproducibility: OpenBLAS's own threading gives results that differ in
- * the last bit from its single-threaded ones (measured: the two-layer MLP's
- * batch losses differed at 1477 of 3000 steps between -j1 and -j2). So
- * OpenBLAS always runs single-threaded, and a product is cut into blocks of
- * rows or columns of C by a rule that depends on the shapes only; with threads to
- * spare the blocks run in parallel. Every element of C is then computed by
- * the same kernel call whatever the thread count: the same bits.
+ * Reproducibility: a product is cut into blocks of rows or columns of C by
+ * a rule that depends on the shapes only; with threads to spare the blocks
+ * run in parallel. The runner's kernels give every element of C the same
+ * ordered sum whatever the block, path or CPU, so the result is the same
+ * bits at any thread count on any x86-64 CPU. OpenBLAS (RUNNER_KERNELS=openblas)
+ * runs single-threaded per block (its own threading changed the last bits:
+ * the two-layer MLP's batch losses differed at 1477 of 3000 steps between
+ * -j1 and -j2); it keeps the thread-count guarantee, not the CPU one.
  */
 #include "plugin_host/host_services.h"
 
 #include <cblas.h>
-#include <stdbool.h>
 #include <omp.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 /* Blocks of C, for a product of at least SPLIT_WORK multiply-adds (below
  * that, measured on the MLPs, two threads were slower than one): rows
@@ -29,10 +31,18 @@
 #define SPLIT_WORK ((size_t)1 << 24)
 
 static int kernel_threads = 1;
+static kernels_t kernels;
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+static bool kernels_chosen; /* by host_set_kernels, before any product */
+
+static void choose_best(void)
+{
+    if (!kernels_chosen) kernels = kernels_best();
+}
 
 int host_kernel_threads(void) { return omp_in_parallel() ? 1 : kernel_threads; }
 
-/* One product, as cblas_sgemm takes it, and how it is cut into blocks. */
+/* One product, as gemm_f32 takes it, and how it is cut into blocks. */
 typedef struct {
     int trans_a, trans_b;
     size_t m, n, k, lda, ldb, ldc;
@@ -43,7 +53,7 @@ typedef struct {
     size_t extent, each;  /* rows (columns) in all, and per block */
 } product_t;
 
-/* Block i of the product (rows or columns [i each, (i+1) each) of C), by one OpenBLAS call. */
+/* Block i of the product (rows or columns [i each, (i+1) each) of C), by one kernel call. */
 static void sgemm_block(const product_t *p, size_t i)
 {
     size_t at = i * p->each, len = p->extent - at < p->each ? p->extent - at : p->each;
@@ -51,14 +61,14 @@ static void sgemm_block(const product_t *p, size_t i)
     size_t c0 = p->by_cols ? at : 0, cols = p->by_cols ? len : p->n;
     const float *a0 = p->trans_a ? p->a + r0 : p->a + r0 * p->lda; /* rows of op(A): rows of A, or columns when transposed */
     const float *b0 = p->trans_b ? p->b + c0 * p->ldb : p->b + c0; /* columns of op(B) likewise */
-    cblas_sgemm(CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans, p->trans_b ? CblasTrans : CblasNoTrans,
-                (int)rows, (int)cols, (int)p->k, p->alpha, a0, (int)p->lda, b0, (int)p->ldb, p->beta,
-                p->c + r0 * p->ldc + c0, (int)p->ldc);
+    gemm_f32(kernels, p->trans_a, p->trans_b, rows, cols, p->k, p->alpha, a0, p->lda, b0, p->ldb, p->beta,
+             p->c + r0 * p->ldc + c0, p->ldc);
 }
 
 static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
+    pthread_once(&kernels_once, choose_best);
     bool big = m * n * k >= SPLIT_WORK;
     bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
     size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
@@ -116,4 +126,16 @@ void host_set_kernel_threads(int threads)
 {
     openblas_set_num_threads(1);
     kernel_threads = threads > 0 ? threads : 1;
+}
+
+void host_set_kernels(kernels_t k)
+{
+    kernels = k;
+    kernels_chosen = true;
+}
+
+kernels_t host_kernels(void)
+{
+    pthread_once(&kernels_once, choose_best);
+    return kernels;
 }

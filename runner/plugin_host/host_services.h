@@ -3,16 +3,18 @@
  * (runner_host_t in the public header), and the one switch over how many
  * threads a matrix product or a parallel_for may use.
  *
- * Matrix products go to OpenBLAS, the OpenMP build (libopenblas0-openmp),
- * always single-threaded; the runner shares a product out over its own
- * OpenMP threads in blocks of rows (host_services.c says why), and only
- * outside a parallel region, so cells computed side by side never
- * oversubscribe the cores.
+ * Matrix products go to the runner's kernels (kernels/gemm.h), or to
+ * OpenBLAS when asked, always single-threaded per block; the runner shares
+ * a product out over its own OpenMP threads in blocks of rows
+ * (host_services.c says why), and only outside a parallel region, so cells
+ * computed side by side never oversubscribe the cores.
  */
 #ifndef RUNNER_HOST_SERVICES_H
 #define RUNNER_HOST_SERVICES_H
 
 #include <runner/plugin.h>
+
+#include "kernels/gemm.h"
 
 /* The table every layer context points to. */
 const runner_host_t *host_services(void);
@@ -20,6 +22,11 @@ const runner_host_t *host_services(void);
 /* Threads a product or a parallel_for may use when called outside a
  * parallel region (one cell has the machine). */
 void host_set_kernel_threads(int threads);
+
+/* The kernels every product uses from now on (RUNNER_KERNELS, else the
+ * best this CPU runs: cmd_run sets it), and which they are. */
+void host_set_kernels(kernels_t k);
+kernels_t host_kernels(void);
 
 /* The threads a parallel_for called here and now would use: 1 inside a
  * parallel region, else what host_set_kernel_threads said. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "plugin_host/host_services.h"
 #include "results/format.h"
 #include "results/h5util.h"
 #include "version.h"
@@ -83,9 +84,13 @@ void provenance_collect(provenance_t *p, int threads, int ranks)
     H5get_libversion(&maj, &min, &rel);
     snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
     add_text(p, "hdf5_version", buf);
-    /* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64; core Haswell": the
-     * config names the build, the core the kernels chosen for this CPU */
-    snprintf(buf, sizeof buf, "%s; core %s", openblas_get_config(), openblas_get_corename());
+    /* The kernels that computed the products: a tile path ("avx2": every
+     * path gives the same bits), or "openblas (OpenBLAS 0.3.21 DYNAMIC_ARCH
+     * ... Cooperlake ...; core Cooperlake)": its build and the kernels it
+     * chose for this CPU, which decide its bits */
+    kernels_t k = host_kernels();
+    if (k == KERNELS_OPENBLAS) snprintf(buf, sizeof buf, "openblas (%s; core %s)", openblas_get_config(), openblas_get_corename());
+    else snprintf(buf, sizeof buf, "%s", kernels_name(k));
     add_text(p, "matrix_kernels", buf);
     add_number(p, "threads", threads);
     add_number(p, "mpi_ranks", ranks);

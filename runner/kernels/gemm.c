@@ -1,0 +1,249 @@
+/*
+ * gemm.c: the matrix product around the tile kernel: transposing B when it
+ * comes transposed, padding the edge tiles, and choosing the kernels.
+ *
+ * No packing of A, no blocking of K: each tile runs over all of K with its
+ * accumulators in registers, reading A and B where they lie (the layers'
+ * products are small and skinny: K 25 to 784, C at most 784 x 100; their
+ * operands stay in the L2 cache). Blocking K would not change a bit here
+ * anyway: an accumulator is a float, so storing it to C and loading it back
+ * between blocks is exact.
+ */
+#include "kernels/gemm.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static const gemm_path_t *tile_path(kernels_t k)
+{
+    switch (k) {
+    case KERNELS_AVX512: return &gemm_path_avx512;
+    case KERNELS_AVX2: return &gemm_path_avx2;
+    default: return &gemm_path_portable;
+    }
+}
+
+const char *kernels_name(kernels_t k) { return k == KERNELS_OPENBLAS ? "openblas" : tile_path(k)->name; }
+
+bool kernels_parse(const char *name, kernels_t *out)
+{
+    if (!strcmp(name, "auto")) {
+        *out = kernels_best();
+        return true;
+    }
+    const kernels_t all[] = {KERNELS_PORTABLE, KERNELS_AVX2, KERNELS_AVX512, KERNELS_OPENBLAS};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(name, kernels_name(all[i]))) {
+            *out = all[i];
+            return true;
+        }
+    return false;
+}
+
+/* __builtin_cpu_supports checks the OS too (XGETBV): it saves the vector
+ * registers on a context switch. */
+bool kernels_supported(kernels_t k)
+{
+    __builtin_cpu_init();
+    switch (k) {
+    case KERNELS_AVX512: return __builtin_cpu_supports("avx512f");
+    case KERNELS_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return true;
+    }
+}
+
+/* AVX2 before AVX-512: on the AMD EPYC (Zen 4) this was measured on, a
+ * 512-bit FMA runs as two 256-bit halves, and the wider tile wastes more
+ * at the edges: AVX-512 was 5-15% slower on every product the layers make
+ * (bench/gemm). Same bits either way. */
+kernels_t kernels_best(void)
+{
+    return kernels_supported(KERNELS_AVX2) ? KERNELS_AVX2
+           : kernels_supported(KERNELS_AVX512) ? KERNELS_AVX512
+                                               : KERNELS_PORTABLE;
+}
+
+/* The scratch a product needs, in floats: a padded panel of op(A) (mr x kc)
+ * and a strip of B (kc x nr), for the largest path (gemm_tile.c). */
+#define APAD_MAX 2048
+#define BPACK_MAX 4096
+_Static_assert(APAD_MAX * sizeof(float) + BPACK_MAX * sizeof(float) <= 24 * 1024, "scratch on the stack");
+
+/* Element (i, k) of op(A), and (k, j) of op(B). */
+#define OP_A(i, k) (trans_a ? a[(k) * lda + (i)] : a[(i) * lda + (k)])
+#define OP_B(k, j) (trans_b ? b[(j) * ldb + (k)] : b[(k) * ldb + (j)])
+
+/* The ordered sum of gemm_tile.h for one element, from acc. */
+static float dot(int trans_a, int trans_b, size_t i, size_t j, size_t K, const float *a, size_t lda, const float *b,
+                 size_t ldb, float acc)
+{
+    for (size_t k = 0; k < K; k++) acc = fmaf(OP_A(i, k), OP_B(k, j), acc);
+    return acc;
+}
+
+/* alpha T + beta C; beta 0 ignores C. */
+static float scale(float alpha, float t, float beta, float c) { return beta == 0.0f ? alpha * t : alpha * t + beta * c; }
+
+void gemm_f32_reference(int trans_a, int trans_b, size_t m, size_t n, size_t K, float alpha, const float *a,
+                        size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    const bool plain = alpha == 1.0f && (beta == 0.0f || beta == 1.0f);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            float *cij = c + i * ldc + j;
+            if (plain) *cij = dot(trans_a, trans_b, i, j, K, a, lda, b, ldb, beta == 1.0f ? *cij : 0.0f);
+            else *cij = scale(alpha, dot(trans_a, trans_b, i, j, K, a, lda, b, ldb, 0.0f), beta, *cij);
+        }
+}
+
+/* Rows past m of the last panel: copies of op(A)'s rows [i0, m) padded
+ * with zero rows (mr x kc, row-major), so the tile reads mr rows. */
+static void pad_a(int trans_a, const float *a, size_t lda, size_t i0, size_t rows, size_t k0, size_t kc, size_t mr,
+                  float *pad)
+{
+    memset(pad, 0, mr * kc * sizeof(float));
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < kc; k++) pad[r * kc + k] = trans_a ? a[(k0 + k) * lda + i0 + r] : a[(i0 + r) * lda + k0 + k];
+}
+
+/* The strip of a transposed B: rows [0, cols) of src (kc floats each) as
+ * columns of pack (nr wide, zero past cols), in 4 x 4 blocks transposed in
+ * SSE registers (x86-64's baseline): a float at a time, the strided stores
+ * were 38% of the CNN's dW product. Moves only: no arithmetic, no rounding. */
+static void pack_b_transposed(const float *src, size_t lds, size_t cols, size_t kc, size_t nr, float *pack)
+{
+    const size_t kc4 = kc - kc % 4;
+    for (size_t j = 0; j < nr; j += 4) {
+        const float *row[4];
+        for (size_t q = 0; q < 4; q++) row[q] = j + q < cols ? src + (j + q) * lds : NULL;
+        size_t k = 0;
+        if (row[0] && row[1] && row[2] && row[3])
+            for (; k < kc4; k += 4) {
+                __m128 r0 = _mm_loadu_ps(row[0] + k), r1 = _mm_loadu_ps(row[1] + k), r2 = _mm_loadu_ps(row[2] + k),
+                       r3 = _mm_loadu_ps(row[3] + k);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                _mm_storeu_ps(pack + k * nr + j, r0);
+                _mm_storeu_ps(pack + (k + 1) * nr + j, r1);
+                _mm_storeu_ps(pack + (k + 2) * nr + j, r2);
+                _mm_storeu_ps(pack + (k + 3) * nr + j, r3);
+            }
+        for (; k < kc; k++)
+            for (size_t q = 0; q < 4; q++) pack[k * nr + j + q] = row[q] ? row[q][k] : 0.0f;
+    }
+}
+
+/* op(B)'s columns [j0, j0 + cols) x rows [k0, k0 + kc), row by row, nr
+ * wide (zero columns past cols): a strip as the tile reads it. Loops, not
+ * memcpy: a row is 4 to 32 floats, less than a libc call costs (memcpy
+ * here was 10% of a CNN epoch). */
+static void pack_b(int trans_b, const float *b, size_t ldb, size_t j0, size_t cols, size_t k0, size_t kc, size_t nr,
+                   float *pack)
+{
+    if (trans_b) {
+        pack_b_transposed(b + j0 * ldb + k0, ldb, cols, kc, nr, pack);
+        return;
+    }
+    for (size_t k = 0; k < kc; k++) {
+        float *dst = pack + k * nr;
+        for (size_t j = 0; j < cols; j++) dst[j] = b[(k0 + k) * ldb + j0 + j];
+        for (size_t j = cols; j < nr; j++) dst[j] = 0.0f;
+    }
+}
+
+/* Rows [0, rows) x columns [0, cols) from src to dst (small: loops). */
+static void copy_tile(float *dst, size_t ldd, const float *src, size_t lds, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < cols; j++) dst[r * ldd + j] = src[r * lds + j];
+}
+
+/* The tile for the next strip of columns, rem of them left: the widest
+ * that is full, else the narrowest that holds them (rem 10 of a 16-wide
+ * path: 8, then 4 with 2 of them zeros). */
+static const gemm_tile_t *strip_tile(const gemm_path_t *p, size_t rem)
+{
+    for (int i = 0; i < 3; i++)
+        if (rem >= p->tiles[i].nr) return &p->tiles[i];
+    for (int i = 2; i > 0; i--)
+        if (rem <= p->tiles[i].nr) return &p->tiles[i];
+    return &p->tiles[0];
+}
+
+/* The plain product (alpha 1, beta 0 or 1) with a tile path. K in blocks
+ * of kc; each strip of B's block (it stays in the L1 cache) runs against
+ * every panel of mr rows of op(A); both are read where they lie, except a
+ * strip that is transposed or narrower than the tile (packed). A
+ * block after the first goes on from the sums the one before left in C:
+ * they are floats, stored and loaded exactly, so kc changes the speed, not
+ * the bits. The tiles at the edges of C go through a tile on the stack;
+ * the last columns, when one vector holds them, through the narrow tile. */
+static void tiled(const gemm_path_t *p, int trans_a, int trans_b, size_t m, size_t n, size_t K, const float *a,
+                  size_t lda, const float *b, size_t ldb, int load_c, float *c, size_t ldc, float *apad, float *bpack)
+{
+    const size_t mr = p->mr, a_rs = trans_a ? 1 : lda, a_ks = trans_a ? lda : 1;
+    float tmp[32 * 32]; /* one tile: mr, nr <= 32 (gemm_tile.h) */
+    for (size_t k0 = 0; k0 < K || k0 == 0; k0 += p->kc) {
+        const size_t kc = K - k0 < p->kc ? K - k0 : p->kc;
+        const int load = load_c || k0 > 0;
+        const size_t last = m - m % mr; /* the padded panel, when m % mr */
+        if (last < m) pad_a(trans_a, a, lda, last, m - last, k0, kc, mr, apad);
+        for (size_t j0 = 0, cols; j0 < n; j0 += cols) {
+            const gemm_tile_t *t = strip_tile(p, n - j0);
+            const size_t nr = t->nr;
+            const gemm_tile_fn run = t->fn;
+            cols = n - j0 < nr ? n - j0 : nr;
+            const bool direct = !trans_b && cols == nr;
+            if (!direct) pack_b(trans_b, b, ldb, j0, cols, k0, kc, nr, bpack);
+            const float *bs = direct ? b + k0 * ldb + j0 : bpack;
+            const size_t bstride = direct ? ldb : nr;
+            for (size_t i0 = 0; i0 < m; i0 += mr) {
+                const size_t rows = m - i0 < mr ? m - i0 : mr;
+                const float *ap = i0 < last ? (trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0) : apad;
+                const size_t rs = i0 < last ? a_rs : kc, ks = i0 < last ? a_ks : 1;
+                float *cij = c + i0 * ldc + j0;
+                if (rows == mr && cols == nr) {
+                    run(kc, ap, rs, ks, bs, bstride, cij, ldc, load);
+                    continue;
+                }
+                if (load) copy_tile(tmp, nr, cij, ldc, rows, cols);
+                run(kc, ap, rs, ks, bs, bstride, tmp, nr, load);
+                copy_tile(cij, ldc, tmp, nr, rows, cols);
+            }
+        }
+        if (K == 0) break;
+    }
+}
+
+static void openblas(int trans_a, int trans_b, size_t m, size_t n, size_t K, float alpha, const float *a, size_t lda,
+                     const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m,
+                (int)n, (int)K, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+void gemm_f32(kernels_t k, int trans_a, int trans_b, size_t m, size_t n, size_t K, float alpha, const float *a,
+              size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    if (m == 0 || n == 0) return;
+    if (k == KERNELS_OPENBLAS) {
+        openblas(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    const gemm_path_t *p = tile_path(k);
+    /* The general alpha and beta (no layer makes them): the reference,
+     * which is the same bits, slower. */
+    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || p->mr * p->kc > APAD_MAX ||
+        p->kc * p->tiles[0].nr > BPACK_MAX) {
+        gemm_f32_reference(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    /* Scratch on the stack, not the heap: a training step allocates nothing
+     * (test_step_alloc). op(A)'s last rows padded to a panel (mr x kc) and
+     * one strip of B's block (kc x nr): 24 KB at most. */
+    float apad[APAD_MAX], bpack[BPACK_MAX];
+    tiled(p, trans_a, trans_b, m, n, K, a, lda, b, ldb, beta == 1.0f, c, ldc, apad, bpack);
+}

@@ -1,0 +1,41 @@
+/*
+ * gemm_tile.h: the inner kernel of the matrix product, one MR x NR tile of C,
+ * and the instruction sets it is built for.
+ *
+ * The order of operations is the contract: every element of the tile is
+ *     acc = load_c ? C[i][j] : 0;  for k = 0 .. K-1: acc = fmaf(A[i][k], B[k][j], acc);
+ * one fused multiply-add per term, rounded once to float, k ascending.
+ * Vectors run across j (different outputs), never across k, so the tile's
+ * width, the register count and the instruction set change the speed and
+ * nothing else. A fused multiply-add is exactly specified (IEEE 754: the
+ * exact a*b+c, rounded once), so the FMA instruction and the C library's
+ * fmaf give the same float: every path gives the same bits.
+ */
+#ifndef RUNNER_KERNELS_GEMM_TILE_H
+#define RUNNER_KERNELS_GEMM_TILE_H
+
+#include <stddef.h>
+
+/* The tile kernel: mr rows of op(A) where they lie (element (r, k) at
+ * a[r * a_rs + k * a_ks]), B's rows k at b + k * ldb (nr floats each), the
+ * tile at c with row stride ldc. */
+typedef void (*gemm_tile_fn)(size_t K, const float *a, size_t a_rs, size_t a_ks, const float *b, size_t ldb, float *c,
+                             size_t ldc, int load_c);
+
+typedef struct {
+    size_t nr; /* columns of B */
+    gemm_tile_fn fn;
+} gemm_tile_t;
+
+typedef struct {
+    const char *name; /* "avx512", "avx2", "portable": RUNNER_KERNELS and the file's provenance */
+    size_t mr;        /* rows of A in a tile (at most 32) */
+    size_t kc;        /* K per block: a strip of B (kc x nr) fits the L1 cache */
+    gemm_tile_t tiles[3]; /* widest first (at most 32 columns), then narrower ones for the last columns */
+} gemm_path_t;
+
+/* One per instruction set (gemm_tile.c, built once for each); whether the
+ * CPU can run one is gemm_path_supported's business. */
+extern const gemm_path_t gemm_path_portable, gemm_path_avx2, gemm_path_avx512;
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * test_gemm.c: the matrix kernels (runner/kernels). Every tile path this CPU
+ * runs gives the bits of the reference (the ordered sum of gemm_tile.h, one
+ * element at a time) for every shape class the layers make and the edges
+ * between tiles; the reference is the product (against double precision);
+ * the general alpha and beta, beta 0 with NaN in C, signed zeros, and the
+ * names RUNNER_KERNELS takes.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/gemm.h"
+
+static const kernels_t paths[] = {KERNELS_PORTABLE, KERNELS_AVX2, KERNELS_AVX512};
+
+/* Deterministic values in [-1, 1) with some exact zeros and both signs. */
+static void fill(float *x, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (seed >> 8) % 17 == 0 ? 0.0f : (float)((double)(seed >> 8) / 8388608.0 - 1.0);
+    }
+}
+
+typedef struct {
+    int ta, tb;
+    size_t m, n, k;
+    float alpha, beta;
+} shape_t;
+
+/* The layers' products (affine forward, dW, dx; conv2d forward, dW, dcol),
+ * and every edge: m and n around the tile sizes (4, 6, 8 rows; 4, 8, 16,
+ * 32 columns), K across the blocking (128, 256), K of 1 and 0. */
+static const shape_t shapes[] = {
+    {0, 0, 100, 100, 784, 1, 1}, {1, 0, 784, 100, 100, 1, 0}, {0, 1, 100, 784, 100, 1, 0},
+    {0, 0, 30, 576, 25, 1, 1},   {0, 1, 30, 25, 576, 1, 1},   {1, 0, 25, 576, 30, 1, 0},
+    {0, 0, 1, 1, 1, 1, 0},       {0, 0, 7, 33, 257, 1, 1},    {1, 1, 13, 50, 300, 1, 0},
+    {0, 1, 9, 10, 129, 1, 1},    {1, 0, 17, 2, 5, 1, 1},      {0, 0, 5, 31, 0, 1, 1},
+    {0, 0, 6, 4, 3, 1, 0},       {1, 1, 48, 64, 64, 1, 1},    {0, 0, 3, 9, 11, 0.5f, 0.25f},
+    {1, 0, 12, 20, 40, -2, 1},   {0, 1, 8, 18, 7, 1, -1},     {0, 0, 4, 5, 6, 0, 0},
+};
+
+/* op(A) m x k and op(B) k x n as stored, with a leading dimension 3 wider
+ * than needed (the kernels must honour it), and C with the same margin. */
+typedef struct {
+    float *a, *b, *c;
+    size_t lda, ldb, ldc, na, nb, nc;
+} operands_t;
+
+static operands_t make(const shape_t *s, uint32_t seed)
+{
+    operands_t o;
+    size_t ra = s->ta ? s->k : s->m, ca = s->ta ? s->m : s->k, rb = s->tb ? s->n : s->k, cb = s->tb ? s->k : s->n;
+    o.lda = ca + 3, o.ldb = cb + 3, o.ldc = s->n + 3;
+    o.na = (ra ? ra : 1) * o.lda, o.nb = (rb ? rb : 1) * o.ldb, o.nc = s->m * o.ldc;
+    o.a = malloc(o.na * sizeof(float)), o.b = malloc(o.nb * sizeof(float)), o.c = malloc(o.nc * sizeof(float));
+    fill(o.a, o.na, seed), fill(o.b, o.nb, seed + 1), fill(o.c, o.nc, seed + 2);
+    return o;
+}
+
+static void drop(operands_t *o) { free(o->a), free(o->b), free(o->c); }
+
+static void product(kernels_t k, const shape_t *s, const operands_t *o, float *c)
+{
+    gemm_f32(k, s->ta, s->tb, s->m, s->n, s->k, s->alpha, o->a, o->lda, o->b, o->ldb, s->beta, c, o->ldc);
+}
+
+ParameterizedTestParameters(gemm, every_path_gives_the_reference_bits)
+{
+    static size_t idx[sizeof shapes / sizeof shapes[0]];
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) idx[i] = i;
+    return cr_make_param_array(size_t, idx, sizeof idx / sizeof idx[0]);
+}
+
+ParameterizedTest(size_t *i, gemm, every_path_gives_the_reference_bits)
+{
+    const shape_t *s = &shapes[*i];
+    operands_t o = make(s, 7 + (uint32_t)*i);
+    float *ref = malloc(o.nc * sizeof(float)), *got = malloc(o.nc * sizeof(float));
+    memcpy(ref, o.c, o.nc * sizeof(float));
+    gemm_f32_reference(s->ta, s->tb, s->m, s->n, s->k, s->alpha, o.a, o.lda, o.b, o.ldb, s->beta, ref, o.ldc);
+    for (size_t p = 0; p < 3; p++) {
+        if (!kernels_supported(paths[p])) continue;
+        memcpy(got, o.c, o.nc * sizeof(float));
+        product(paths[p], s, &o, got);
+        for (size_t e = 0; e < o.nc; e++)
+            cr_assert_eq(memcmp(&got[e], &ref[e], sizeof(float)), 0,
+                         "%s, shape %zu (%zu x %zu x %zu, ta %d tb %d): element (%zu, %zu) is %a, the reference %a",
+                         kernels_name(paths[p]), *i, s->m, s->n, s->k, s->ta, s->tb, e / o.ldc, e % o.ldc, got[e],
+                         ref[e]);
+    }
+    free(ref), free(got), drop(&o);
+}
+
+/* The reference is the product: within K float roundings of the double
+ * precision sum (|error| <= K eps sum |terms|), and the margins of C
+ * (columns n .. ldc) are untouched. */
+Test(gemm, the_reference_is_the_product)
+{
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape_t *s = &shapes[i];
+        operands_t o = make(s, 100 + (uint32_t)i);
+        float *c = malloc(o.nc * sizeof(float));
+        memcpy(c, o.c, o.nc * sizeof(float));
+        gemm_f32(kernels_best(), s->ta, s->tb, s->m, s->n, s->k, s->alpha, o.a, o.lda, o.b, o.ldb, s->beta, c, o.ldc);
+        for (size_t r = 0; r < s->m; r++)
+            for (size_t j = 0; j < o.ldc; j++) {
+                if (j >= s->n) {
+                    cr_assert_eq(c[r * o.ldc + j], o.c[r * o.ldc + j], "shape %zu wrote past column n", i);
+                    continue;
+                }
+                double sum = 0, mag = 0;
+                for (size_t k = 0; k < s->k; k++) {
+                    double t = (double)(s->ta ? o.a[k * o.lda + r] : o.a[r * o.lda + k]) *
+                               (double)(s->tb ? o.b[j * o.ldb + k] : o.b[k * o.ldb + j]);
+                    sum += t, mag += fabs(t);
+                }
+                double want = s->alpha * sum + (s->beta != 0 ? s->beta * (double)o.c[r * o.ldc + j] : 0);
+                double bound = (s->k + 3) * 1.2e-7 * (fabs(s->alpha) * mag + fabs(s->beta * o.c[r * o.ldc + j])) + 1e-30;
+                cr_assert_leq(fabs(c[r * o.ldc + j] - want), bound, "shape %zu (%zu, %zu): %g, want %g", i, r, j,
+                              c[r * o.ldc + j], want);
+            }
+        free(c), drop(&o);
+    }
+}
+
+/* beta 0 never reads C: NaN there does not come out (cblas's rule). */
+Test(gemm, beta_zero_ignores_what_c_held)
+{
+    const shape_t s = {0, 0, 9, 21, 5, 1, 0};
+    operands_t o = make(&s, 3);
+    for (size_t p = 0; p < 3; p++) {
+        if (!kernels_supported(paths[p])) continue;
+        for (size_t e = 0; e < o.nc; e++) o.c[e] = NAN;
+        product(paths[p], &s, &o, o.c);
+        for (size_t r = 0; r < s.m; r++)
+            for (size_t j = 0; j < s.n; j++) cr_assert(!isnan(o.c[r * o.ldc + j]), "%s (%zu, %zu)", kernels_name(paths[p]), r, j);
+    }
+    drop(&o);
+}
+
+/* -0 stays -0 (a broadcast by 0 + x would make it +0): A = -0, B = 1, C = -0, beta 1. */
+Test(gemm, signed_zeros_survive)
+{
+    float a[8 * 3], b[3 * 40], c[8 * 40];
+    for (size_t i = 0; i < 24; i++) a[i] = -0.0f;
+    for (size_t i = 0; i < 120; i++) b[i] = 1.0f;
+    for (size_t p = 0; p < 3; p++) {
+        if (!kernels_supported(paths[p])) continue;
+        for (size_t i = 0; i < 320; i++) c[i] = -0.0f;
+        gemm_f32(paths[p], 0, 0, 8, 40, 3, 1, a, 3, b, 40, 1, c, 40);
+        for (size_t i = 0; i < 320; i++) cr_assert(signbit(c[i]) && c[i] == 0, "%s: element %zu is %g", kernels_name(paths[p]), i, c[i]);
+    }
+}
+
+Test(gemm, kernel_names)
+{
+    kernels_t k;
+    cr_assert(kernels_parse("portable", &k) && k == KERNELS_PORTABLE);
+    cr_assert(kernels_parse("avx2", &k) && k == KERNELS_AVX2);
+    cr_assert(kernels_parse("avx512", &k) && k == KERNELS_AVX512);
+    cr_assert(kernels_parse("openblas", &k) && k == KERNELS_OPENBLAS);
+    cr_assert(kernels_parse("auto", &k) && k == kernels_best() && kernels_supported(k));
+    cr_assert(!kernels_parse("AVX2", &k) && !kernels_parse("", &k) && !kernels_parse("sse", &k));
+    cr_assert(kernels_supported(KERNELS_PORTABLE) && kernels_supported(KERNELS_OPENBLAS));
+    static const char *const names[] = {"portable", "avx2", "avx512"};
+    for (size_t p = 0; p < 3; p++) cr_assert_str_eq(kernels_name(paths[p]), names[p]);
+}
