@@ -46,10 +46,11 @@ def run(cmd, env_extra=None):
         return out.read(), wall, usage.ru_maxrss / 1024.0
 
 
-def runner_epoch(net, threads, tmp):
+def runner_epoch(net, threads, tmp, kernels=None):
+    """kernels: RUNNER_KERNELS for this run (None: the default, the runner's own)."""
     out = os.path.join(tmp, net + ".h5")
     _, _, rss = run([RUNNER, os.path.join(ROOT, "configs", CONFIG[net] + ".yaml"), "--set", "train.epochs=2", "-o",
-                      out, "--force", "--quiet", "-j", str(threads)])
+                      out, "--force", "--quiet", "-j", str(threads)], {"RUNNER_KERNELS": kernels} if kernels else None)
     with h5py.File(out, "r") as f:
         return float(min(f["epoch_seconds"][..., 1:].reshape(-1))), rss
 
@@ -65,24 +66,32 @@ def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     nets = (sys.argv[2] if len(sys.argv) > 2 else "mlp2 relu5 cnn").split()
     threads_list = [1, 2]
+    # "openblas": the runner with RUNNER_KERNELS=openblas, its products by
+    # OpenBLAS instead of its own kernels. BENCH_TOOLS picks some of them.
+    tools = os.environ.get("BENCH_TOOLS", "runner openblas torch numpy").split()
     times, rss = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
             for net in nets:
                 for t in threads_list:
-                    for tool in ("runner", "torch", "numpy"):
-                        s, mib = runner_epoch(net, t, tmp) if tool == "runner" else peer_epoch(tool, net, t)
+                    for tool in tools:
+                        s, mib = (runner_epoch(net, t, tmp) if tool == "runner" else
+                                  runner_epoch(net, t, tmp, "openblas") if tool == "openblas" else
+                                  peer_epoch(tool, net, t))
                         times.setdefault((net, t, tool), []).append(s)
                         rss[(net, tool)] = max(rss.get((net, tool), 0.0), mib)
                         print("  repeat %d %-5s %d thread(s) %-6s %.3f s" % (r + 1, net, t, tool, s), flush=True)
         print("\nOne epoch of training (60,000 samples, batch 100), median of %d; ratio = peer / runner" % repeats)
-        print("%-6s %7s %9s %9s %9s %9s %9s" % ("net", "threads", "runner s", "torch s", "numpy s", "torch x",
-                                                 "numpy x"))
+        peers = [tool for tool in tools if tool != "runner"]
+        print("%-6s %7s %9s" % ("net", "threads", "runner s") + "".join(" %10s" % (p + " s") for p in peers) +
+              "".join(" %10s" % (p + " x") for p in peers))
         for net in nets:
             for t in threads_list:
-                m = {tool: statistics.median(times[(net, t, tool)]) for tool in ("runner", "torch", "numpy")}
-                print("%-6s %7d %9.3f %9.3f %9.3f %8.2fx %8.2fx" % (net, t, m["runner"], m["torch"], m["numpy"],
-                                                                   m["torch"] / m["runner"], m["numpy"] / m["runner"]))
+                m = {tool: statistics.median(times[(net, t, tool)]) for tool in tools}
+                print("%-6s %7d %9.3f" % (net, t, m["runner"]) + "".join(" %10.3f" % m[p] for p in peers) +
+                      "".join(" %9.2fx" % (m[p] / m["runner"]) for p in peers))
+        if "torch" not in tools:
+            return
 
         print("\nconfigs/mnist_optimizers.yaml end to end (4 trainings x 2000 steps, evaluations included), 2 threads")
         sweep = {"runner": [], "torch": []}
