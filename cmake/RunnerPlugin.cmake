@@ -17,6 +17,11 @@ function(runner_add_plugin name)
   add_library(${name} MODULE ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE Runner::plugin)
   set_target_properties(${name} PROPERTIES PREFIX "" C_STANDARD 11 C_STANDARD_REQUIRED ON C_VISIBILITY_PRESET hidden)
+  # runner/fixed_math.h gives the same bits on every CPU only if the
+  # compiler does not fuse a*b+c into an FMA on its own
+  if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${name} PRIVATE -ffp-contract=off)
+  endif()
   if(ARG_INSTALL)
     install(TARGETS ${name} LIBRARY DESTINATION "${RUNNER_PLUGIN_DIR}")
   endif()

@@ -8,6 +8,7 @@
  *   tanh     y = tanh(x)          dx = dy * (1 - y^2)
  * Backward needs only y, as in the textbook's layers.
  */
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 
 static int same_shape(const double *hp, const runner_shape_t *in, runner_shape_t *out, size_t *n_params,
@@ -51,9 +52,9 @@ static inline float relu_pass(float y, float dy) { return y > 0.0f ? dy : 0.0f; 
 
 ELEMENTWISE(relu_f, x[i] > 0.0f ? x[i] : 0.0f)
 ELEMENTWISE(relu_b, relu_pass(y[i], dy[i]))
-ELEMENTWISE(sigmoid_f, 1.0f / (1.0f + expf(-x[i])))
+ELEMENTWISE(sigmoid_f, 1.0f / (1.0f + runner_expf(-x[i])))
 ELEMENTWISE(sigmoid_b, dy[i] * y[i] * (1.0f - y[i]))
-ELEMENTWISE(tanh_f, tanhf(x[i]))
+ELEMENTWISE(tanh_f, runner_tanhf(x[i]))
 ELEMENTWISE(tanh_b, dy[i] * (1.0f - y[i] * y[i]))
 
 static void run(const runner_layer_ctx_t *c, void (*chunk)(void *, size_t), job_t j)

@@ -12,6 +12,7 @@
  * (value * t1) / t2 then an add.
  */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <string.h>
 
@@ -104,8 +105,8 @@ RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const fl
     adam_state_t *s = state;
     float *m = (float *)((char *)state + ADAM_HEADER), *v = m + n, *vmax = v + n;
     s->t++;
-    const double bc1 = 1.0 - pow(s->beta1, (double)s->t);
-    const double bc2_sqrt = sqrt(1.0 - pow(s->beta2, (double)s->t));
+    const double bc1 = 1.0 - runner_pow(s->beta1, (double)s->t);
+    const double bc2_sqrt = sqrt(1.0 - runner_pow(s->beta2, (double)s->t));
     const step_coef_t k = {.b1 = s->beta1_f, .b2 = s->beta2_f, .c1 = s->one_minus_beta1, .c2 = s->one_minus_beta2,
                            .eps = s->eps, .wd = s->weight_decay, .neg_step = (float)-(s->lr / bc1),
                            .bc2s = (float)bc2_sqrt, .decay = (float)(1.0 - s->lr * (double)s->weight_decay)};

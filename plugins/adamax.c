@@ -11,6 +11,7 @@
  * trajectories from torch.
  */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <string.h>
 
@@ -56,7 +57,7 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     adamax_state_t *s = state;
     float *m = (float *)((char *)state + ADAMAX_HEADER), *u = m + n;
     s->t++;
-    const float value = (float)-(s->lr / (1.0 - pow(s->beta1, (double)s->t)));
+    const float value = (float)-(s->lr / (1.0 - runner_pow(s->beta1, (double)s->t)));
     const float b1 = s->beta1_f, b2 = s->beta2_f, c1 = s->one_minus_beta1, eps = s->eps, wd = s->weight_decay;
     const int maximize = s->maximize, l2 = wd != 0.0f;
     for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
  * signature). tests/fixtures/optimizer_reference.json holds its trajectories.
  */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <string.h>
 
@@ -60,7 +61,7 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
         const float wi = w[i] * decay;
         w[i] = fmaf(neg_eta, gi, wi);
     }
-    s->eta = (float)(s->lr / pow(1.0 + s->lambd * s->lr * (double)s->t, s->alpha));
+    s->eta = (float)(s->lr / runner_pow(1.0 + s->lambd * s->lr * (double)s->t, s->alpha));
     return RUNNER_OK;
 }
 

@@ -8,6 +8,7 @@
  *                          (torch's MSELoss on one-hot targets); dx = 2 (x - t) / (B K)
  * Sums run in double: a loss is one number per batch, cheap to get right.
  */
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <stdio.h>
 
@@ -42,13 +43,13 @@ static int softmax_ce_loss(const runner_layer_ctx_t *c, const float *x, const in
         float m = xr[0];
         for (size_t k = 1; k < K; k++) m = xr[k] > m ? xr[k] : m;
         double sum = 0.0;
-        for (size_t k = 0; k < K; k++) sum += exp((double)(xr[k] - m));
-        double log_sum = log(sum);
+        for (size_t k = 0; k < K; k++) sum += runner_exp((double)(xr[k] - m));
+        double log_sum = runner_log(sum);
         total += log_sum - (double)(xr[labels[r]] - m);
         if (dx) {
             float *dr = dx + r * K;
             for (size_t k = 0; k < K; k++)
-                dr[k] = (float)((exp((double)(xr[k] - m) - log_sum) - (k == (size_t)labels[r])) / (double)B);
+                dr[k] = (float)((runner_exp((double)(xr[k] - m) - log_sum) - (k == (size_t)labels[r])) / (double)B);
         }
     }
     *loss = total / (double)B;

@@ -13,6 +13,7 @@
  * tests/fixtures/optimizer_reference.json holds its trajectories.
  */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <string.h>
 
@@ -59,9 +60,9 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     float *m = (float *)((char *)state + NADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
-    const double bc2 = 1.0 - pow(s->beta2, t);
-    const double mu = s->beta1 * (1.0 - 0.5 * pow(0.96, t * s->momentum_decay));
-    const double mu_next = s->beta1 * (1.0 - 0.5 * pow(0.96, (t + 1.0) * s->momentum_decay));
+    const double bc2 = 1.0 - runner_pow(s->beta2, t);
+    const double mu = s->beta1 * (1.0 - 0.5 * runner_pow(0.96, t * s->momentum_decay));
+    const double mu_next = s->beta1 * (1.0 - 0.5 * runner_pow(0.96, (t + 1.0) * s->momentum_decay));
     s->mu_product = s->mu_product * (float)mu;
     const float product_next = s->mu_product * (float)mu * (float)mu_next;
     const float value_g = (float)(-s->lr * (1.0 - mu) / (1.0 - (double)s->mu_product));

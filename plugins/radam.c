@@ -14,6 +14,7 @@
  * its trajectories.
  */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <string.h>
 
@@ -58,9 +59,9 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     float *m = (float *)((char *)state + RADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
-    const double bc1 = 1.0 - pow(s->beta1, t), bc2 = 1.0 - pow(s->beta2, t);
+    const double bc1 = 1.0 - runner_pow(s->beta1, t), bc2 = 1.0 - runner_pow(s->beta2, t);
     const double rho_inf = 2.0 / (1.0 - s->beta2) - 1.0;
-    const double rho_t = rho_inf - 2.0 * t * pow(s->beta2, t) / bc2;
+    const double rho_t = rho_inf - 2.0 * t * runner_pow(s->beta2, t) / bc2;
     const int rectified = rho_t > 5.0;
     const float rect = rectified ? (float)sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                                  : 0.0f;

@@ -51,6 +51,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "fixed_math.h" /* runner_rng_normal; plugins may use it too */
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,7 +202,7 @@ static inline double runner_rng_normal(runner_rng_t *r)
 {
     double u1 = 1.0 - runner_rng_uniform(r); /* (0, 1]: log(u1) is finite */
     double u2 = runner_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return sqrt(-2.0 * runner_log(u1)) * runner_cos(6.283185307179586 * u2); /* fixed_math.h: the same bits on any CPU */
 }
 
 /* Functions the host lends to plugins (SQLite's sqlite3_api_routines idea):

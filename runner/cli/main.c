@@ -32,6 +32,12 @@ static void print_version(void)
     const char *mpi = "";
 #endif
     printf("runner %s (plugin ABI %d.%d%s)\n", RUNNER_VERSION, RUNNER_ABI_MAJOR, RUNNER_ABI_MINOR, mpi);
+    /* which matrix kernels run here: scripts (and test_train) read this line */
+    printf("matrix kernels: %s; this CPU runs:", kernels_name(host_kernels()));
+    const kernels_t all[] = {KERNELS_AVX512, KERNELS_AVX2, KERNELS_PORTABLE, KERNELS_OPENBLAS};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (kernels_supported(all[i])) printf(" %s", kernels_name(all[i]));
+    printf("\n");
 }
 
 /* Plugin code that calls exit() (from a step, or from a constructor while

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,7 +186,7 @@ static err_code_t generated_values(arena_t *a, const node_t *spec, axis_t *ax, i
         /* numpy's formula, so sweeps line up with numpy-made grids */
         double t = n == 1 ? lo : lo + (hi - lo) * (double)i / (double)(n - 1);
         if (i == n - 1 && n > 1) t = hi;
-        double v = lin ? t : pow(10.0, t);
+        double v = lin ? t : runner_pow(10.0, t);
         if (!isfinite(v)) return err_set(err, ERR_CONFIG, args->mark, "logspace value 10^%g overflows", t);
         char buf[40];
         format_double(buf, sizeof buf, v); /* shortest exact text: readable labels */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,16 +241,16 @@ double expr_eval(const void *expr, size_t n, const double *x, double *grad)
         case OP_SUB: v[i] = a - b; break;
         case OP_MUL: v[i] = a * b; break;
         case OP_DIV: v[i] = a / b; break;
-        case OP_POW: v[i] = pow(a, b); break;
+        case OP_POW: v[i] = runner_pow(a, b); break;
         case OP_NEG: v[i] = -a; break;
-        case OP_SIN: v[i] = sin(a); break;
-        case OP_COS: v[i] = cos(a); break;
-        case OP_TAN: v[i] = tan(a); break;
-        case OP_EXP: v[i] = exp(a); break;
-        case OP_LOG: v[i] = log(a); break;
+        case OP_SIN: v[i] = runner_sin(a); break;
+        case OP_COS: v[i] = runner_cos(a); break;
+        case OP_TAN: v[i] = runner_tan(a); break;
+        case OP_EXP: v[i] = runner_exp(a); break;
+        case OP_LOG: v[i] = runner_log(a); break;
         case OP_SQRT: v[i] = sqrt(a); break;
         case OP_ABS: v[i] = fabs(a); break;
-        case OP_TANH: v[i] = tanh(a); break;
+        case OP_TANH: v[i] = runner_tanh(a); break;
         }
     }
     double f = v[e->n - 1];
@@ -273,13 +274,13 @@ double expr_eval(const void *expr, size_t n, const double *x, double *grad)
         case OP_POW:
             /* d/da a^b = b a^(b-1), exact for integer b at a <= 0 too;
              * d/db a^b = a^b log a, only defined (and only needed) for a > 0. */
-            d[o->a] += g * b * pow(a, b - 1.0);
-            if (e->ops[o->b].op != OP_CONST && a > 0.0) d[o->b] += g * v[i] * log(a);
+            d[o->a] += g * b * runner_pow(a, b - 1.0);
+            if (e->ops[o->b].op != OP_CONST && a > 0.0) d[o->b] += g * v[i] * runner_log(a);
             break;
         case OP_NEG: d[o->a] -= g; break;
-        case OP_SIN: d[o->a] += g * cos(a); break;
-        case OP_COS: d[o->a] -= g * sin(a); break;
-        case OP_TAN: d[o->a] += g / (cos(a) * cos(a)); break;
+        case OP_SIN: d[o->a] += g * runner_cos(a); break;
+        case OP_COS: d[o->a] -= g * runner_sin(a); break;
+        case OP_TAN: d[o->a] += g / (runner_cos(a) * runner_cos(a)); break;
         case OP_EXP: d[o->a] += g * v[i]; break;
         case OP_LOG: d[o->a] += g / a; break;
         case OP_SQRT: d[o->a] += g * 0.5 / v[i]; break;

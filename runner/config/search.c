@@ -2,6 +2,7 @@
 #include "config/search.h"
 
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <runner/plugin.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static node_t *draw(arena_t *a, const dist_t *d, double u, mark_t mark)
     }
     double v = u == 0.0                  ? d->lo /* exactly: exp(log(lo)) is not always lo */
                : d->kind == D_UNIFORM    ? d->lo + (d->hi - d->lo) * u
-               : d->kind == D_LOGUNIFORM ? exp(log(d->lo) + (log(d->hi) - log(d->lo)) * u)
+               : d->kind == D_LOGUNIFORM ? runner_exp(runner_log(d->lo) + (runner_log(d->hi) - runner_log(d->lo)) * u)
                                          : d->lo + floor(u * (d->hi - d->lo + 1));
     if (d->kind == D_INTUNIFORM && v > d->hi) v = d->hi;
     char buf[40];

@@ -2,6 +2,7 @@
 #include "cells/analytic/objectives.h"
 
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <string.h>
 
 static double parabola(const void *ctx, size_t n, const double *x, double *g)
@@ -90,8 +91,8 @@ static double rastrigin(const void *ctx, size_t n, const double *x, double *g)
     const double two_pi = 2.0 * M_PI;
     double f = 10.0 * (double)n;
     for (size_t i = 0; i < n; i++) {
-        f += x[i] * x[i] - 10.0 * cos(two_pi * x[i]);
-        if (g) g[i] = 2.0 * x[i] + 10.0 * two_pi * sin(two_pi * x[i]);
+        f += x[i] * x[i] - 10.0 * runner_cos(two_pi * x[i]);
+        if (g) g[i] = 2.0 * x[i] + 10.0 * two_pi * runner_sin(two_pi * x[i]);
     }
     return f;
 }

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -437,7 +438,7 @@ static double chain_lr(const lr_one_t *o, double lr)
         return lr * a[A_GAMMA];
     case LR_MULTISTEP:
         if (!in_milestones(s, le)) return lr;
-        return lr * pow(a[A_GAMMA], 1.0); /* gamma ** Counter(milestones)[e]: each milestone once */
+        return lr * runner_pow(a[A_GAMMA], 1.0); /* gamma ** Counter(milestones)[e]: each milestone once */
     case LR_CONSTANT: {
         int64_t ti = (int64_t)a[A_TOTAL_ITERS];
         if (le == 0) return lr * a[A_FACTOR];
@@ -457,7 +458,7 @@ static double chain_lr(const lr_one_t *o, double lr)
     case LR_POLYNOMIAL: {
         int64_t ti = (int64_t)a[A_TOTAL_ITERS];
         if (le == 0 || le > ti) return lr;
-        double decay = pow((1.0 - (double)le / (double)ti) / (1.0 - (double)(le - 1) / (double)ti), a[A_POWER]);
+        double decay = runner_pow((1.0 - (double)le / (double)ti) / (1.0 - (double)(le - 1) / (double)ti), a[A_POWER]);
         return lr * decay;
     }
     case LR_COSINE: {
@@ -465,12 +466,12 @@ static double chain_lr(const lr_one_t *o, double lr)
         double eta = a[A_ETA_MIN];
         if (le == 0) return lr;
         if (o->step_count == 1 && le > 0)
-            return eta + (o->base_lr - eta) * (1 + cos((double)le * PI / (double)T)) / 2;
-        if (py_mod(le - 1 - T, 2 * T) == 0) return lr + (o->base_lr - eta) * (1 - cos(PI / (double)T)) / 2;
-        return (1 + cos(PI * (double)le / (double)T)) / (1 + cos(PI * (double)(le - 1) / (double)T)) * (lr - eta) + eta;
+            return eta + (o->base_lr - eta) * (1 + runner_cos_cr((double)le * PI / (double)T)) / 2;
+        if (py_mod(le - 1 - T, 2 * T) == 0) return lr + (o->base_lr - eta) * (1 - runner_cos_cr(PI / (double)T)) / 2;
+        return (1 + runner_cos_cr(PI * (double)le / (double)T)) / (1 + runner_cos_cr(PI * (double)(le - 1) / (double)T)) * (lr - eta) + eta;
     }
     case LR_WARM_RESTARTS:
-        return a[A_ETA_MIN] + (o->base_lr - a[A_ETA_MIN]) * (1 + cos(PI * (double)o->T_cur / (double)o->T_i)) / 2;
+        return a[A_ETA_MIN] + (o->base_lr - a[A_ETA_MIN]) * (1 + runner_cos_cr(PI * (double)o->T_cur / (double)o->T_i)) / 2;
     case LR_ONECYCLE: {
         int64_t total = (int64_t)a[A_TOTAL_STEPS];
         double pct = a[A_PCT_START];
@@ -493,7 +494,7 @@ static double chain_lr(const lr_one_t *o, double lr)
             if (step_num <= ends[i] || i == phases - 1) {
                 double f = (step_num - start_step) / (ends[i] - start_step);
                 if (a[A_ANNEAL] == 0) {
-                    double cos_out = cos(PI * f) + 1;
+                    double cos_out = runner_cos_cr(PI * f) + 1;
                     out = ends_lr[i] + (starts_lr[i] - ends_lr[i]) / 2.0 * cos_out;
                 } else {
                     out = (ends_lr[i] - starts_lr[i]) * f + starts_lr[i];
@@ -510,7 +511,7 @@ static double chain_lr(const lr_one_t *o, double lr)
         double scale_factor = x <= o->step_ratio ? x / o->step_ratio : (x - 1) / (o->step_ratio - 1);
         double base_height = (a[A_MAX_LR] - a[A_BASE_LR]) * scale_factor;
         int mode = (int)a[A_MODE];
-        double scale = mode == 0 ? 1. : mode == 1 ? 1 / pow(2., cycle - 1) : pow(a[A_GAMMA], (double)le);
+        double scale = mode == 0 ? 1. : mode == 1 ? 1 / runner_pow(2., cycle - 1) : runner_pow(a[A_GAMMA], (double)le);
         return a[A_BASE_LR] + base_height * scale;
     }
     default: return lr;
@@ -525,8 +526,8 @@ static double closed_lr(const lr_one_t *o)
     int64_t le = o->last_epoch;
     double base = o->base_lr;
     switch (s->cls) {
-    case LR_STEP: return base * pow(a[A_GAMMA], (double)(le / (int64_t)a[A_STEP_SIZE]));
-    case LR_MULTISTEP: return base * pow(a[A_GAMMA], (double)bisect_right(s->milestones, s->n_milestones, le));
+    case LR_STEP: return base * runner_pow(a[A_GAMMA], (double)(le / (int64_t)a[A_STEP_SIZE]));
+    case LR_MULTISTEP: return base * runner_pow(a[A_GAMMA], (double)bisect_right(s->milestones, s->n_milestones, le));
     case LR_CONSTANT:
         return base * (a[A_FACTOR] + (le >= (int64_t)a[A_TOTAL_ITERS] ? 1.0 - a[A_FACTOR] : 0.0));
     case LR_LINEAR: {
@@ -534,13 +535,13 @@ static double closed_lr(const lr_one_t *o)
         double m = (double)(ti < le ? ti : le);
         return base * (a[A_START_FACTOR] + (a[A_END_FACTOR] - a[A_START_FACTOR]) * m / (double)ti);
     }
-    case LR_EXPONENTIAL: return base * pow(a[A_GAMMA], (double)le);
+    case LR_EXPONENTIAL: return base * runner_pow(a[A_GAMMA], (double)le);
     case LR_POLYNOMIAL: {
         int64_t ti = (int64_t)a[A_TOTAL_ITERS];
-        return base * pow(1.0 - (double)(ti < le ? ti : le) / (double)ti, a[A_POWER]);
+        return base * runner_pow(1.0 - (double)(ti < le ? ti : le) / (double)ti, a[A_POWER]);
     }
     case LR_COSINE:
-        return a[A_ETA_MIN] + (base - a[A_ETA_MIN]) * (1 + cos(PI * (double)le / (double)a[A_T_MAX])) / 2;
+        return a[A_ETA_MIN] + (base - a[A_ETA_MIN]) * (1 + runner_cos_cr(PI * (double)le / (double)a[A_T_MAX])) / 2;
     default: return base;
     }
 }
@@ -671,11 +672,11 @@ static double short_lr(const lr_run_t *r)
     const schedule_t *s = r->s;
     double lr = r->initial_lr, epoch = floor((double)r->t / (double)r->per_epoch);
     switch (s ? s->cls : LR_SHORT_CONSTANT) {
-    case LR_SHORT_STEP: return lr * pow(s->a[A_GAMMA], floor(epoch / s->a[A_EVERY]));
-    case LR_SHORT_EXPONENTIAL: return lr * pow(s->a[A_GAMMA], epoch);
+    case LR_SHORT_STEP: return lr * runner_pow(s->a[A_GAMMA], floor(epoch / s->a[A_EVERY]));
+    case LR_SHORT_EXPONENTIAL: return lr * runner_pow(s->a[A_GAMMA], epoch);
     case LR_SHORT_COSINE:
         return s->a[A_LR_MIN] +
-               (lr - s->a[A_LR_MIN]) * 0.5 * (1.0 + cos(PI * (double)r->t / (double)r->iterations));
+               (lr - s->a[A_LR_MIN]) * 0.5 * (1.0 + runner_cos_cr(PI * (double)r->t / (double)r->iterations));
     default: return lr;
     }
 }

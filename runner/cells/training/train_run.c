@@ -1,5 +1,6 @@
 /* train_run.c: the training loop of one cell. */
 #include <math.h>
+#include <runner/fixed_math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,8 +196,8 @@ static double clip_gradient(float *g, size_t n, const clip_t *c)
     if (isinf(p)) {
         for (size_t i = 0; i < n; i++) norm = fabs((double)g[i]) > norm || g[i] != g[i] ? fabs((double)g[i]) : norm;
     } else {
-        for (size_t i = 0; i < n; i++) norm += p == 2.0 ? (double)g[i] * g[i] : pow(fabs((double)g[i]), p);
-        norm = p == 2.0 ? sqrt(norm) : pow(norm, 1.0 / p);
+        for (size_t i = 0; i < n; i++) norm += p == 2.0 ? (double)g[i] * g[i] : runner_pow(fabs((double)g[i]), p);
+        norm = p == 2.0 ? sqrt(norm) : runner_pow(norm, 1.0 / p);
     }
     if (c->kind == CLIP_NORM) {
         /* torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to 1, in float32 */
