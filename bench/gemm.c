@@ -34,7 +34,8 @@ int main(void)
         {"affine dx 100x784x100", 0, 1, 100, 784, 100, 0},      {"affine forward 100x10x100", 0, 0, 100, 10, 100, 1},
         {"affine forward 100x50x784", 0, 0, 100, 50, 784, 1},   {"conv forward 30x576x25", 0, 0, 30, 576, 25, 1},
         {"conv dW 30x25x576", 0, 1, 30, 25, 576, 1},            {"conv dcol 25x576x30", 1, 0, 25, 576, 30, 0},
-        {"affine forward 100x100x4320", 0, 0, 100, 100, 4320, 1},
+        {"affine forward 100x100x4320", 0, 0, 100, 100, 4320, 1}, {"affine forward 100x100x100", 0, 0, 100, 100, 100, 1},
+        {"affine dW 100x100x100", 1, 0, 100, 100, 100, 0},      {"affine dx 100x100x100", 0, 1, 100, 100, 100, 0},
     };
     const kernels_t ks[] = {KERNELS_OPENBLAS, KERNELS_AVX2, KERNELS_AVX512, KERNELS_PORTABLE};
     printf("%-30s", "product (m x n x k)");

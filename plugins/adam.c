@@ -21,8 +21,9 @@ typedef struct {
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay;
     int amsgrad, maximize, decoupled;
     uint64_t t;
+    runner_pow_seq_t beta1_t, beta2_t; /* beta ** t, step by step (fixed_math.h) */
 } adam_state_t;
-#define ADAM_HEADER 128
+#define ADAM_HEADER 256
 _Static_assert(sizeof(adam_state_t) <= ADAM_HEADER, "header fits");
 
 #define ADAM_PARAMS(wd_default, wd_doc)                                                          \
@@ -52,7 +53,8 @@ static int init_common(void *state, size_t n, const double *hp, int decoupled)
                       .beta1_f = (float)hp[1], .beta2_f = (float)hp[2],
                       .one_minus_beta1 = (float)(1.0 - hp[1]), .one_minus_beta2 = (float)(1.0 - hp[2]),
                       .eps = (float)hp[3], .weight_decay = (float)hp[4],
-                      .amsgrad = hp[5] != 0.0, .maximize = hp[6] != 0.0, .decoupled = decoupled};
+                      .amsgrad = hp[5] != 0.0, .maximize = hp[6] != 0.0, .decoupled = decoupled,
+                      .beta1_t = runner_pow_seq(hp[1]), .beta2_t = runner_pow_seq(hp[2])};
     memcpy(state, &s, sizeof s);
     memset((char *)state + ADAM_HEADER, 0, 3 * n * sizeof(float));
     return RUNNER_OK;
@@ -105,8 +107,8 @@ RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const fl
     adam_state_t *s = state;
     float *m = (float *)((char *)state + ADAM_HEADER), *v = m + n, *vmax = v + n;
     s->t++;
-    const double bc1 = 1.0 - runner_pow(s->beta1, (double)s->t);
-    const double bc2_sqrt = sqrt(1.0 - runner_pow(s->beta2, (double)s->t));
+    const double bc1 = 1.0 - runner_pow_seq_next(&s->beta1_t); /* beta1 ** t */
+    const double bc2_sqrt = sqrt(1.0 - runner_pow_seq_next(&s->beta2_t));
     const step_coef_t k = {.b1 = s->beta1_f, .b2 = s->beta2_f, .c1 = s->one_minus_beta1, .c2 = s->one_minus_beta2,
                            .eps = s->eps, .wd = s->weight_decay, .neg_step = (float)-(s->lr / bc1),
                            .bc2s = (float)bc2_sqrt, .decay = (float)(1.0 - s->lr * (double)s->weight_decay)};

@@ -20,8 +20,9 @@ typedef struct {
     float beta1_f, beta2_f, one_minus_beta1, eps, weight_decay;
     int maximize;
     uint64_t t;
+    runner_pow_seq_t beta1_t; /* beta1 ** t, step by step (fixed_math.h) */
 } adamax_state_t;
-#define ADAMAX_HEADER 64
+#define ADAMAX_HEADER 128
 _Static_assert(sizeof(adamax_state_t) <= ADAMAX_HEADER, "header fits");
 
 static const runner_param_t params[] = {
@@ -45,7 +46,7 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     (void)seed, (void)err;
     adamax_state_t s = {.lr = hp[0], .beta1 = hp[1], .beta1_f = (float)hp[1], .beta2_f = (float)hp[2],
                         .one_minus_beta1 = (float)(1.0 - hp[1]), .eps = (float)hp[3], .weight_decay = (float)hp[4],
-                        .maximize = hp[5] != 0.0};
+                        .maximize = hp[5] != 0.0, .beta1_t = runner_pow_seq(hp[1])};
     memcpy(state, &s, sizeof s);
     memset((char *)state + ADAMAX_HEADER, 0, 2 * n * sizeof(float));
     return RUNNER_OK;
@@ -57,7 +58,7 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     adamax_state_t *s = state;
     float *m = (float *)((char *)state + ADAMAX_HEADER), *u = m + n;
     s->t++;
-    const float value = (float)-(s->lr / (1.0 - runner_pow(s->beta1, (double)s->t)));
+    const float value = (float)-(s->lr / (1.0 - runner_pow_seq_next(&s->beta1_t)));
     const float b1 = s->beta1_f, b2 = s->beta2_f, c1 = s->one_minus_beta1, eps = s->eps, wd = s->weight_decay;
     const int maximize = s->maximize, l2 = wd != 0.0f;
     for (size_t i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ typedef struct {
     double lr, beta1, beta2, momentum_decay;
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay, mu_product;
     uint64_t t;
+    runner_pow_seq_t beta2_t; /* beta2 ** t, step by step (fixed_math.h) */
 } nadam_state_t;
 #define NADAM_HEADER 128
 _Static_assert(sizeof(nadam_state_t) <= NADAM_HEADER, "header fits");
@@ -47,7 +48,8 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     nadam_state_t s = {.lr = hp[0], .beta1 = hp[1], .beta2 = hp[2], .momentum_decay = hp[5],
                        .beta1_f = (float)hp[1], .beta2_f = (float)hp[2],
                        .one_minus_beta1 = (float)(1.0 - hp[1]), .one_minus_beta2 = (float)(1.0 - hp[2]),
-                       .eps = (float)hp[3], .weight_decay = (float)hp[4], .mu_product = 1.0f};
+                       .eps = (float)hp[3], .weight_decay = (float)hp[4], .mu_product = 1.0f,
+                       .beta2_t = runner_pow_seq(hp[2])};
     memcpy(state, &s, sizeof s);
     memset((char *)state + NADAM_HEADER, 0, 2 * n * sizeof(float));
     return RUNNER_OK;
@@ -60,7 +62,7 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     float *m = (float *)((char *)state + NADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
-    const double bc2 = 1.0 - runner_pow(s->beta2, t);
+    const double bc2 = 1.0 - runner_pow_seq_next(&s->beta2_t);
     const double mu = s->beta1 * (1.0 - 0.5 * runner_pow(0.96, t * s->momentum_decay));
     const double mu_next = s->beta1 * (1.0 - 0.5 * runner_pow(0.96, (t + 1.0) * s->momentum_decay));
     s->mu_product = s->mu_product * (float)mu;

@@ -22,8 +22,9 @@ typedef struct {
     double lr, beta1, beta2;
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay;
     uint64_t t;
+    runner_pow_seq_t beta1_t, beta2_t; /* beta ** t, step by step (fixed_math.h) */
 } radam_state_t;
-#define RADAM_HEADER 64
+#define RADAM_HEADER 192
 _Static_assert(sizeof(radam_state_t) <= RADAM_HEADER, "header fits");
 
 static const runner_param_t params[] = {
@@ -46,7 +47,8 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     (void)seed, (void)err;
     radam_state_t s = {.lr = hp[0], .beta1 = hp[1], .beta2 = hp[2], .beta1_f = (float)hp[1], .beta2_f = (float)hp[2],
                        .one_minus_beta1 = (float)(1.0 - hp[1]), .one_minus_beta2 = (float)(1.0 - hp[2]),
-                       .eps = (float)hp[3], .weight_decay = (float)hp[4]};
+                       .eps = (float)hp[3], .weight_decay = (float)hp[4],
+                       .beta1_t = runner_pow_seq(hp[1]), .beta2_t = runner_pow_seq(hp[2])};
     memcpy(state, &s, sizeof s);
     memset((char *)state + RADAM_HEADER, 0, 2 * n * sizeof(float));
     return RUNNER_OK;
@@ -59,9 +61,10 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     float *m = (float *)((char *)state + RADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
-    const double bc1 = 1.0 - runner_pow(s->beta1, t), bc2 = 1.0 - runner_pow(s->beta2, t);
+    const double beta2_t = runner_pow_seq_next(&s->beta2_t);
+    const double bc1 = 1.0 - runner_pow_seq_next(&s->beta1_t), bc2 = 1.0 - beta2_t;
     const double rho_inf = 2.0 / (1.0 - s->beta2) - 1.0;
-    const double rho_t = rho_inf - 2.0 * t * runner_pow(s->beta2, t) / bc2;
+    const double rho_t = rho_inf - 2.0 * t * beta2_t / bc2;
     const int rectified = rho_t > 5.0;
     const float rect = rectified ? (float)sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                                  : 0.0f;

@@ -156,6 +156,31 @@ Test(fixed_math, special_values)
     cr_expect(runner_expf(-104) == 0 && runner_expf(89) == INFINITY && runner_tanhf(-0.0f) == 0 && signbit(runner_tanhf(-0.0f)));
 }
 
+/* The optimizers' beta ** step, step by step: runner_pow's bits for 8
+ * bases x 50,000 steps, and the ends: 0, 1, a tiny power, a huge one. */
+Test(fixed_math, a_power_sequence_is_runner_pow)
+{
+    const double bases[] = {0.9, 0.999, 0.5, 0.99, 0.95, 1.0001, 0.3, 0.96};
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        runner_pow_seq_t s = runner_pow_seq(bases[b]);
+        for (int t = 1; t <= 50000; t++) {
+            double got = runner_pow_seq_next(&s), want = runner_pow(bases[b], t);
+            cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "%g ** %d: %a, runner_pow %a", bases[b], t, got, want);
+        }
+    }
+    runner_pow_seq_t zero = runner_pow_seq(0.0), one = runner_pow_seq(1.0), big = runner_pow_seq(1e10);
+    for (int t = 1; t <= 40; t++) {
+        double z = runner_pow_seq_next(&zero), o = runner_pow_seq_next(&one), g = runner_pow_seq_next(&big);
+        cr_expect(z == 0 && o == 1 && g == runner_pow(1e10, t), "t %d: %g %g %g", t, z, o, g);
+        if (t == 40) cr_expect(isinf(g), "1e10 ** 40 overflows");
+    }
+    runner_pow_seq_t small = runner_pow_seq(0.5); /* through the subnormals to 0, as runner_pow */
+    for (int t = 1; t <= 1100; t++) {
+        double got = runner_pow_seq_next(&small);
+        cr_expect(got == ldexp(1.0, -t), "0.5 ** %d: %a", t, got);
+    }
+}
+
 /* FNV-1a over the bits of each function at 100,000 fixed arguments. */
 static uint64_t hash_of(fn_t f)
 {
