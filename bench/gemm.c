@@ -36,6 +36,7 @@ int main(void)
         {"conv dW 30x25x576", 0, 1, 30, 25, 576, 1},            {"conv dcol 25x576x30", 1, 0, 25, 576, 30, 0},
         {"affine forward 100x100x4320", 0, 0, 100, 100, 4320, 1}, {"affine forward 100x100x100", 0, 0, 100, 100, 100, 1},
         {"affine dW 100x100x100", 1, 0, 100, 100, 100, 0},      {"affine dx 100x100x100", 0, 1, 100, 100, 100, 0},
+        {"affine dW 4320x100x100", 1, 0, 4320, 100, 100, 0},    {"affine dx 100x4320x100", 0, 1, 100, 4320, 100, 0},
     };
     const kernels_t ks[] = {KERNELS_OPENBLAS, KERNELS_AVX2, KERNELS_AVX512, KERNELS_PORTABLE};
     printf("%-30s", "product (m x n x k)");
