@@ -120,6 +120,14 @@ static inline runner_dd_t runner_dd_div_n(runner_dd_t a, double n)
  * (x + c) - c without -ffast-math). */
 static inline double runner_round_whole(double x) { return (x + RUNNER_ROUND_SHIFT) - RUNNER_ROUND_SHIFT; }
 
+/* c[0] z^(n-1) + c[1] z^(n-2) + ... + c[n-1], by Horner's rule. */
+static inline double runner_horner(const double *c, int n, double z)
+{
+    double p = c[0];
+    for (int i = 1; i < n; i++) p = p * z + c[i];
+    return p;
+}
+
 /* ---- fast: exp and log (within 1 and 1.2 ulp) ------------------------------ */
 
 /* e^x: x = k ln2 + r, |r| <= ln2 / 2, e^r = 1 + r + r^2 Q(r) by its Taylor
@@ -132,19 +140,10 @@ static inline double runner_exp(double x)
     const double hi = 0x1.62e42feep-1, lo = 0x1.a39ef35793c76p-33; /* ln 2, hi with 21 trailing zero bits */
     double k = runner_round_whole(x * RUNNER_INV_LN2);
     double r = (x - k * hi) - k * lo; /* k hi exact for |k| < 2^11 */
-    double q = 1.0 / 6227020800.0;    /* 1/13! */
-    q = q * r + 1.0 / 479001600.0;
-    q = q * r + 1.0 / 39916800.0;
-    q = q * r + 1.0 / 3628800.0;
-    q = q * r + 1.0 / 362880.0;
-    q = q * r + 1.0 / 40320.0;
-    q = q * r + 1.0 / 5040.0;
-    q = q * r + 1.0 / 720.0;
-    q = q * r + 1.0 / 120.0;
-    q = q * r + 1.0 / 24.0;
-    q = q * r + 1.0 / 6.0;
-    q = q * r + 0.5;
-    double y = 1.0 + (r + r * r * q);
+    static const double c[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                               1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+                               1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5}; /* 1/13! .. 1/2! */
+    double y = 1.0 + (r + r * r * runner_horner(c, 12, r));
     int ki = (int)k;
     /* 2^k in two steps, so a result near the subnormal range is scaled once */
     return ki < -1000 ? ldexp(ldexp(y, ki + 1000), -1000) : ldexp(y, ki);
@@ -175,17 +174,9 @@ static inline double runner_log(double x)
     int e;
     double m = runner_split_log2(x, &e);
     double f = m - 1.0, s = f / (2.0 + f), z = s * s;
-    double p = 1.0 / 23;
-    p = p * z + 1.0 / 21;
-    p = p * z + 1.0 / 19;
-    p = p * z + 1.0 / 17;
-    p = p * z + 1.0 / 15;
-    p = p * z + 1.0 / 13;
-    p = p * z + 1.0 / 11;
-    p = p * z + 1.0 / 9;
-    p = p * z + 1.0 / 7;
-    p = p * z + 1.0 / 5;
-    p = p * z + 1.0 / 3;
+    static const double c[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                               1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3};
+    double p = runner_horner(c, 11, z);
     /* ln m = f - f^2/2 + s (f^2/2 + 2 z p) / ... in fdlibm's arrangement: the
      * small correction is rounded, f itself is exact */
     double hfsq = 0.5 * f * f, r = z * p * 2.0;
@@ -418,31 +409,20 @@ static inline double runner_reduce_pio2_fast(double x, int *quadrant)
 /* sin r and cos r for |r| <= pi/4 by their Taylor series to r^19 and r^18. */
 static inline double runner_sin_poly(double r)
 {
+    static const double c[] = {-1.0 / 121645100408832000.0, 1.0 / 355687428096000.0, -1.0 / 1307674368000.0,
+                               1.0 / 6227020800.0,          -1.0 / 39916800.0,      1.0 / 362880.0,
+                               -1.0 / 5040.0,               1.0 / 120.0,            -1.0 / 6.0}; /* -1/19! .. -1/3! */
     double z = r * r;
-    double p = -1.0 / 121645100408832000.0; /* -1/19! */
-    p = p * z + 1.0 / 355687428096000.0;
-    p = p * z - 1.0 / 1307674368000.0;
-    p = p * z + 1.0 / 6227020800.0;
-    p = p * z - 1.0 / 39916800.0;
-    p = p * z + 1.0 / 362880.0;
-    p = p * z - 1.0 / 5040.0;
-    p = p * z + 1.0 / 120.0;
-    p = p * z - 1.0 / 6.0;
-    return r + r * z * p;
+    return r + r * z * runner_horner(c, 9, z);
 }
 
 static inline double runner_cos_poly(double r)
 {
+    static const double c[] = {1.0 / 6402373705728000.0, -1.0 / 20922789888000.0, 1.0 / 87178291200.0,
+                               -1.0 / 479001600.0,       1.0 / 3628800.0,         -1.0 / 40320.0,
+                               1.0 / 720.0,              -1.0 / 24.0}; /* 1/18! .. -1/4! */
     double z = r * r;
-    double p = 1.0 / 6402373705728000.0; /* 1/18! */
-    p = p * z - 1.0 / 20922789888000.0;
-    p = p * z + 1.0 / 87178291200.0;
-    p = p * z - 1.0 / 479001600.0;
-    p = p * z + 1.0 / 3628800.0;
-    p = p * z - 1.0 / 40320.0;
-    p = p * z + 1.0 / 720.0;
-    p = p * z - 1.0 / 24.0;
-    return 1.0 - (0.5 * z + z * z * p);
+    return 1.0 - (0.5 * z + z * z * runner_horner(c, 8, z));
 }
 
 static inline double runner_sin(double x)
