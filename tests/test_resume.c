@@ -261,6 +261,12 @@ Test(resume, a_file_being_written_is_not_replaced_or_resumed)
     double t0 = now();
     while (!exists("long.h5") && now() - t0 < 20) sleep_seconds(0.01);
     cr_assert(exists("long.h5"), "the writer did not create its file");
+    /* then stopped, so it is still writing whatever the checks below take
+     * (under valgrind they outlasted the whole sweep once Adam got faster);
+     * a stopped process keeps its lock. The lock follows the file's
+     * creation at once: 0.3 s is plenty for it. */
+    sleep_seconds(0.3);
+    kill(writer, SIGSTOP);
     snprintf(args, sizeof args, "%s -o %s --force", in_dir("long.yaml"), in_dir("long.h5"));
     int forced = run(args, NULL, 0, err, sizeof err);
     bool still_running = waitpid(writer, NULL, WNOHANG) == 0;
