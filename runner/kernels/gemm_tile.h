@@ -35,7 +35,7 @@ typedef struct {
 } gemm_path_t;
 
 /* One per instruction set (gemm_tile.c, built once for each); whether the
- * CPU can run one is gemm_path_supported's business. */
+ * CPU can run one is kernels_supported's business (gemm.h). */
 extern const gemm_path_t gemm_path_portable, gemm_path_avx2, gemm_path_avx512;
 
 #endif
