@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "results/h5util.h"
 
 static char dir[256];
 
@@ -112,14 +111,28 @@ static inline char *read_string_at(const char *file, const char *name, size_t i)
     return one;
 }
 
-/* A text attribute of the root group of `file` (in dir), malloc'd; NULL when absent. */
-static inline char *read_root_attr_text(const char *file, const char *name)
+/* A root attribute of `file` (in dir) as text, malloc'd: a string, or an integer printed. */
+static inline char *root_attr(const char *file, const char *name)
 {
     hid_t f = H5Fopen(in_dir(file), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return NULL;
-    char *text = h5_read_attr_text(f, name);
-    H5Fclose(f);
-    return text;
+    cr_assert_geq(f, 0);
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    cr_assert_geq(a, 0, "no attribute %s", name);
+    hid_t t = H5Aget_type(a);
+    char *copy;
+    if (H5Tget_class(t) == H5T_INTEGER) {
+        long long v;
+        cr_assert_geq(H5Aread(a, H5T_NATIVE_LLONG, &v), 0);
+        copy = malloc(32);
+        snprintf(copy, 32, "%lld", v);
+    } else {
+        char *v = NULL;
+        cr_assert_geq(H5Aread(a, t, &v), 0);
+        copy = strdup(v);
+        H5free_memory(v);
+    }
+    H5Tclose(t), H5Aclose(a), H5Fclose(f);
+    return copy;
 }
 
 #endif

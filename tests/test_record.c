@@ -15,29 +15,6 @@ static void setup(void) { e2e_make_dir("record"); }
 static void teardown(void) { e2e_remove_dir(); }
 TestSuite(record, .init = setup, .fini = teardown, .timeout = 300);
 
-static char *root_attr(const char *file, const char *name)
-{
-    hid_t f = H5Fopen(in_dir(file), H5F_ACC_RDONLY, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    cr_assert_geq(a, 0, "no attribute %s", name);
-    hid_t t = H5Aget_type(a);
-    char *copy;
-    if (H5Tget_class(t) == H5T_INTEGER) {
-        long long v;
-        cr_assert_geq(H5Aread(a, H5T_NATIVE_LLONG, &v), 0);
-        copy = malloc(32);
-        snprintf(copy, 32, "%lld", v);
-    } else {
-        char *v = NULL;
-        cr_assert_geq(H5Aread(a, t, &v), 0);
-        copy = strdup(v);
-        H5free_memory(v);
-    }
-    H5Tclose(t), H5Aclose(a), H5Fclose(f);
-    return copy;
-}
-
 static void append_byte(const char *path)
 {
     FILE *f = fopen(path, "ab");

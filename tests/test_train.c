@@ -206,7 +206,7 @@ Test(train, bitwise_identical_for_every_kernel_path, .timeout = 600)
     for (size_t k = 0; k < N_BITWISE; k++) {
         unsetenv("RUNNER_KERNELS");
         run_ok(bitwise_configs[k], "auto.h5", "-j 1 --force");
-        char *named = read_root_attr_text("auto.h5", "matrix_kernels");
+        char *named = root_attr("auto.h5", "matrix_kernels");
         cr_assert(strstr(version, named), "the file names %s; --version says %s", named, version);
         free(named);
         for (size_t p = 0; p < 3; p++) {
@@ -220,7 +220,7 @@ Test(train, bitwise_identical_for_every_kernel_path, .timeout = 600)
                 run_ok(bitwise_configs[k], "path.h5", more);
                 snprintf(why, sizeof why, "between the default kernels and %s at -j %d", kernels_name(paths[p]), j);
                 expect_same_bits(bitwise_configs[k], "auto.h5", "path.h5", why);
-                named = read_root_attr_text("path.h5", "matrix_kernels");
+                named = root_attr("path.h5", "matrix_kernels");
                 cr_expect_str_eq(named, kernels_name(paths[p]));
                 free(named);
             }
