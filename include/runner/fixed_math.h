@@ -297,7 +297,8 @@ static inline double runner_pow(double x, double y)
         return sign * (r.hi + r.lo);
     }
 by_logs:;
-    runner_dd_t t = runner_dd_mul_d(runner_log_dd(a), y);
+    runner_dd_t l = runner_log_dd(a), t = runner_dd_mul_d(l, y);
+    if (!isfinite(t.hi)) t.hi = (l.hi > 0) == (y > 0) ? HUGE_VAL : -HUGE_VAL; /* y ln a overflowed (inf - inf is NaN) */
     if (t.hi > 709.782712893384) return sign * HUGE_VAL;
     if (t.hi < -745.1332191019412) return sign * 0.0;
     return sign * runner_exp_dd_round(t);
