@@ -78,6 +78,29 @@ check("every optimizer descends", bool((final < ds.loss.isel(step=0)).all()))
 check("optimizer_config per run", ds.optimizer_config.sel(run="Adam").item().startswith("adam(lr=0.3"))
 ds.close()
 
+# a ragged study (issue 19: each optimizer its own learning rates): one
+# `cell` dimension, the axes coordinate variables over it, NaN where a cell
+# lacks one; xarray attaches them (CF `coordinates`) and selects a run's cells
+t = os.path.join(out, "tuned_2d.h5")
+run("configs/tuned_2d.yaml", t)
+ds = xr.open_dataset(t, engine="h5netcdf")
+check("ragged: one cell dimension", dict(ds.sizes) == {"cell": 41, "step": 31, "param": 2}, str(dict(ds.sizes)))
+check("ragged: loss over (cell, step)", ds.loss.dims == ("cell", "step"))
+check("ragged: run and optimizer.lr are coordinates of cell",
+      {"run", "optimizer.lr"} <= set(ds.coords) and ds.coords["optimizer.lr"].dims == ("cell",), str(ds.coords))
+adam = ds.sel(cell=ds.run == "Adam")
+check("ragged: select one run's cells", adam.sizes["cell"] == 7 and set(adam.run.values) == {"Adam"}, str(adam.sizes))
+check("ragged: that run's own rates", np.allclose(adam["optimizer.lr"].values, np.logspace(-2, 0.5, 7), rtol=1e-15),
+      str(adam["optimizer.lr"].values))
+sgd = ds.sel(cell=ds.run == "SGD")
+check("ragged: exclude left SGD's rate 1 out", sgd.sizes["cell"] == 6 and 1.0 not in sgd["optimizer.lr"].values)
+check("ragged: each cell's optimizer", all(str(v).startswith("adam(lr=") for v in adam.optimizer_config.values))
+best = adam.loss.isel(step=-1).argmin().item()
+check("ragged: the best Adam rate by value", float(adam["optimizer.lr"][best]) > 0.01)
+ds.close()
+r = subprocess.run(["ncdump", "-h", t], capture_output=True, text=True)
+check("ragged: ncdump shows loss(cell, step)", r.returncode == 0 and "loss(cell, step)" in r.stdout, r.stdout[:400])
+
 # h5py sees dimension scales
 with h5py.File(m, "r") as f:
     check("h5py dimension scale on params",

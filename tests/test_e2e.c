@@ -68,8 +68,9 @@ Test(e2e, bitwise_identical_for_any_thread_count)
 {
     write_file("grid.yaml", "steps: 200\nproblem: {objective: rosenbrock, start: [-1.2, 1.0]}\n"
                             "optimizer: {name: adam, lr: 0.01}\n"
-                            "grid: {optimizer.lr: {logspace: [-3, -0.5, 9]}, optimizer.beta1: [0.5, 0.8, 0.9, 0.95]}\n"
-                            "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n");
+                            "grid: {optimizer.lr: {logspace: [-3, -0.5, 9]}}\n" /* and each run its own (ragged) */
+                            "runs: [{label: adam, grid: {optimizer.beta1: [0.5, 0.8, 0.9, 0.95]}},\n"
+                            "       {label: rms, optimizer: {name: rmsprop}, grid: {optimizer.alpha: [0.9, 0.99]}}]\n");
     char err[4096], args[1024];
     const char *vars[] = {"params", "loss", "grad_norm"};
     snprintf(args, sizeof args, "%s/grid.yaml -o %s/j1.h5 -j 1 --quiet", dir, dir);

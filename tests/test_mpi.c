@@ -63,8 +63,10 @@ static const char sweep_yaml[] = "name: shared\n"
                                  "optimizer: {name: adam, lr: 0.01}\n"
                                  "grid:\n"
                                  "  optimizer.lr: {logspace: [-3, 0, 100]}\n"
-                                 "  optimizer.beta1: {linspace: [0.5, 0.95, 40]}\n"
-                                 "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n";
+                                 /* each run its own second axis: a ragged study, one cell dimension */
+                                 "runs:\n"
+                                 "  - {label: adam, grid: {optimizer.beta1: {linspace: [0.5, 0.95, 40]}}}\n"
+                                 "  - {label: rms, optimizer: {name: rmsprop}, grid: {optimizer.alpha: {linspace: [0.5, 0.99, 40]}}}\n";
 
 static void reference_run(void)
 {

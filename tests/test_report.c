@@ -354,3 +354,48 @@ Test(report, damaged_shapes_are_errors_not_overflows)
                   err);
     }
 }
+
+/* A ragged study (issue 19): runs with their own axes, one `cell`
+ * dimension in the file. Run A: lr 0.1 x seeds 1, 2, 3 (cells 0-2); run B:
+ * its own lrs 0.2, 0.3, 0.4 (cells 3-5), no seeds. Settings group A's
+ * seeds; B's cells stand alone; --by run names each run's best rate. */
+Test(report, a_ragged_study_reports_by_its_runs_and_values)
+{
+    experiment_t rag;
+    err_t err;
+    cr_assert_eq(load_text(&rag, &reg,
+                           "name: rag\nsteps: 2\nproblem: {objective: elliptic, start: [1, 2]}\n"
+                           "runs:\n  - {label: A, optimizer: {name: sgd}, grid: {optimizer.lr: [0.1]}, seeds: [1, 2, 3]}\n"
+                           "  - {label: B, optimizer: {name: sgd}, grid: {optimizer.lr: [0.2, 0.3, 0.4]}}\n",
+                           &err),
+                 ERR_OK, "%s", err.msg);
+    cr_assert_eq(rag.n_cells, 6);
+    experiment_t keep = ex;
+    ex = rag;
+    write_file_with(6);
+    ex = keep;
+    experiment_free(&rag);
+    results_t r;
+    cr_assert_eq(results_read(path, NAN, &r, &err), ERR_OK, "%s", err.msg);
+    cr_assert_eq(r.n_axes, 3, "run, optimizer.lr, seed as columns");
+    cr_assert_not_null(r.coords);
+    cr_expect_eq(r.n_settings, 4);
+    char *text = report_text(&r, -1, true);
+    cr_expect_str_eq(text, "run,optimizer.lr,n,ok,diverged,failed,final_loss,final_loss_std,best_loss,best_loss_std\n"
+                           "A,0.1,3,3,0,0,2,1,1.66666667,1.15470054\n"
+                           "B,0.2,1,1,0,0,0.25,,0.25,\n"
+                           "B,0.3,1,0,1,0,,,,\n"
+                           "B,0.4,1,0,0,1,,,,\n");
+    free(text);
+    int by;
+    cr_assert_eq(report_find_axis(&r, "run", &by, &err), ERR_OK);
+    text = report_text(&r, by, true);
+    cr_expect_str_eq(text, "run,n,ok,diverged,failed,final_loss,final_loss_std,best_loss,best_loss_std,best_setting\n"
+                           "A,3,3,0,0,2,1,1.66666667,1.15470054,optimizer.lr=0.1\n"
+                           "B,3,1,1,1,0.25,,0.25,,optimizer.lr=0.2\n");
+    free(text);
+    char label[256];
+    results_cell_label(&r, 3, -1, true, label, sizeof label);
+    cr_expect_str_eq(label, "run=B optimizer.lr=0.2", "no seed: B has none");
+    results_free(&r);
+}

@@ -88,7 +88,17 @@ Test(resolved, conditional_and_subtree_axes_seeds_and_generated_values)
     expect_round_trip("conditional",
                       "steps: 5\nproblem: {objective: elliptic, start: [-7, 2]}\n"
                       "optimizer: {name: sgd, lr: 0.1}\n"
-                      "grid: {optimizer.name: [sgd, adam, rmsprop], optimizer.momentum: [0, 0.9]}\n",
+                      "grid: {optimizer.name: [sgd, adam, rmsprop], optimizer.momentum: [0, 0.9]}\n"
+                      "exclude: [{optimizer.name: adam, optimizer.momentum: 0.9}]\n",
+                      NULL, 0);
+    /* issue 19: each run its own grid, search and seeds; the values written out */
+    expect_round_trip("ragged",
+                      "steps: 5\nseed: 3\nproblem: {objective: elliptic, start: [-7, 2]}\n"
+                      "grid: {steps: [4, 5]}\n"
+                      "runs:\n  - {label: s, optimizer: {name: sgd}, grid: {optimizer.lr: {logspace: [-2, 0, 3]}}}\n"
+                      "  - {label: a, optimizer: {name: adam}, seeds: [1, 2],\n"
+                      "     search: {method: random, samples: 3, space: {optimizer.lr: {loguniform: [0.001, 1]}}}}\n"
+                      "exclude: [{run: s, optimizer.lr: 1}]\n",
                       NULL, 0);
     expect_round_trip("subtree",
                       "steps: 5\nproblem: {objective: elliptic, start: [-7, 2]}\n"

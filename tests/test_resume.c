@@ -25,7 +25,7 @@ static void teardown(void)
 }
 TestSuite(resume, .init = setup, .fini = teardown, .timeout = 600);
 
-/* 1000 cells, 2 runs x 25 lr x 20 beta1, 2000 steps: about 0.2 s and 32 MB
+/* 1000 cells, 2 runs x 25 lr x 20 eps, 2000 steps: about 0.2 s and 32 MB
  * in a release build, long enough for kills to land in every phase. */
 static const char sweep_yaml[] = "name: killme\n"
                                  "steps: 2000\n"
@@ -33,12 +33,24 @@ static const char sweep_yaml[] = "name: killme\n"
                                  "optimizer: {name: adam, lr: 0.01}\n"
                                  "grid:\n"
                                  "  optimizer.lr: {logspace: [-3, 0, 25]}\n"
-                                 "  optimizer.beta1: {linspace: [0.5, 0.95, 20]}\n"
+                                 "  optimizer.eps: {logspace: [-8, -1, 20]}\n" /* both optimizers have eps */
                                  "runs: [{label: adam}, {label: rms, optimizer: {name: rmsprop}}]\n";
 
-Test(resume, kill_9_at_random_moments_loses_nothing)
+/* The same work as a ragged study (issue 19): each optimizer its own grid,
+ * one cell dimension in the file, exclude: leaving some cells out. */
+static const char ragged_yaml[] = "name: killme\n"
+                                  "steps: 2000\n"
+                                  "problem: {expression: \"sin(x)*cos(y) + x^2/20 + y^2\", start: [-3, 2]}\n"
+                                  "runs:\n"
+                                  "  - {label: adam, optimizer: {name: adam},\n"
+                                  "     grid: {optimizer.lr: {logspace: [-3, 0, 25]}, optimizer.beta1: {linspace: [0.5, 0.95, 20]}}}\n"
+                                  "  - {label: rms, optimizer: {name: rmsprop},\n"
+                                  "     grid: {optimizer.lr: {logspace: [-4, -1, 25]}, optimizer.alpha: {linspace: [0.5, 0.99, 20]}}}\n"
+                                  "exclude: [{run: rms, optimizer.alpha: 0.5}]\n";
+
+static void kill_9_at_random_moments(const char *yaml)
 {
-    write_file("sweep.yaml", sweep_yaml);
+    write_file("sweep.yaml", yaml);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet", in_dir("sweep.yaml"), in_dir("ref.h5"));
     double t0 = now();
@@ -86,6 +98,9 @@ Test(resume, kill_9_at_random_moments_loses_nothing)
                   partial, KILLS);
     free_results(&ref);
 }
+
+Test(resume, kill_9_at_random_moments_loses_nothing) { kill_9_at_random_moments(sweep_yaml); }
+Test(resume, kill_9_of_a_ragged_study_loses_nothing) { kill_9_at_random_moments(ragged_yaml); }
 
 /* Start a long sweep, signal it once its file exists, and check it stops
  * cleanly: exit 128+sig, a resume hint, run_state interrupted. */
@@ -144,7 +159,7 @@ Test(resume, refuses_a_file_from_another_config)
     snprintf(args, sizeof args, "%s -o %s --quiet --set steps=11 --resume", in_dir("sweep.yaml"), in_dir("a.h5"));
     cr_expect_eq(run(args, NULL, 0, err, sizeof err), 2);
     cr_expect(strstr(err, "a.h5: error: cannot be resumed with this experiment: cell 0 (run=adam optimizer.lr=0.001 "
-                          "optimizer.beta1=0.5) runs another number of steps (10 in the file, 11 now)"),
+                          "optimizer.eps=1e-08) runs another number of steps (10 in the file, 11 now)"),
               "%s", err);
     cr_expect(strstr(err, "--force to start over"), "%s", err);
     size_t n;

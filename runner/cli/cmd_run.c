@@ -165,7 +165,7 @@ static void print_cell_row(const experiment_t *exp, size_t c, size_t *idx)
     char column[512];
     experiment_cell_coords(exp, c, idx);
     printf("%-6zu", c);
-    for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", exp->axes[k].labels[idx[k]]);
+    for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", idx[k] == AXIS_ABSENT ? "-" : exp->axes[k].labels[idx[k]]);
     exp->kind->plan_column(cell, column, sizeof column);
     printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
 }
@@ -175,7 +175,12 @@ static void print_cell_table(const experiment_t *exp, bool all)
     const cell_kind_t *kind = exp->kind;
     printf("%s: %zu cell%s, %zu %s", exp->name, exp->n_cells, exp->n_cells == 1 ? "" : "s", exp->n_axes,
            exp->n_axes == 1 ? "axis" : "axes");
-    for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s[%zu]", k ? "," : ":", exp->axes[k].name, exp->axes[k].n);
+    if (exp->coords) { /* ragged: an axis's values are its runs' lists, one after the other */
+        for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s", k ? "," : ":", exp->axes[k].name);
+        printf(" (not one product: runs with their own axes, or exclude:; \"-\" where a cell's run lacks the axis)");
+    } else {
+        for (size_t k = 0; k < exp->n_axes; k++) printf("%s %s[%zu]", k ? "," : ":", exp->axes[k].name, exp->axes[k].n);
+    }
     printf("\n");
     size_t idx[64];
     bool summarise = !all && exp->n_cells > DRY_RUN_ROWS;
@@ -524,6 +529,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     }
     if (mpi && (rc = agree_on_load(mpi, ctx, rc, err)) == ERR_OK) rc = agree_on_experiment(mpi, ctx, exp, err);
     if (rc) return rc; /* every rank, when one failed */
+    for (size_t i = 0; coordinator && i < exp->n_warnings; i++) fprintf(stderr, "%s\n", exp->warnings[i]);
     if (rerun && coordinator) rc = check_rerun(cli, exp, err);
     if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
     if (rc) return rc;

@@ -11,7 +11,9 @@
 #include "base/text_safety.h"
 #include "cells/kind.h"
 #include "config/include.h"
+#include "config/duplicates.h"
 #include "config/no_ops.h"
+#include "config/ragged.h"
 #include "config/search.h"
 #include "config/vars.h"
 #include "config/schema.h"
@@ -54,14 +56,16 @@ static const config_key_t config_keys[] = {
     {"optimizer", AT_SETTING, NULL},
     {"vars", AT_SETTING, NULL}, /* ${NAME} values (vars.h); dropped before a kind builds the cell */
     {"label", AT_RUN, NULL}, /* the run's coordinate, not part of its overlay */
-    {"grid", AT_TOP | AT_META, NULL},
+    /* axes: sweep-wide at the top, or a run's own inside its entry (ragged.h) */
+    {"grid", AT_TOP | AT_RUN | AT_META, NULL},
     {"runs", AT_TOP | AT_META, NULL},
-    {"repeat", AT_TOP | AT_META, NULL},
-    {"seeds", AT_TOP | AT_META, NULL},
+    {"repeat", AT_TOP | AT_RUN | AT_META, NULL},
+    {"seeds", AT_TOP | AT_RUN | AT_META, NULL},
+    {"exclude", AT_TOP | AT_META, NULL},
     /* resolved before anything reads the config (include.c, search.c); listed
      * so that a misspelling of them gets its "did you mean" */
     {"include", AT_TOP | AT_META, NULL},
-    {"search", AT_TOP | AT_META, NULL},
+    {"search", AT_TOP | AT_RUN | AT_META, NULL},
 };
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_KEYS 64
@@ -233,13 +237,15 @@ static err_code_t split_axis_paths(arena_t *a, axis_t *ax, err_t *err)
     return ERR_OK;
 }
 
-static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, size_t first, err_t *err)
+/* grid's axes into out[0..grid->n), their values of origins origin0 + k. */
+static err_code_t build_grid_axes(experiment_t *exp, const node_t *grid, axis_t *out, int origin0, err_t *err)
 {
     arena_t *a = &exp->arena;
     for (size_t k = 0; k < grid->n; k++) {
         const node_pair_t *p = &grid->pairs[k];
-        axis_t *ax = &exp->axes[first + k];
-        int origin = ORIGIN_GRID + (int)k;
+        axis_t *ax = &out[k];
+        int origin = origin0 + (int)k;
+        ax->everywhere = true;
         ax->kind = AXIS_GRID;
         ax->name = p->key;
         ax->mark = p->key_mark;
@@ -313,7 +319,9 @@ static err_code_t check_run_labels_differ(const axis_t *ax, const node_t *runs, 
                    "two runs are labelled '%s'; labels name the run axis and must differ", ax->labels[dup]);
 }
 
-static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *ax, err_t *err)
+/* The run axis; own[i]: run i's own axes' keys (grid:, seeds:, repeat:) as
+ * a mapping, NULL when it has none. */
+static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *ax, node_t **own, err_t *err)
 {
     arena_t *a = &exp->arena;
     if (runs->kind != NODE_SEQ)
@@ -323,6 +331,7 @@ static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *
     ax->kind = AXIS_RUN;
     ax->name = "run";
     ax->mark = runs->mark;
+    ax->everywhere = true;
     ax->n = runs->n;
     ax->values = arena_alloc(a, ax->n * sizeof *ax->values);
     ax->labels = arena_alloc(a, ax->n * sizeof *ax->labels);
@@ -348,6 +357,15 @@ static err_code_t build_run_axis(experiment_t *exp, const node_t *runs, axis_t *
                 return err_set(err, ERR_CONFIG, p->key_mark, "'%s' is a sweep-wide setting; it cannot be set inside runs",
                                p->key);
             if (!key_allowed(p->key, AT_RUN)) return key_unknown(p, " in a run", AT_RUN, err);
+            if (key_allowed(p->key, AT_META)) { /* the run's own axes, not part of its overlay */
+                if (!own[i] && !(own[i] = node_new(a, NODE_MAP, r->mark, ORIGIN_RUN))) return nomem(err);
+                node_pair_t *grown = arena_alloc(a, (own[i]->n + 1) * sizeof *grown);
+                if (!grown) return nomem(err);
+                if (own[i]->n) memcpy(grown, own[i]->pairs, own[i]->n * sizeof *grown);
+                grown[own[i]->n++] = *p;
+                own[i]->pairs = grown;
+                continue;
+            }
             overlay->pairs[kept++] = *p;
         }
         overlay->n = kept;
@@ -385,21 +403,24 @@ static err_code_t find_duplicate_seed(const int64_t *seeds, size_t n, size_t *du
     return ERR_OK;
 }
 
-static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
+/* The seed axis of holder's repeat: (counting up from base_seed) or seeds:
+ * (holder: the config, or a run's own axes). */
+static err_code_t build_seed_axis(experiment_t *exp, const node_t *holder, int64_t base_seed, axis_t *ax, err_t *err)
 {
     arena_t *a = &exp->arena;
-    const node_pair_t *rep = node_get_pair(exp->root, "repeat"), *seeds = node_get_pair(exp->root, "seeds");
+    const node_pair_t *rep = node_get_pair(holder, "repeat"), *seeds = node_get_pair(holder, "seeds");
     if (rep && seeds) return err_set(err, ERR_CONFIG, seeds->key_mark, "give either repeat: or seeds:, not both");
     ax->kind = AXIS_SEED;
     ax->name = "seed";
     ax->numeric = true;
+    ax->everywhere = true;
     err_code_t rc;
     if (rep) {
         int64_t n;
         if ((rc = node_to_int64(rep->value, "repeat", 1, (int64_t)exp->max_cells, &n, err))) return rc;
-        if (exp->seed > INT64_MAX - (n - 1))
+        if (base_seed > INT64_MAX - (n - 1))
             return err_set(err, ERR_CONFIG, rep->value->mark, "seed %" PRId64 " + repeat %" PRId64 " overflows a 64-bit seed",
-                           exp->seed, n);
+                           base_seed, n);
         ax->n = (size_t)n;
         ax->mark = rep->key_mark;
     } else {
@@ -414,7 +435,7 @@ static err_code_t build_seed_axis(experiment_t *exp, axis_t *ax, err_t *err)
     if (!ax->seeds || !ax->numbers || !ax->labels) return nomem(err);
     for (size_t i = 0; i < ax->n; i++) {
         if (rep) {
-            ax->seeds[i] = exp->seed + (int64_t)i;
+            ax->seeds[i] = base_seed + (int64_t)i;
         } else if ((rc = node_to_int64(seeds->value->items[i], "a seed", INT64_MIN, INT64_MAX, &ax->seeds[i], err))) {
             return rc;
         }
@@ -580,6 +601,11 @@ out:
 
 void experiment_cell_coords(const experiment_t *exp, size_t cell, size_t *idx)
 {
+    if (exp->coords) {
+        const uint32_t *row = exp->coords + cell * exp->n_axes;
+        for (size_t k = 0; k < exp->n_axes; k++) idx[k] = row[k] == UINT32_MAX ? AXIS_ABSENT : row[k];
+        return;
+    }
     for (size_t k = exp->n_axes; k-- > 0;) {
         idx[k] = cell % exp->axes[k].n;
         cell /= exp->axes[k].n;
@@ -593,8 +619,9 @@ void experiment_cell_label(const experiment_t *exp, size_t cell, char *buf, size
     size_t used = 0;
     buf[0] = 0;
     for (size_t k = 0; k < exp->n_axes && used < len; k++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", k ? " " : "", exp->axes[k].name,
-                                 exp->axes[k].labels[idx[k]]);
+        if (idx[k] != AXIS_ABSENT)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", exp->axes[k].name,
+                                     exp->axes[k].labels[idx[k]]);
 }
 
 static err_code_t in_cell(const experiment_t *exp, size_t cell, err_t *err)
@@ -624,6 +651,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
     if (run_axis) n_runs = run_axis->n;
     run_cache_t *runs = calloc(n_runs, sizeof *runs);
     lenient_set_t lenient = {0};
+    cell_digest_t *digests = NULL;
     err_code_t rc = ERR_OK;
     if (!runs) return nomem(err);
     for (size_t r = 0; r < n_runs; r++) {
@@ -634,19 +662,26 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         }
     }
     exp->cells = arena_alloc(a, exp->n_cells * sizeof *exp->cells);
-    if (!exp->cells) {
+    if (!exp->objectives_only) digests = malloc(exp->n_cells * sizeof *digests); /* duplicates.h */
+    if (!exp->cells || (!exp->objectives_only && !digests)) {
         rc = nomem(err);
         goto out;
     }
-    size_t idx[64];
+    size_t idx[64], prev[64], setting = 0;
     for (size_t c = 0; c < exp->n_cells; c++) {
         experiment_cell_coords(exp, c, idx);
         size_t r = run_axis ? idx[0] : 0;
+        /* the cell's setting (its values on every axis but seed), numbered
+         * in order: cells of one setting differ only in their seed, which
+         * varies fastest */
+        if (!exp->coords) setting = seed_axis ? c / seed_axis->n : c;
+        else if (c > 0 && memcmp(idx, prev, (n_axes - (seed_axis != NULL)) * sizeof *idx)) setting++;
+        memcpy(prev, idx, n_axes * sizeof *idx);
         node_t *tree = runs[r].k.tree;
         arena_reset(&scratch);
         for (size_t k = 0; k < n_axes; k++) {
             const axis_t *ax = &exp->axes[k];
-            if (ax->kind != AXIS_GRID) continue;
+            if (ax->kind != AXIS_GRID || idx[k] == AXIS_ABSENT) continue;
             for (size_t j = 0; j < ax->n_paths; j++) {
                 node_t *v = ax->n_paths == 1 ? ax->values[idx[k]] : ax->values[idx[k]]->items[j];
                 if ((rc = node_set_path(&scratch, tree, ax->paths[j], v, ax->mark, &tree, err))) {
@@ -677,8 +712,8 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         int64_t seed = exp->seed;
         const node_t *seed_node = node_get(tree, "seed");
         if (seed_node && (rc = node_to_int64(seed_node, "seed", INT64_MIN, INT64_MAX, &seed, err))) goto fail_cell;
-        if (seed_axis) seed = seed_axis->seeds[idx[n_axes - 1]];
-        cell->seed = derive_cell_seed(seed, seed_axis ? c / seed_axis->n : c);
+        if (seed_axis && idx[n_axes - 1] != AXIS_ABSENT) seed = seed_axis->seeds[idx[n_axes - 1]];
+        cell->seed = derive_cell_seed(seed, setting);
         cell->seed_value = seed;
         rc = kind->build(exp, reg, tree, &runs[r].k, cell, err);
         if (rc) goto fail_cell;
@@ -699,6 +734,7 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
         }
         if (kind->check && (rc = kind->check(cell, tree, err))) goto fail_cell;
         if (cell->steps > exp->max_steps) exp->max_steps = cell->steps;
+        cell_digest(&scratch, tree, cell->opt->text, seed, &digests[c]);
         continue;
     fail_cell:
         in_cell(exp, c, err);
@@ -716,7 +752,9 @@ static err_code_t build_cells(experiment_t *exp, const registry_t *reg, err_t *e
                      l->key, d->name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
         goto out;
     }
+    if (digests) rc = duplicates_check(exp, digests, err);
 out:
+    free(digests);
     free(lenient.items);
     free(runs);
     arena_free(&scratch);
@@ -915,6 +953,141 @@ static err_code_t read_seed(experiment_t *exp, const node_t *n, err_t *err)
     return n ? node_to_int64(n, "seed", INT64_MIN, INT64_MAX, &exp->seed, err) : ERR_OK;
 }
 
+/* A run's search: becomes an axis of its own grid, drawn from the run's
+ * seed: or else the config's (search.h). */
+static err_code_t expand_run_searches(experiment_t *exp, err_t *err)
+{
+    const node_t *runs = node_get(exp->root, "runs");
+    if (!runs || runs->kind != NODE_SEQ) return ERR_OK; /* its error comes with the run axis */
+    arena_t *a = &exp->arena;
+    node_t *list = NULL;
+    for (size_t i = 0; i < runs->n; i++) {
+        node_t *run = runs->items[i], *expanded;
+        if (run->kind != NODE_MAP || !node_get(run, "search")) continue;
+        err_code_t rc = search_expand(a, run, node_get(exp->root, "seed"), exp->max_cells, &expanded, err);
+        if (rc) return rc;
+        if (!list) {
+            if (!(list = node_new(a, NODE_SEQ, runs->mark, runs->origin)) ||
+                !(list->items = arena_alloc(a, runs->n * sizeof *list->items)))
+                return nomem(err);
+            memcpy(list->items, runs->items, runs->n * sizeof *list->items);
+            list->n = runs->n;
+        }
+        list->items[i] = expanded;
+    }
+    return list ? node_set_path(a, exp->root, "runs", list, runs->mark, &exp->root, err) : ERR_OK;
+}
+
+/* A run's own axes (own: its grid:, seeds:, repeat:; NULL: none). Their
+ * values get origins from *origin on (one per axis: the conditional-
+ * parameter rule tells layers apart by origin). */
+static err_code_t build_own_axes(experiment_t *exp, const node_t *own, int64_t run_seed, int *origin, run_axes_t *out,
+                                 err_t *err)
+{
+    *out = (run_axes_t){0};
+    if (!own) return ERR_OK;
+    arena_t *a = &exp->arena;
+    err_code_t rc;
+    const node_pair_t *g = node_get_pair(own, "grid");
+    if (g && g->value->kind != NODE_MAP)
+        return err_set(err, ERR_CONFIG, g->value->mark, "a run's grid is a mapping of dotted paths to value lists, "
+                       "like grid: {optimizer.lr: [0.01, 0.1]}; got %s", node_kind_name(g->value));
+    if (g) {
+        const node_pair_t *seed = node_get_pair(g->value, "seed");
+        if (seed)
+            return err_set(err, ERR_CONFIG, seed->key_mark, "a run's seeds are its seeds: [...] or repeat: N, not a "
+                           "grid axis 'seed'");
+        if (!(out->grid = arena_alloc(a, (g->value->n + 1) * sizeof *out->grid))) return nomem(err);
+        memset(out->grid, 0, (g->value->n + 1) * sizeof *out->grid);
+        if ((rc = build_grid_axes(exp, g->value, out->grid, *origin, err))) return rc;
+        out->n_grid = g->value->n;
+        *origin += (int)g->value->n;
+    }
+    if (node_get(own, "repeat") || node_get(own, "seeds")) {
+        if (!(out->seed = arena_alloc(a, sizeof *out->seed))) return nomem(err);
+        *out->seed = (axis_t){0};
+        if ((rc = build_seed_axis(exp, own, run_seed, out->seed, err))) return rc;
+    }
+    return ERR_OK;
+}
+
+/* The runs' own grids in the config as lists of plain values (a
+ * logspace's numbers written out), so that resolved_config reads alone. */
+static err_code_t write_own_grid_values(experiment_t *exp, const run_axes_t *own, size_t n_runs, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    const node_t *runs = node_get(exp->root, "runs");
+    node_t *list = node_new(a, NODE_SEQ, runs->mark, runs->origin);
+    if (!list || !(list->items = arena_alloc(a, (n_runs + 1) * sizeof *list->items))) return nomem(err);
+    list->n = n_runs;
+    for (size_t r = 0; r < n_runs; r++) {
+        node_t *run = runs->items[r];
+        list->items[r] = run;
+        if (!own[r].n_grid) continue;
+        node_t *g = node_new(a, NODE_MAP, run->mark, run->origin);
+        if (!g || !(g->pairs = arena_alloc(a, own[r].n_grid * sizeof *g->pairs))) return nomem(err);
+        for (size_t k = 0; k < own[r].n_grid; k++) {
+            const axis_t *ax = &own[r].grid[k];
+            node_t *values = node_new(a, NODE_SEQ, ax->mark, ORIGIN_BASE);
+            if (!values) return nomem(err);
+            values->items = ax->values;
+            values->n = ax->n;
+            g->pairs[g->n++] = (node_pair_t){ax->name, ax->mark, values};
+        }
+        err_code_t rc = node_set_path(a, run, "grid", g, run->mark, &list->items[r], err);
+        if (rc) return rc;
+    }
+    return node_set_path(a, exp->root, "runs", list, runs->mark, &exp->root, err);
+}
+
+/* A ragged study's axes and cells: the sweep-wide axes, each run's own,
+ * and exclude: (ragged.h). */
+static err_code_t build_ragged(experiment_t *exp, const axis_t *run_axis, const node_t *grid, bool seeded, node_t **own,
+                               const node_t *exclude, err_t *err)
+{
+    arena_t *a = &exp->arena;
+    size_t n_grid = grid ? grid->n : 0, n_runs = run_axis ? run_axis->n : 1;
+    axis_t *sweep = arena_alloc(a, (n_grid + 1) * sizeof *sweep), *sweep_seed = NULL;
+    run_axes_t *own_axes = arena_alloc(a, n_runs * sizeof *own_axes);
+    axis_t *scratch = malloc((n_grid + 33) * sizeof *scratch);
+    err_code_t rc = !sweep || !own_axes || !scratch ? nomem(err) : ERR_OK;
+    if (!rc) memset(sweep, 0, (n_grid + 1) * sizeof *sweep);
+    if (!rc && grid) rc = build_grid_axes(exp, grid, sweep, ORIGIN_GRID, err);
+    if (!rc && seeded) {
+        if (!(sweep_seed = arena_alloc(a, sizeof *sweep_seed))) rc = nomem(err);
+        else *sweep_seed = (axis_t){0}, rc = build_seed_axis(exp, exp->root, exp->seed, sweep_seed, err);
+    }
+    int origin = ORIGIN_GRID + (int)n_grid;
+    for (size_t r = 0; r < n_runs && !rc; r++) {
+        int64_t run_seed = exp->seed;
+        const node_t *s = run_axis ? node_get(run_axis->values[r], "seed") : NULL;
+        if (s) rc = node_to_int64(s, "seed", INT64_MIN, INT64_MAX, &run_seed, err);
+        if (!rc) rc = build_own_axes(exp, own ? own[r] : NULL, run_seed, &origin, &own_axes[r], err);
+        for (size_t k = 0; !rc && k < own_axes[r].n_grid; k++)
+            for (size_t j = 0; !rc && j < n_grid; j++)
+                if (!strcmp(own_axes[r].grid[k].name, sweep[j].name))
+                    rc = err_set(err, ERR_CONFIG, own_axes[r].grid[k].mark,
+                                 "grid axis '%s' is sweep-wide already (the top-level grid:); a run cannot give it "
+                                 "again: keep it at the top, or move it into each run's own grid",
+                                 sweep[j].name);
+        /* the axes one run's cells meet, checked against each other */
+        if (!rc && n_grid + own_axes[r].n_grid > 32)
+            rc = err_set(err, ERR_CONFIG, run_axis->mark, "run '%s' has too many axes (at most 32)", run_axis->labels[r]);
+        if (!rc) {
+            memcpy(scratch, sweep, n_grid * sizeof *scratch);
+            memcpy(scratch + n_grid, own_axes[r].grid, own_axes[r].n_grid * sizeof *scratch);
+            rc = no_ops_check_axes(scratch, n_grid + own_axes[r].n_grid, err);
+        }
+    }
+    free(scratch);
+    if (!rc) rc = ragged_expand(exp, run_axis, sweep, n_grid, sweep_seed, own_axes, exclude, err);
+    if (!rc && exp->n_axes > 32)
+        rc = err_set(err, ERR_CONFIG, run_axis ? run_axis->mark : grid->mark,
+                     "the study has %zu axes (its runs' own axes by name); at most 32", exp->n_axes);
+    if (!rc && run_axis) rc = write_own_grid_values(exp, own_axes, n_runs, err);
+    return rc;
+}
+
 err_code_t experiment_load(experiment_t *exp, const char *path, const char *text, size_t len,
                            const experiment_options_t *opts, const registry_t *reg, err_t *err)
 {
@@ -937,7 +1110,8 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
                        node_kind_name(exp->root));
     if ((rc = include_resolve(a, path, exp->root, &exp->root, err))) return rc;
     if ((rc = apply_overrides(exp, opts->overrides, opts->n_overrides, err))) return rc;
-    if ((rc = search_expand(a, exp->root, exp->max_cells, &exp->root, err))) return rc;
+    if ((rc = search_expand(a, exp->root, NULL, exp->max_cells, &exp->root, err))) return rc;
+    if ((rc = expand_run_searches(exp, err))) return rc;
     if ((rc = seed_grid_axis_as_seeds(exp, err))) return rc;
     const node_t *root = exp->root;
     for (size_t i = 0; i < root->n; i++)
@@ -955,27 +1129,38 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
         if (!key_allowed(root->pairs[i].key, AT_META)) base->pairs[base->n++] = root->pairs[i];
     exp->base = base;
 
-    /* axes: run, grid..., seed */
-    const node_t *runs = node_get(root, "runs"), *grid = node_get(root, "grid");
+    /* axes: run, grid..., seed; or a ragged study's columns (ragged.h) */
+    const node_t *runs = node_get(root, "runs"), *grid = node_get(root, "grid"), *exclude = node_get(root, "exclude");
     bool seeded = node_get(root, "repeat") || node_get(root, "seeds");
     if (grid && grid->kind != NODE_MAP)
         return err_set(err, ERR_CONFIG, grid->mark, "grid must be a mapping of dotted paths to value lists, e.g. "
                        "grid: {optimizer.lr: [0.01, 0.1]}; got %s", node_kind_name(grid));
     size_t n_grid = grid ? grid->n : 0;
-    exp->n_axes = (runs != NULL) + n_grid + seeded;
-    if (exp->n_axes > 32) return err_set(err, ERR_CONFIG, grid->mark, "too many axes (%zu; at most 32)", exp->n_axes);
-    if ((rc = check_cell_count(exp, runs, grid, seeded, err))) return rc;
-    exp->axes = arena_alloc(a, (exp->n_axes + 1) * sizeof *exp->axes);
-    if (!exp->axes) return nomem(err);
-    size_t k = 0;
-    if (runs && (rc = build_run_axis(exp, runs, &exp->axes[k++], err))) return rc;
-    if (grid && (rc = build_grid_axes(exp, grid, k, err))) return rc;
-    k += n_grid;
-    if (seeded && (rc = build_seed_axis(exp, &exp->axes[k++], err))) return rc;
-
-    exp->n_cells = 1;
-    for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
-    if ((rc = no_ops_check_axes(exp, err)) || (rc = build_cells(exp, reg, err)) ||
+    axis_t run_axis = {0};
+    node_t **own = runs && runs->kind == NODE_SEQ ? arena_alloc(a, (runs->n + 1) * sizeof *own) : NULL;
+    if (runs && runs->kind == NODE_SEQ && !own) return nomem(err);
+    if (own) memset(own, 0, (runs->n + 1) * sizeof *own);
+    if (runs && (rc = build_run_axis(exp, runs, &run_axis, own, err))) return rc;
+    bool ragged = exclude != NULL;
+    for (size_t r = 0; own && r < run_axis.n; r++) ragged |= own[r] != NULL;
+    if (ragged) {
+        if ((rc = build_ragged(exp, runs ? &run_axis : NULL, grid, seeded, own, exclude, err))) return rc;
+    } else {
+        exp->n_axes = (runs != NULL) + n_grid + seeded;
+        if (exp->n_axes > 32) return err_set(err, ERR_CONFIG, grid->mark, "too many axes (%zu; at most 32)", exp->n_axes);
+        if ((rc = check_cell_count(exp, runs, grid, seeded, err))) return rc;
+        exp->axes = arena_alloc(a, (exp->n_axes + 1) * sizeof *exp->axes);
+        if (!exp->axes) return nomem(err);
+        size_t k = 0;
+        if (runs) exp->axes[k++] = run_axis;
+        if (grid && (rc = build_grid_axes(exp, grid, &exp->axes[k], ORIGIN_GRID, err))) return rc;
+        k += n_grid;
+        if (seeded && (rc = build_seed_axis(exp, exp->root, exp->seed, &exp->axes[k++], err))) return rc;
+        exp->n_cells = 1;
+        for (size_t i = 0; i < exp->n_axes; i++) exp->n_cells *= exp->axes[i].n; /* bounded by check_cell_count */
+        if ((rc = no_ops_check_axes(exp->axes, exp->n_axes, err))) return rc;
+    }
+    if ((rc = build_cells(exp, reg, err)) ||
         (rc = no_ops_check_settings(exp, opts->overrides, opts->n_overrides, reg, err)))
         return rc;
     if (exp->kind->finish && (rc = exp->kind->finish(exp, err))) return rc;
@@ -1063,6 +1248,7 @@ static err_code_t build_resolved_text(experiment_t *exp, const registry_t *reg, 
         list->items = ax->values;
         list->n = ax->n;
         node_t *grid = node_get(tree, "grid");
+        if (!grid || !node_get_pair(grid, ax->name)) continue; /* a run's own: written by write_own_grid_values */
         /* replace this axis' entry in a copy of the grid map */
         node_t *g = node_new(a, NODE_MAP, grid->mark, ORIGIN_BASE);
         if (!g || !(g->pairs = arena_alloc(a, grid->n * sizeof *g->pairs))) return nomem(err);

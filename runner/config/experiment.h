@@ -10,6 +10,13 @@
  * Cells are numbered row-major over the axes (the last axis varies fastest),
  * which is also their order in the HDF5 datasets.
  *
+ * A ragged study (ragged.h) is not one product: a run may have its own
+ * grid:, search: and seeds:, and exclude: leaves cells out. Its axes are
+ * then columns: `run`, the sweep-wide grid axes, each run's own axes by
+ * name (one column for a name that several runs use), `seed`; a cell has
+ * a value on some of them (AXIS_ABSENT on the others), and the cells are
+ * run by run, each run row-major over its own axes.
+ *
  * Optimizer parameters across optimizers (the "conditional parameter" rule):
  * a parameter written in the same layer as the optimizer's name (the base,
  * a run entry, or the same grid axis) must exist in that optimizer: a typo
@@ -33,6 +40,10 @@
 
 typedef enum { AXIS_RUN, AXIS_GRID, AXIS_SEED } axis_kind_t;
 
+/* A cell's index on an axis that does not reach it (a ragged study's
+ * per-run axis in another run): experiment_cell_coords gives this. */
+#define AXIS_ABSENT SIZE_MAX
+
 typedef struct {
     axis_kind_t kind;
     const char *name; /* "run", the dotted grid path, or "seed" */
@@ -48,6 +59,9 @@ typedef struct {
     double *numbers;     /* n, when numeric */
     const char **labels; /* n, always (text of each value, or run label) */
     int64_t *seeds;      /* n, for the seed axis */
+    /* Whether every cell has a value on this axis: always in a cartesian
+     * study; in a ragged one, a per-run axis that every run has. */
+    bool everywhere;
 } axis_t;
 
 /* An optimizer with every hyperparameter resolved; shared by cells. */
@@ -83,6 +97,13 @@ typedef struct experiment {
     axis_t *axes;
     size_t n_axes;
     size_t n_cells;
+    /* A ragged study: each cell's value index on each axis, n_cells x
+     * n_axes (UINT32_MAX: absent); NULL for a cartesian one. */
+    uint32_t *coords;
+    /* Not errors, printed before the cells run (exclude: entries that
+     * matched no cell): each a whole message with its FILE:LINE:COL. */
+    const char **warnings;
+    size_t n_warnings;
     uint64_t max_cells; /* the guard this experiment was loaded under */
     bool objectives_only; /* loaded without optimizers: cell->opt is NULL (experiment_options_t) */
     bool dry_run;         /* loaded to be listed, never run (experiment_options_t) */
@@ -124,7 +145,8 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
                            const experiment_options_t *opts, const registry_t *reg, err_t *err);
 void experiment_free(experiment_t *exp);
 
-/* Unravel a cell index into per-axis indices (idx has n_axes entries). */
+/* A cell's value index on each axis (idx has n_axes entries): unravelled
+ * row-major, or a ragged study's table (AXIS_ABSENT where none). */
 void experiment_cell_coords(const experiment_t *exp, size_t cell, size_t *idx);
 /* "optimizer.lr=0.1 optimizer.momentum=0.9" for a cell, into buf. */
 void experiment_cell_label(const experiment_t *exp, size_t cell, char *buf, size_t len);

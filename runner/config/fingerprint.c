@@ -27,6 +27,8 @@ static void add_cells(sha256_t *s, const experiment_t *exp)
         add_u64(s, ax->n);
         for (size_t i = 0; i < ax->n; i++) add_text(s, ax->labels[i]);
     }
+    /* a ragged study: which values each cell has (ragged.h) */
+    for (size_t i = 0; exp->coords && i < exp->n_cells * exp->n_axes; i++) add_u64(s, exp->coords[i]);
     const cell_kind_t *kind = exp->kind;
     for (size_t c = 0; c < exp->n_cells; c++) {
         const cell_t *cell = &exp->cells[c];

@@ -43,19 +43,19 @@ static bool is_prefix(const path_t *a, const path_t *b)
     return true;
 }
 
-err_code_t no_ops_check_axes(const experiment_t *exp, err_t *err)
+err_code_t no_ops_check_axes(const axis_t *axes, size_t n_axes, err_t *err)
 {
     /* every path of every grid axis (a zipped axis has several) */
     size_t n = 0;
-    for (size_t i = 0; i < exp->n_axes; i++) n += exp->axes[i].kind == AXIS_GRID ? exp->axes[i].n_paths : 0;
+    for (size_t i = 0; i < n_axes; i++) n += axes[i].kind == AXIS_GRID ? axes[i].n_paths : 0;
     path_t *paths = malloc((n + 1) * sizeof *paths);
     const axis_t **owner = malloc((n + 1) * sizeof *owner);
     const char **names = malloc((n + 1) * sizeof *names);
     err_code_t rc = ERR_OK;
     if (!paths || !owner || !names) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
     size_t m = 0;
-    for (size_t i = 0; i < exp->n_axes && !rc; i++) {
-        const axis_t *ax = &exp->axes[i];
+    for (size_t i = 0; i < n_axes && !rc; i++) {
+        const axis_t *ax = &axes[i];
         for (size_t q = 0; ax->kind == AXIS_GRID && q < ax->n_paths && !rc; q++) {
             split_path(ax->paths[q], &paths[m]);
             owner[m] = ax, names[m] = ax->paths[q];
@@ -114,7 +114,7 @@ static const axis_t *hiding_axis(const experiment_t *exp, const path_t *p, size_
 {
     for (size_t k = 0; k < exp->n_axes; k++) {
         const axis_t *ax = &exp->axes[k];
-        if (ax->kind == AXIS_RUN) continue;
+        if (ax->kind == AXIS_RUN || !ax->everywhere) continue; /* a run's own axis hides nothing in the others */
         if (ax->kind == AXIS_SEED && node_get(exp->root, "repeat")) continue; /* repeat: counts up from seed */
         size_t n = ax->kind == AXIS_SEED ? 1 : ax->n_paths;
         for (size_t q = 0; q < n; q++) {

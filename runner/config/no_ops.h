@@ -22,8 +22,9 @@
 
 #include "config/experiment.h"
 
-/* Before the cells are built: the grid axes against each other. */
-err_code_t no_ops_check_axes(const experiment_t *exp, err_t *err);
+/* Before the cells are built: grid axes that meet in cells (all of a
+ * cartesian study's; a ragged study's per run) against each other. */
+err_code_t no_ops_check_axes(const axis_t *axes, size_t n_axes, err_t *err);
 /* After: each --set (not grid.*, runs.*) is seen by some cell; the base
  * optimizer's values are valid for it. */
 err_code_t no_ops_check_settings(experiment_t *exp, const override_t *ov, size_t n_ov, const registry_t *reg,

@@ -78,7 +78,8 @@ static node_t *draw(arena_t *a, const dist_t *d, double u, mark_t mark)
     return text ? node_scalar(a, text, mark, 0) : NULL;
 }
 
-err_code_t search_expand(arena_t *a, node_t *root, uint64_t max_samples, node_t **out, err_t *err)
+err_code_t search_expand(arena_t *a, node_t *root, const node_t *outer_seed, uint64_t max_samples, node_t **out,
+                         err_t *err)
 {
     *out = root;
     const node_t *s = node_get(root, "search");
@@ -108,6 +109,7 @@ err_code_t search_expand(arena_t *a, node_t *root, uint64_t max_samples, node_t 
     if (seed_node && sobol)
         return err_set(err, ERR_CONFIG, seed_node->mark, "search.seed is for method random; the Sobol sequence is fixed");
     const node_t *top_seed = node_get(root, "seed");
+    if (!top_seed) top_seed = outer_seed;
     if (seed_node) rc = node_to_int64(seed_node, "search.seed", INT64_MIN, INT64_MAX, &seed, err);
     else if (top_seed && top_seed->kind == NODE_SCALAR) rc = node_to_int64(top_seed, "seed", INT64_MIN, INT64_MAX, &seed, err);
     if (rc) return rc;

@@ -4,7 +4,7 @@
  *   search:
  *     method: random          # or sobol: the unscrambled Sobol sequence (base/sobol.h)
  *     samples: 100
- *     seed: 7                 # random only; default: the config's seed:
+ *     seed: 7                 # random only; default: the seed: beside search: (a run's, else the config's)
  *     space:
  *       optimizer.lr: {loguniform: [1.0e-6, 1.0e-2]}
  *       train.weight_decay: {loguniform: [1.0e-8, 1.0e-4]}
@@ -33,7 +33,11 @@
 #include "config/node.h"
 
 /* root with search: turned into a grid axis (root itself when it has none).
+ * root is the config, or a run entry (its own search: and grid:, issue 19):
+ * a random search without search.seed draws from root's seed:, else from
+ * outer_seed (a run's: the config's seed:; NULL: none, seed 0).
  * max_samples bounds samples (the cell limit). */
-err_code_t search_expand(arena_t *a, node_t *root, uint64_t max_samples, node_t **out, err_t *err);
+err_code_t search_expand(arena_t *a, node_t *root, const node_t *outer_seed, uint64_t max_samples, node_t **out,
+                         err_t *err);
 
 #endif

@@ -34,6 +34,15 @@ typedef enum { RUN_RUNNING = 0, RUN_COMPLETE = 1, RUN_INTERRUPTED = 2, RUN_STOPP
 #define FORMAT_RUN_STATE "run_state"
 #define FORMAT_END_TIME "end_time" /* scalar float64, CF time: when the run last ended */
 
+/* A ragged study (config/ragged.h) has one cell dimension, `cell`, instead
+ * of one per axis. Each axis is then a coordinate variable over `cell`:
+ * `run` (text), a grid path (float64, or text when its values are not all
+ * numbers), `seed` (int64, the seed the cell used); a cell that the axis
+ * does not reach holds NaN or the empty text. Every per-cell variable
+ * names them in its CF `coordinates` attribute, which xarray reads. */
+#define FORMAT_CELL_DIM "cell"
+#define FORMAT_COORDINATES "coordinates"
+
 /* Root attributes. */
 #define FORMAT_TITLE "title"
 #define FORMAT_CELL_KIND "cell_kind" /* "analytic" or "training": the kind's name (cells/kind.h) */

@@ -240,16 +240,91 @@ static herr_t write_provenance(hid_t f, const experiment_t *exp, const h5out_rec
     return rc;
 }
 
+/* A ragged study's axis k as a coordinate variable over `cell` (format.h). */
+static hid_t ragged_column(hid_t f, const experiment_t *exp, size_t k, hid_t cell_scale)
+{
+    const axis_t *ax = &exp->axes[k];
+    size_t n = exp->n_cells;
+    hsize_t dim = n;
+    bool text = ax->kind == AXIS_RUN || (ax->kind == AXIS_GRID && !ax->numeric);
+    hid_t st = h5_string_type();
+    hid_t ftype = text ? st : ax->kind == AXIS_SEED ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+    hid_t mtype = text ? st : ax->kind == AXIS_SEED ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+    void *values = malloc((n ? n : 1) * (text ? sizeof(char *) : 8));
+    hid_t ds = values ? create_dataset(f, ax->name, ftype, 1, &dim, true) : -1;
+    size_t idx[64];
+    for (size_t c = 0; ds >= 0 && c < n; c++) {
+        experiment_cell_coords(exp, c, idx);
+        bool absent = idx[k] == AXIS_ABSENT;
+        if (text) ((const char **)values)[c] = absent ? "" : ax->labels[idx[k]];
+        else if (ax->kind == AXIS_SEED) ((int64_t *)values)[c] = exp->cells[c].seed_value;
+        else ((double *)values)[c] = absent ? NAN : ax->numbers[idx[k]];
+    }
+    const char *doc = ax->kind == AXIS_RUN    ? "the run of the cell (its label)"
+                      : ax->kind == AXIS_SEED ? "the seed of the cell (its seeds: value, or the config's seed)"
+                      : text                  ? "the cell's value of this axis (empty: not an axis of its run)"
+                                              : "the cell's value of this axis (NaN: not an axis of its run)";
+    if (ds >= 0 && (H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0 || attach(ds, &cell_scale, 1) < 0 ||
+                    attr_string(ds, FORMAT_LONG_NAME, doc) < 0)) {
+        H5Dclose(ds);
+        ds = -1;
+    }
+    free(values);
+    H5Tclose(st);
+    return ds;
+}
+
+/* A ragged study: every variable over `cell` names the axes' coordinate
+ * variables (CF `coordinates`, which xarray reads). */
+static herr_t name_coordinates(hid_t f, const experiment_t *exp, const layout_t *l)
+{
+    size_t len = 1;
+    for (size_t k = 0; k < exp->n_axes; k++) len += strlen(exp->axes[k].name) + 1;
+    char *list = malloc(len);
+    if (!list) return -1;
+    list[0] = 0;
+    for (size_t k = 0; k < exp->n_axes; k++) strcat(strcat(list, k ? " " : ""), exp->axes[k].name);
+    const char *fixed[] = {FORMAT_STATUS, FORMAT_WALL_SECONDS, FORMAT_FAILURE, FORMAT_OPTIMIZER_CONFIG, FORMAT_CELL_SEED,
+                           FORMAT_CELL_STEPS};
+    size_t n_fixed = sizeof fixed / sizeof fixed[0];
+    herr_t rc = 0;
+    for (size_t i = 0; i < n_fixed + l->n_vars + exp->kind->n_records && rc >= 0; i++) {
+        const char *name = i < n_fixed ? fixed[i]
+                           : i < n_fixed + l->n_vars ? l->vars[i - n_fixed].name
+                                                     : exp->kind->records[i - n_fixed - l->n_vars].name;
+        hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+        rc = ds < 0 ? -1 : attr_string(ds, FORMAT_COORDINATES, list);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    free(list);
+    return rc;
+}
+
 static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const h5out_record_t *rec, err_t *err)
 {
     hid_t f = o->file;
-    int na = (int)exp->n_axes;
+    int na = (int)o->n_axes; /* the cell dimensions (h5out_new) */
     hid_t scales[MAX_RANK];
     int n_scales = 0;
     hid_t st = h5_string_type();
     herr_t rc = 0;
-    /* coordinates, one per dimension */
-    for (int k = 0; k < na && rc >= 0; k++) {
+    /* coordinates, one per dimension; a ragged study's one dimension is
+     * `cell`, its axes coordinate variables over it */
+    if (exp->coords) {
+        int64_t *ids = malloc((exp->n_cells ? exp->n_cells : 1) * sizeof *ids);
+        for (size_t c = 0; ids && c < exp->n_cells; c++) ids[c] = (int64_t)c;
+        hid_t ds = ids ? coordinate(f, FORMAT_CELL_DIM, H5T_STD_I64LE, H5T_NATIVE_INT64, exp->n_cells, ids) : -1;
+        free(ids);
+        if (ds < 0 || attr_string(ds, FORMAT_LONG_NAME, "the cell's index (its row in cells of the config's order)") < 0)
+            rc = -1;
+        if (ds >= 0) scales[n_scales++] = ds;
+        for (size_t k = 0; k < exp->n_axes && rc >= 0; k++) {
+            hid_t col = ragged_column(f, exp, k, ds);
+            if (col < 0) rc = -1;
+            else H5Dclose(col);
+        }
+    }
+    for (int k = 0; k < na && rc >= 0 && !exp->coords; k++) {
         const axis_t *ax = &exp->axes[k];
         hid_t ds;
         if (ax->kind == AXIS_SEED)
@@ -323,6 +398,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const h5o
         attr_string(o->end_time, FORMAT_UNITS, "seconds since 1970-01-01 00:00:00 UTC");
     }
     if (rc >= 0) rc = write_cell_records(o, exp, scales);
+    if (rc >= 0 && exp->coords) rc = name_coordinates(f, exp, l);
     /* the record of the run */
     if (rc >= 0) {
         char now[32], abi[32];
@@ -414,8 +490,10 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
 {
     h5out_t *o = calloc(1, sizeof *o);
     if (!o) return NULL;
-    o->n_axes = exp->n_axes;
+    /* the cell dimensions: one per axis, or a ragged study's one, `cell` */
+    o->n_axes = exp->coords ? 1 : exp->n_axes;
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
+    if (exp->coords) o->axis_dims[0] = exp->n_cells;
     layout_of(exp, &o->layout);
     o->path = path;
     o->lock_fd = -1;
@@ -576,8 +654,14 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
     for (size_t i = 0; i < sizeof sets / sizeof sets[0] && !bad; i++)
         if ((*sets[i].id = open_shaped(o->file, sets[i].name, o->axis_dims, sets[i].rank)) < 0) bad = sets[i].name;
     /* the coordinates too: readers trust them to match (issue 18, item 8) */
+    hsize_t n_cells = exp->n_cells;
+    if (exp->coords && !bad) {
+        hid_t c = open_shaped(o->file, FORMAT_CELL_DIM, &n_cells, 1);
+        if (c < 0) bad = FORMAT_CELL_DIM;
+        else H5Dclose(c);
+    }
     for (size_t k = 0; k < exp->n_axes && !bad; k++) {
-        hid_t c = open_shaped(o->file, exp->axes[k].name, &o->axis_dims[k], 1);
+        hid_t c = open_shaped(o->file, exp->axes[k].name, exp->coords ? &n_cells : &o->axis_dims[k], 1);
         if (c < 0) bad = exp->axes[k].name;
         else H5Dclose(c);
     }

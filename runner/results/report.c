@@ -160,11 +160,9 @@ typedef struct {
 /* The unit and the row of a cell, from its coordinates. */
 static void place(const results_t *r, const grouping_t *g, int by, size_t cell, size_t *unit, size_t *row)
 {
-    size_t idx[H5UTIL_MAX_RANK], u = 0;
+    size_t idx[H5UTIL_MAX_RANK];
     results_cell_coords(r, cell, idx);
-    for (size_t k = 0; k < r->n_axes; k++)
-        if ((int)k != g->seed) u = u * r->axes[k].n + idx[k];
-    *unit = g->units_are_cells ? cell : u;
+    *unit = g->units_are_cells ? cell : r->setting[cell];
     *row = by < 0 ? *unit : idx[by];
 }
 
@@ -180,7 +178,7 @@ static err_code_t grouping_build(const results_t *r, int by, grouping_t *g, err_
     for (size_t k = 0; k < r->n_axes; k++)
         if (r->axes[k].is_seed) g->seed = (int)k;
     g->units_are_cells = g->seed < 0 || by == g->seed;
-    g->n_units = g->units_are_cells ? r->n_cells : r->n_cells / r->axes[g->seed].n;
+    g->n_units = g->units_are_cells ? r->n_cells : r->n_settings;
     g->n_rows = by < 0 ? g->n_units : r->axes[by].n;
     size_t nu = g->n_units ? g->n_units : 1, nr = g->n_rows ? g->n_rows : 1;
     g->units = calloc(nu, sizeof *g->units);

@@ -87,6 +87,147 @@ static herr_t read_labels(hid_t file, results_axis_t *ax)
     return rc;
 }
 
+typedef struct {
+    const char *label;
+    size_t cell;
+} labelled_t;
+
+static int by_label_then_cell(const void *x, const void *y)
+{
+    const labelled_t *a = x, *b = y;
+    int c = strcmp(a->label, b->label);
+    return c ? c : a->cell < b->cell ? -1 : a->cell > b->cell;
+}
+
+static int by_cell(const void *x, const void *y)
+{
+    const labelled_t *a = x, *b = y;
+    return a->cell < b->cell ? -1 : a->cell > b->cell;
+}
+
+/* A ragged file's column k: its distinct values as the axis' labels (in
+ * order of first appearance) and each cell's index among them. */
+static herr_t read_column(hid_t file, results_t *r, size_t k)
+{
+    results_axis_t *ax = &r->axes[k];
+    size_t n = r->n_cells;
+    hid_t ds = H5Dopen2(file, ax->name, H5P_DEFAULT);
+    if (ds < 0) return -1;
+    hid_t space = H5Dget_space(ds), ft = H5Dget_type(ds);
+    bool shaped = space >= 0 && H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_npoints(space) == (hssize_t)n;
+    H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    char **text = calloc(n ? n : 1, sizeof *text);
+    labelled_t *v = malloc((n ? n : 1) * sizeof *v);
+    herr_t rc = shaped && text && v ? 0 : shaped ? -1 : -2;
+    if (rc >= 0 && cls == H5T_STRING) {
+        hid_t st = h5_string_type();
+        char **raw = calloc(n ? n : 1, sizeof *raw);
+        rc = raw && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0 ? 0 : -1;
+        for (size_t c = 0; rc >= 0 && c < n; c++)
+            if (!(text[c] = strdup(raw[c] && *raw[c] ? raw[c] : "-"))) rc = -1;
+        if (raw && rc >= 0) H5Dvlen_reclaim(st, space, H5P_DEFAULT, raw);
+        free(raw);
+        H5Tclose(st);
+    } else if (rc >= 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER)) {
+        ax->is_seed = cls == H5T_INTEGER && !strcmp(ax->name, "seed");
+        double *x = malloc((n ? n : 1) * sizeof *x);
+        rc = x && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0 ? 0 : -1;
+        for (size_t c = 0; rc >= 0 && c < n; c++)
+            if (!(text[c] = isnan(x[c]) ? strdup("-") : number_label(x[c]))) rc = -1;
+        free(x);
+    } else if (rc >= 0) {
+        rc = -1;
+    }
+    /* distinct values: sorted by text, each group numbered by its first cell */
+    for (size_t c = 0; rc >= 0 && c < n; c++) v[c] = (labelled_t){text[c], c};
+    if (rc >= 0) qsort(v, n, sizeof *v, by_label_then_cell);
+    size_t groups = 0;
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        if (i == 0 || strcmp(v[i].label, v[i - 1].label)) v[groups++] = v[i];
+    if (rc >= 0) qsort(v, groups, sizeof *v, by_cell); /* the groups' first cells, in order */
+    ax->n = groups;
+    if (rc >= 0 && !(ax->labels = calloc(groups ? groups : 1, sizeof *ax->labels))) rc = -1;
+    for (size_t g = 0; rc >= 0 && g < groups; g++)
+        if (!(ax->labels[g] = strdup(v[g].label))) rc = -1;
+    /* each cell's group: a search among the sorted labels */
+    if (rc >= 0) {
+        labelled_t *sorted = malloc((groups ? groups : 1) * sizeof *sorted);
+        if (!sorted) rc = -1;
+        for (size_t g = 0; rc >= 0 && g < groups; g++) sorted[g] = (labelled_t){ax->labels[g], g};
+        if (rc >= 0) qsort(sorted, groups, sizeof *sorted, by_label_then_cell);
+        for (size_t c = 0; rc >= 0 && c < n; c++) {
+            size_t lo = 0, hi = groups;
+            while (hi - lo > 1) {
+                size_t mid = (lo + hi) / 2;
+                if (strcmp(sorted[mid].label, text[c]) <= 0) lo = mid;
+                else hi = mid;
+            }
+            r->coords[c * r->n_axes + k] = (uint32_t)sorted[lo].cell;
+        }
+        free(sorted);
+    }
+    for (size_t c = 0; text && c < n; c++) free(text[c]);
+    free(text), free(v);
+    if (ft >= 0) H5Tclose(ft);
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(ds);
+    return rc;
+}
+
+/* A ragged file (format.h): `status` spans `cell` alone and names the axes'
+ * coordinate variables. */
+static err_code_t read_ragged_axes(hid_t file, hid_t status, results_t *r, err_t *err)
+{
+    char *list = h5_read_attr_text(status, FORMAT_COORDINATES);
+    if (!list) return bad_file(err, r->mark_path, "status spans `cell` but names no coordinates");
+    size_t n = 0;
+    for (char *t = strtok(list, " "); t; t = strtok(NULL, " ")) n++;
+    free(list);
+    list = h5_read_attr_text(status, FORMAT_COORDINATES);
+    err_code_t rc = ERR_OK;
+    if (n > H5UTIL_MAX_RANK - 2) rc = bad_file(err, r->mark_path, "more coordinates than any study has");
+    if (!rc && (!list || !(r->axes = calloc(n + 1, sizeof *r->axes)) ||
+                !(r->coords = malloc((r->n_cells * n + 1) * sizeof *r->coords))))
+        rc = nomem(err);
+    r->n_axes = rc ? 0 : n; /* before any column: coords is n_cells x n_axes */
+    size_t k = 0;
+    for (char *t = rc ? NULL : strtok(list, " "); t && !rc; t = strtok(NULL, " "), k++) {
+        herr_t lr;
+        if (!(r->axes[k].name = strdup(t))) rc = nomem(err);
+        else if ((lr = read_column(file, r, k)) == -2)
+            rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0},
+                         "damaged: the coordinate variable '%s' is not one value per cell", t);
+        else if (lr < 0)
+            rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read the coordinate variable '%s'", t);
+    }
+    free(list);
+    return rc;
+}
+
+/* Each cell's setting (results.h). */
+static err_code_t number_settings(results_t *r, err_t *err)
+{
+    if (!(r->setting = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->setting))) return nomem(err);
+    size_t idx[H5UTIL_MAX_RANK], prev[H5UTIL_MAX_RANK], seed_n = 1;
+    for (size_t k = 0; k < r->n_axes; k++)
+        if (r->axes[k].is_seed) seed_n = r->axes[k].n;
+    r->n_settings = 0;
+    for (size_t c = 0; c < r->n_cells; c++) {
+        if (!r->coords) { /* the seed axis is last: cells of a setting are adjacent */
+            r->setting[c] = c / seed_n;
+            r->n_settings = r->setting[c] + 1;
+            continue;
+        }
+        results_cell_coords(r, c, idx);
+        bool same = c > 0;
+        for (size_t k = 0; k < r->n_axes && same; k++) same = r->axes[k].is_seed || idx[k] == prev[k];
+        if (!same) r->n_settings++;
+        r->setting[c] = r->n_settings - 1;
+        memcpy(prev, idx, r->n_axes * sizeof *idx);
+    }
+    return ERR_OK;
+}
+
 /* The cell axes: the dimensions of `status`, named by their labels. */
 static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
 {
@@ -98,7 +239,17 @@ static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
     if (rank < 0 || rank > H5UTIL_MAX_RANK - 2 || H5Sget_simple_extent_dims(sp, dims, NULL) != rank)
         rc = bad_file(err, r->mark_path, "status has an unreadable shape");
     r->n_axes = rank > 0 ? (size_t)rank : 0;
+    r->n_dims = r->n_axes;
     r->n_cells = 1;
+    char first_label[256] = "";
+    if (rc == ERR_OK && rank == 1 && H5DSget_label(st, 0, first_label, sizeof first_label) > 0 &&
+        !strcmp(first_label, FORMAT_CELL_DIM) && H5Aexists(st, FORMAT_COORDINATES) > 0) {
+        r->n_cells = dims[0];
+        if (r->n_cells > RESULTS_MAX_CELLS) rc = bad_file(err, r->mark_path, "status declares more cells than any sweep has");
+        else rc = read_ragged_axes(file, st, r, err);
+        r->n_axes = rc == ERR_OK ? r->n_axes : 0;
+    }
+    if (r->coords) goto status;
     if (rc == ERR_OK && !(r->axes = calloc(r->n_axes ? r->n_axes : 1, sizeof *r->axes))) rc = nomem(err);
     for (size_t k = 0; rc == ERR_OK && k < r->n_axes; k++) {
         char name[256];
@@ -120,6 +271,7 @@ static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
         else if (lr < 0)
             rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read the coordinate variable '%s'", name);
     }
+status:;
     int8_t *status = rc == ERR_OK ? malloc(r->n_cells ? r->n_cells : 1) : NULL;
     if (rc == ERR_OK && !status) rc = nomem(err);
     if (rc == ERR_OK && H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0)
@@ -130,7 +282,7 @@ static err_code_t read_axes(hid_t file, results_t *r, hsize_t *dims, err_t *err)
                                        .final_acc = NAN, .best_acc = NAN};
     free(status);
     H5Sclose(sp), H5Dclose(st);
-    return rc;
+    return rc == ERR_OK ? number_settings(r, err) : rc;
 }
 
 /* What one variable contributes to a cell: its last and extreme recorded
@@ -166,10 +318,10 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
     hid_t fs = H5Dget_space(ds);
     hsize_t shape[H5UTIL_MAX_RANK];
     int rank = H5Sget_simple_extent_ndims(fs);
-    bool ok = rank == (int)r->n_axes + 1 && H5Sget_simple_extent_dims(fs, shape, NULL) == rank;
-    for (size_t k = 0; ok && k < r->n_axes; k++) ok = shape[k] == dims[k];
+    bool ok = rank == (int)r->n_dims + 1 && H5Sget_simple_extent_dims(fs, shape, NULL) == rank;
+    for (size_t k = 0; ok && k < r->n_dims; k++) ok = shape[k] == dims[k];
     err_code_t rc = ok ? ERR_OK : err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "'%s' does not span the cell axes", name);
-    hsize_t n = ok ? shape[r->n_axes] : 0;
+    hsize_t n = ok ? shape[r->n_dims] : 0;
     if (rc == ERR_OK && n > RESULTS_MAX_SERIES)
         rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "damaged: '%s' has %llu values a cell, more than any run records",
                      name, (unsigned long long)n);
@@ -182,7 +334,7 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
         size_t c1 = c0 + per_slab < r->n_cells ? c0 + per_slab : r->n_cells;
         hsize_t count = (hsize_t)(c1 - c0) * n;
         hid_t ms = H5Screate_simple(1, &count, NULL);
-        if (h5_select_cells(fs, r->n_axes, dims, c0, c1, &n, 1) < 0 ||
+        if (h5_select_cells(fs, r->n_dims, dims, c0, c1, &n, 1) < 0 ||
             H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) < 0)
             rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read '%s'", name);
         H5Sclose(ms);
@@ -216,14 +368,15 @@ static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
     hsize_t coords[H5UTIL_MAX_RANK], one = 1;
     results_cell_coords(r, c, idx);
     for (size_t k = 0; k < r->n_axes; k++) coords[k] = idx[k];
+    if (r->coords) coords[0] = c; /* a ragged file's one dimension */
     hid_t ms = H5Screate_simple(1, &one, NULL);
     hsize_t shape[H5UTIL_MAX_RANK];
-    bool shaped = fs >= 0 && H5Sget_simple_extent_ndims(fs) == (int)r->n_axes &&
-                  H5Sget_simple_extent_dims(fs, shape, NULL) == (int)r->n_axes;
-    for (size_t k = 0; shaped && k < r->n_axes; k++) shaped = shape[k] == r->axes[k].n;
+    bool shaped = fs >= 0 && H5Sget_simple_extent_ndims(fs) == (int)r->n_dims &&
+                  H5Sget_simple_extent_dims(fs, shape, NULL) == (int)r->n_dims;
+    for (size_t k = 0; shaped && k < r->n_dims; k++) shaped = shape[k] == (r->coords ? r->n_cells : r->axes[k].n);
     r->first_failure = size && size <= (size_t)1 << 20 && shaped ? calloc(1, size + 1) : NULL;
     bool ok = r->first_failure && fs >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
-              (r->n_axes == 0 ? H5Sselect_all(fs) : H5Sselect_elements(fs, H5S_SELECT_SET, 1, coords)) >= 0 &&
+              (r->n_dims == 0 ? H5Sselect_all(fs) : H5Sselect_elements(fs, H5S_SELECT_SET, 1, coords)) >= 0 &&
               H5Dread(ds, ft, ms, fs, H5P_DEFAULT, r->first_failure) >= 0;
     H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
@@ -285,11 +438,16 @@ void results_free(results_t *r)
         free(r->axes[k].name);
     }
     free(r->axes), free(r->cells), free(r->path), free(r->title), free(r->first_failure);
+    free(r->coords), free(r->setting);
     memset(r, 0, sizeof *r);
 }
 
 void results_cell_coords(const results_t *r, size_t cell, size_t *idx)
 {
+    if (r->coords) {
+        for (size_t k = 0; k < r->n_axes; k++) idx[k] = r->coords[cell * r->n_axes + k];
+        return;
+    }
     for (size_t k = r->n_axes; k-- > 0;) {
         idx[k] = cell % r->axes[k].n;
         cell /= r->axes[k].n;
@@ -303,6 +461,7 @@ void results_cell_label(const results_t *r, size_t cell, int skip, bool skip_see
     buf[0] = 0;
     for (size_t k = 0; k < r->n_axes && used < len; k++) {
         if ((int)k == skip || (skip_seed && r->axes[k].is_seed)) continue;
+        if (r->coords && !strcmp(r->axes[k].labels[idx[k]], "-")) continue; /* not an axis of the cell's run */
         used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", r->axes[k].name,
                                  r->axes[k].labels[idx[k]]);
     }

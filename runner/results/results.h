@@ -46,6 +46,16 @@ typedef struct {
     int run_state;       /* run_state_t of h5out.h */
     results_axis_t *axes;
     size_t n_axes, n_cells;
+    /* The file's cell dimensions: n_axes of them, or a ragged study's one,
+     * `cell` (format.h), whose axes are columns: coords holds each cell's
+     * label index on each (n_cells x n_axes; a cell without a value on an
+     * axis has the label "-"). NULL for a cartesian file. */
+    size_t n_dims;
+    uint32_t *coords;
+    /* Each cell's setting: its values on every axis but seed, numbered in
+     * the order they first appear (cells of a setting differ in seed only). */
+    size_t *setting;
+    size_t n_settings;
     results_cell_t *cells;
     size_t first_failed; /* valid when some cell failed */
     char *first_failure;
@@ -62,7 +72,8 @@ bool results_is_hdf5(const char *path);
  * the experiment as it ran, runnable on its own. */
 err_code_t results_read_config(const char *path, char **text, err_t *err);
 
-/* Coordinates of a cell (row-major, last axis fastest) into idx[n_axes]. */
+/* Coordinates of a cell into idx[n_axes]: row-major (last axis fastest), or
+ * a ragged file's table. */
 void results_cell_coords(const results_t *r, size_t cell, size_t *idx);
 
 /* "axis=value axis=value" for a cell, skipping axis `skip` (-1: none) and the seed axis when skip_seed. */
