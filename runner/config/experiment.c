@@ -1074,8 +1074,8 @@ static err_code_t build_ragged(experiment_t *exp, const axis_t *run_axis, const 
         if (!rc && n_grid + own_axes[r].n_grid > 32)
             rc = err_set(err, ERR_CONFIG, run_axis->mark, "run '%s' has too many axes (at most 32)", run_axis->labels[r]);
         if (!rc) {
-            memcpy(scratch, sweep, n_grid * sizeof *scratch);
-            memcpy(scratch + n_grid, own_axes[r].grid, own_axes[r].n_grid * sizeof *scratch);
+            if (n_grid) memcpy(scratch, sweep, n_grid * sizeof *scratch);
+            if (own_axes[r].n_grid) memcpy(scratch + n_grid, own_axes[r].grid, own_axes[r].n_grid * sizeof *scratch);
             rc = no_ops_check_axes(scratch, n_grid + own_axes[r].n_grid, err);
         }
     }
