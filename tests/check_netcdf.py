@@ -101,6 +101,35 @@ ds.close()
 r = subprocess.run(["ncdump", "-h", t], capture_output=True, text=True)
 check("ragged: ncdump shows loss(cell, step)", r.returncode == 0 and "loss(cell, step)" in r.stdout, r.stdout[:400])
 
+# a study with select: (issue 19): two phases in one file, `phase` a
+# coordinate, `selected_cell` the choice, fixed-length text decoded to str
+sel_cfg = os.path.join(out, "select.yaml")
+with open(sel_cfg, "w") as f:
+    f.write("name: sel\nsteps: 30\nproblem: {objective: elliptic, start: [-7, 2]}\nruns:\n"
+            "  - {label: SGD, optimizer: {name: sgd}, grid: {optimizer.lr: [0.01, 0.1, 0.3]}}\n"
+            "  - {label: Adam, optimizer: {name: adam}, grid: {optimizer.lr: [0.01, 0.3, 1.0]}}\n"
+            "select: {metric: final_loss, rerun: {seeds: [1, 2]}}\n")
+s_path = os.path.join(out, "select.h5")
+run(sel_cfg, s_path)
+ds = xr.open_dataset(s_path, engine="h5netcdf")
+check("select: phase is a coordinate of cell", "phase" in ds.coords and ds.phase.dims == ("cell",))
+final = ds.sel(cell=ds.phase == "final")
+check("select: 2 groups x 2 seeds", final.sizes["cell"] == 4 and list(final.run.values) == ["SGD", "SGD", "Adam", "Adam"],
+      str(final.run.values))
+check("select: text decodes to str", isinstance(final.optimizer_config.values[0], str), repr(final.optimizer_config.values[0]))
+tune = ds.sel(cell=ds.phase == "tune")
+for label in ("SGD", "Adam"):
+    cells = tune.sel(cell=tune.run == label)
+    best = int(cells.cell[int(cells.loss.isel(step=-1).argmin())])
+    mine = final.sel(cell=final.run == label)
+    check("select: %s reruns its lowest final loss" % label, set(mine.selected_cell.values) == {best},
+          "%s vs %d" % (mine.selected_cell.values, best))
+    check("select: %s's final cells carry the chosen rate" % label,
+          set(mine["optimizer.lr"].values) == {float(ds["optimizer.lr"][best])})
+check("select: tuning cells choose nothing", set(tune.selected_cell.values) == {-1})
+check("select: the rule is recorded", "final_loss" in ds.attrs.get("select", ""), str(ds.attrs.get("select")))
+ds.close()
+
 # h5py sees dimension scales
 with h5py.File(m, "r") as f:
     check("h5py dimension scale on params",

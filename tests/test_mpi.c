@@ -90,6 +90,33 @@ Test(mpi, analytic_sweep_is_bitwise_a_single_process_run)
     free_results(&ref), free_results(&got);
 }
 
+/* A study with select: (issue 19): the tuning cells shared out, rank 0
+ * chooses, every rank takes part in the final phase; the same file as one
+ * process, the choice included. */
+Test(mpi, a_study_with_select_is_bitwise_a_single_process_run)
+{
+    write_file("sweep.yaml", sweep_yaml);
+    const char *sel = "--set 'select={metric: best_loss, rerun: {repeat: 3}}'";
+    char args[1024], out[8192], err[8192];
+    snprintf(args, sizeof args, "%s %s -o %s -j 2 --quiet", in_dir("sweep.yaml"), sel, in_dir("ref.h5"));
+    cr_assert_eq(run(args, NULL, 0, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "%s %s -o %s", in_dir("sweep.yaml"), sel, in_dir("mpi.h5"));
+    cr_assert_eq(run_mpi(3, args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "8006 cells in") && strstr(out, "of 3 MPI ranks: 8006 ok"), "%s", out);
+    results_t ref, got;
+    cr_assert(read_results("ref.h5", &ref) && read_results("mpi.h5", &got));
+    expect_identical(&got, &ref, "mpirun -np 3, select:");
+    free_results(&ref), free_results(&got);
+    expect_same_variable("ref.h5", "mpi.h5", "selected_cell", H5T_NATIVE_INT64, 8);
+    size_t n;
+    int64_t *chosen = read_all("mpi.h5", "selected_cell", H5T_NATIVE_INT64, 8, &n);
+    cr_assert_eq(n, 8006);
+    cr_expect(chosen[8000] >= 0 && chosen[8000] < 4000 && chosen[8005] >= 4000 && chosen[8005] < 8000,
+              "adam's choice among adam's cells, rms's among rms's: %lld %lld", (long long)chosen[8000],
+              (long long)chosen[8005]);
+    free(chosen);
+}
+
 /* Training cells: several side by side (one per rank), and one cell alone. */
 Test(mpi, training_sweep_is_bitwise_a_single_process_run)
 {

@@ -399,3 +399,36 @@ Test(report, a_ragged_study_reports_by_its_runs_and_values)
     cr_expect_str_eq(label, "run=B optimizer.lr=0.2", "no seed: B has none");
     results_free(&r);
 }
+
+/* A study with select: (issue 19): `runner report` shows the final phase,
+ * one row per group with its chosen rate, mean over the rerun seeds;
+ * --phase tune the tuning cells; --phase on a file without phases is a
+ * usage error. */
+Test(report, a_study_with_select_reports_its_final_phase)
+{
+    char out[16384], errtxt[4096], args[1024];
+    write_file("sel.yaml", "name: sel\nsteps: 30\nproblem: {objective: elliptic, start: [-7, 2]}\nruns:\n"
+                           "  - {label: SGD, optimizer: {name: sgd}, grid: {optimizer.lr: [0.01, 0.3, 0.1]}}\n"
+                           "  - {label: Adam, optimizer: {name: adam}, grid: {optimizer.lr: [0.01, 0.3]}}\n"
+                           "select: {metric: final_loss, rerun: {seeds: [4, 5, 6]}}\n");
+    snprintf(args, sizeof args, "%s -o %s", in_dir("sel.yaml"), in_dir("sel.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(strstr(out, "sel: 11 cells in"), "5 tuning + 2 x 3 final: %s", out);
+    snprintf(args, sizeof args, "report %s --csv", in_dir("sel.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(!strncmp(out, "run,optimizer.lr,n,ok,", 22), "%s", out);
+    cr_expect(strstr(out, "\nSGD,0.3,3,3,0,0,") && strstr(out, "\nAdam,0.3,3,3,0,0,"), "each run's best rate: %s", out);
+    cr_expect(!strstr(out, "0.01,"), "the final phase only: %s", out);
+    snprintf(args, sizeof args, "report %s --phase tune --csv", in_dir("sel.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    cr_expect(strstr(out, "\nSGD,0.01,1,0,0,") && strstr(out, "\nAdam,0.3,1,0,0,"), "one cell a setting: %s", out);
+    snprintf(args, sizeof args, "report %s --phase tun", in_dir("sel.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "--phase is tune or final, got 'tun'"), "%s", errtxt);
+    write_file("plain.yaml", "steps: 3\nproblem: {objective: parabola, start: [3]}\noptimizer: {name: sgd, lr: 0.1}\n");
+    snprintf(args, sizeof args, "%s -o %s --quiet", in_dir("plain.yaml"), in_dir("plain.h5"));
+    cr_assert_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 0, "%s", errtxt);
+    snprintf(args, sizeof args, "report %s --phase tune", in_dir("plain.h5"));
+    cr_expect_eq(run(args, out, sizeof out, errtxt, sizeof errtxt), 2);
+    cr_expect(strstr(errtxt, "has no phases (its study has no select:)"), "%s", errtxt);
+}

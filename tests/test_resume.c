@@ -102,6 +102,21 @@ static void kill_9_at_random_moments(const char *yaml)
 Test(resume, kill_9_at_random_moments_loses_nothing) { kill_9_at_random_moments(sweep_yaml); }
 Test(resume, kill_9_of_a_ragged_study_loses_nothing) { kill_9_at_random_moments(ragged_yaml); }
 
+/* A study with select: (issue 19): kills land in the tuning phase, between
+ * the phases and in the final one; --resume finishes both exactly as an
+ * uninterrupted study, the choice included (the final cells' numbers
+ * depend on it). */
+static const char select_yaml[] = "name: killme\n"
+                                  "steps: 2000\n"
+                                  "problem: {expression: \"sin(x)*cos(y) + x^2/20 + y^2\", start: [-3, 2]}\n"
+                                  "runs:\n"
+                                  "  - {label: adam, optimizer: {name: adam},\n"
+                                  "     grid: {optimizer.lr: {logspace: [-3, 0, 25]}, optimizer.beta1: {linspace: [0.5, 0.95, 16]}}}\n"
+                                  "  - {label: rms, optimizer: {name: rmsprop},\n"
+                                  "     grid: {optimizer.lr: {logspace: [-4, -1, 25]}, optimizer.alpha: {linspace: [0.5, 0.99, 16]}}}\n"
+                                  "select: {metric: best_loss, rerun: {repeat: 100}}\n";
+Test(resume, kill_9_of_a_study_with_select_loses_nothing) { kill_9_at_random_moments(select_yaml); }
+
 /* Start a long sweep, signal it once its file exists, and check it stops
  * cleanly: exit 128+sig, a resume hint, run_state interrupted. */
 static void interrupt_with(int sig, int expect_exit)

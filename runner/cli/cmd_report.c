@@ -1,5 +1,6 @@
-/* cmd_report.c: `runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--provenance]`. */
+/* cmd_report.c: `runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--provenance] [--metric M] [--phase P]`. */
 #include <math.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "results/provenance.h"
@@ -8,6 +9,7 @@
 typedef struct {
     const char *by; /* --by AXIS */
     const char *metric; /* --metric NAME */
+    const char *phase;  /* --phase tune|final (a study with select:; default final) */
     bool csv, provenance;
     double tol; /* NaN: the default (report.h) */
 } report_options_t;
@@ -23,6 +25,14 @@ static err_code_t set_metric(void *o, const char *v, err_t *err)
 {
     (void)err;
     ((report_options_t *)o)->metric = v;
+    return ERR_OK;
+}
+
+static err_code_t set_phase(void *o, const char *v, err_t *err)
+{
+    if (strcmp(v, "tune") && strcmp(v, "final"))
+        return err_set(err, ERR_USAGE, (mark_t){0}, "--phase is tune or final, got '%s'", v);
+    ((report_options_t *)o)->phase = v;
     return ERR_OK;
 }
 
@@ -53,6 +63,7 @@ static const cli_option_t report_option_list[] = {
     {"--tol", NULL, "a number", set_tol},
     {"--provenance", NULL, NULL, set_provenance},
     {"--metric", NULL, "a metric name", set_metric},
+    {"--phase", NULL, "tune or final", set_phase},
 };
 const cli_options_t cmd_report_options = {report_option_list, sizeof report_option_list / sizeof report_option_list[0]};
 
@@ -72,6 +83,8 @@ COMMAND(report)
     /* the default tolerance is for analytic losses; a training loss rarely
      * gets near it, so its column appears only when asked for */
     if (rc == ERR_OK && r.training && !tol_given) r.tol = NAN;
+    /* a study with select: shows its final phase (each group's chosen setting over the rerun seeds) */
+    if (rc == ERR_OK && (o.phase || r.has_phases)) rc = results_keep_phase(&r, o.phase ? o.phase : "final", err);
     report_opts_t ro = {.by = -1, .csv = o.csv};
     if (rc == ERR_OK && o.by) rc = report_find_axis(&r, o.by, &ro.by, err);
     if (rc == ERR_OK && o.metric) rc = report_set_metric(&r, o.metric, err);

@@ -18,11 +18,13 @@
 #include "results/results.h"
 #include "results/writer_lock.h"
 #include "results/report.h"
+#include "config/select.h"
 #include "sweep/crash.h"
 #include "sweep/guards.h"
 #include "sweep/interrupt.h"
 #include "sweep/journal.h"
 #include "sweep/mpi_link.h"
+#include "sweep/phases.h"
 #include "sweep/sweep.h"
 #include "version.h"
 #include "config/yaml_load.h"
@@ -166,6 +168,10 @@ static void print_cell_row(const experiment_t *exp, size_t c, size_t *idx)
     experiment_cell_coords(exp, c, idx);
     printf("%-6zu", c);
     for (size_t k = 0; k < exp->n_axes; k++) printf(" %-14s", idx[k] == AXIS_ABSENT ? "-" : exp->axes[k].labels[idx[k]]);
+    if (exp->select && c >= exp->select->n_tune) { /* known once the tuning cells are done */
+        printf(" %-6s %-20s %s\n", "-", "-", "its group's best setting, chosen after the tuning cells");
+        return;
+    }
     exp->kind->plan_column(cell, column, sizeof column);
     printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
 }
@@ -207,6 +213,12 @@ static void print_cell_table(const experiment_t *exp, bool all)
         }
         print_cell_row(exp, c, idx);
     }
+    if (exp->select)
+        printf("select: cells 0-%zu tune; cells %zu-%zu are the final phase, %zu group%s x %zu seed%s: each group's best "
+               "setting by %s (%s), rerun\n",
+               exp->select->n_tune - 1, exp->select->n_tune, exp->n_cells - 1, exp->select->n_groups,
+               exp->select->n_groups == 1 ? "" : "s", exp->select->n_seeds, exp->select->n_seeds == 1 ? "" : "s",
+               exp->select->metric, exp->select->maximize ? "highest" : "lowest");
     if (kind->plan_notes) kind->plan_notes(stdout, exp);
 }
 
@@ -272,6 +284,7 @@ static err_code_t print_summary(const experiment_t *exp, const sweep_summary_t *
                100 * sum->write_seconds / sum->seconds, sum->write_seconds > 0 ? (double)computed / sum->write_seconds : 0.0);
     results_t r;
     err_code_t rc = results_read(output, exp->kind->report_tol, &r, err);
+    if (rc == ERR_OK && r.has_phases) rc = results_keep_phase(&r, "final", err); /* the study's result (select:) */
     if (rc == ERR_OK) rc = report_summary(stdout, &r, SUMMARY_MAX_ROWS, err);
     results_free(&r);
     if (rc == ERR_OK) printf("output: %s\n", output);
@@ -585,7 +598,7 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     sweep_stop_t stop;
     interrupt_install();
     crash_install(hint);
-    rc = sweep_run(exp, out, &opts, &sum, &stop, err);
+    rc = phases_run(exp, out, &opts, mpi, &sum, &stop, err); /* a study with select: runs twice (sweep/phases.h) */
     crash_restore();
     interrupt_restore();
     journal_close(journal, true); /* the sweep ended by itself: nothing is in flight */

@@ -17,7 +17,7 @@ extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_opti
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
     {"report", cmd_report, 0,
-     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--metric M] [--provenance]\n"
+     "       runner report RESULTS.h5 [--by AXIS] [--csv] [--tol T] [--metric M] [--phase P] [--provenance]\n"
      "                                     tabulate a results file: per setting (mean +- std over\n"
      "                                     seeds) or per value of AXIS: final/best loss, steps to\n"
      "                                     loss <= T (default 1e-6, any finite T; training: epochs,\n"
@@ -25,8 +25,10 @@ static const command_t commands[] = {
      "                                     validation accuracy and loss when the file has them, the\n"
      "                                     best setting (mean over seeds) by validation accuracy, else\n"
      "                                     test accuracy or final loss, or by --metric (a CSV column\n"
-     "                                     name, e.g. final_validation_loss); --provenance first prints\n"
-     "                                     what made the file (build, machine, plugin and data hashes)\n",
+     "                                     name, e.g. final_validation_loss); a study with select:\n"
+     "                                     shows its final phase, --phase tune its tuning cells;\n"
+     "                                     --provenance first prints what made the file (build,\n"
+     "                                     machine, plugin and data hashes)\n",
      &cmd_report_options},
     {"check", cmd_check, NEEDS_PLUGINS,
      "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"

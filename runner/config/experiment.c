@@ -14,6 +14,7 @@
 #include "config/duplicates.h"
 #include "config/no_ops.h"
 #include "config/ragged.h"
+#include "config/select.h"
 #include "config/search.h"
 #include "config/vars.h"
 #include "config/schema.h"
@@ -62,6 +63,7 @@ static const config_key_t config_keys[] = {
     {"repeat", AT_TOP | AT_RUN | AT_META, NULL},
     {"seeds", AT_TOP | AT_RUN | AT_META, NULL},
     {"exclude", AT_TOP | AT_META, NULL},
+    {"select", AT_TOP | AT_META, NULL}, /* the tune -> select -> rerun protocol (select.h) */
     /* resolved before anything reads the config (include.c, search.c); listed
      * so that a misspelling of them gets its "did you mean" */
     {"include", AT_TOP | AT_META, NULL},
@@ -1141,7 +1143,8 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
     if (runs && runs->kind == NODE_SEQ && !own) return nomem(err);
     if (own) memset(own, 0, (runs->n + 1) * sizeof *own);
     if (runs && (rc = build_run_axis(exp, runs, &run_axis, own, err))) return rc;
-    bool ragged = exclude != NULL;
+    const node_t *select = node_get(root, "select");
+    bool ragged = exclude || select; /* a study with a final phase is always ragged (select.h) */
     for (size_t r = 0; own && r < run_axis.n; r++) ragged |= own[r] != NULL;
     if (ragged) {
         if ((rc = build_ragged(exp, runs ? &run_axis : NULL, grid, seeded, own, exclude, err))) return rc;
@@ -1164,6 +1167,7 @@ err_code_t experiment_load(experiment_t *exp, const char *path, const char *text
         (rc = no_ops_check_settings(exp, opts->overrides, opts->n_overrides, reg, err)))
         return rc;
     if (exp->kind->finish && (rc = exp->kind->finish(exp, err))) return rc;
+    if (select && !exp->objectives_only && (rc = select_expand(exp, select, err))) return rc;
     if ((rc = collect_plugins(exp, reg, err)) || (rc = collect_inputs(exp, err))) return rc;
     return build_resolved_text(exp, reg, err);
 }

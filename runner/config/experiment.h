@@ -100,6 +100,9 @@ typedef struct experiment {
     /* A ragged study: each cell's value index on each axis, n_cells x
      * n_axes (UINT32_MAX: absent); NULL for a cartesian one. */
     uint32_t *coords;
+    /* select: (config/select.h): cells 0..select->n_tune-1 are the tuning
+     * phase, the rest the final phase; NULL when the study has none. */
+    struct select_spec *select;
     /* Not errors, printed before the cells run (exclude: entries that
      * matched no cell): each a whole message with its FILE:LINE:COL. */
     const char **warnings;

@@ -131,7 +131,7 @@ static const axis_t *hiding_axis(const experiment_t *exp, const path_t *p, size_
 
 static err_code_t check_override_seen(experiment_t *exp, const override_t *ov, err_t *err)
 {
-    static const char *const meta[] = {"grid", "runs", "repeat", "seeds"};
+    static const char *const meta[] = {"grid", "runs", "repeat", "seeds", "exclude", "select"};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
         if (!strncmp(ov->path, meta[i], strlen(meta[i])) &&
             (ov->path[strlen(meta[i])] == '.' || !ov->path[strlen(meta[i])]))

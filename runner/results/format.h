@@ -42,6 +42,15 @@ typedef enum { RUN_RUNNING = 0, RUN_COMPLETE = 1, RUN_INTERRUPTED = 2, RUN_STOPP
  * names them in its CF `coordinates` attribute, which xarray reads. */
 #define FORMAT_CELL_DIM "cell"
 #define FORMAT_COORDINATES "coordinates"
+/* A study with select: (config/select.h): `phase` [cell] ("tune" or
+ * "final", a coordinate), `selected_cell` [cell] (int64: the tuning cell a
+ * final cell reruns, -1 otherwise) and the root attribute `select` (the
+ * rule, as written). Its per-cell text is fixed-length UTF-8 (with
+ * _Encoding, which xarray reads): the choice is written after creation,
+ * and a fixed-length write changes no metadata. */
+#define FORMAT_PHASE "phase"
+#define FORMAT_SELECTED_CELL "selected_cell"
+#define FORMAT_SELECT "select"
 
 /* Root attributes. */
 #define FORMAT_TITLE "title"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cells/kind.h"
+#include "config/select.h"
 #include "results/h5util.h"
 #include "results/writer_lock.h"
 #include "version.h"
@@ -34,6 +35,7 @@ struct h5out {
     hid_t failure_type;
     int lock_fd; /* holds the busy mark (writer_lock.h); -1 when none */
     bool resumed; /* recomputed cells may hold an old failure message: always write them */
+    bool fixed_text; /* per-cell text is fixed-length: a final phase rewrites it (config/select.h) */
     size_t n_axes;
     hsize_t axis_dims[MAX_RANK];
     layout_t layout;
@@ -164,6 +166,46 @@ static herr_t write_record(h5out_t *o, const hid_t *scales, const char *name, co
     return rc;
 }
 
+/* Cells [c0, c1) of a per-cell text variable: variable-length, or fixed
+ * (its type's size, each text cut to fit: sized at creation for the
+ * longest). */
+static herr_t write_texts(const h5out_t *o, hid_t ds, const char *const *text, size_t c0, size_t c1)
+{
+    hid_t ft = H5Dget_type(ds);
+    if (ft < 0) return -1;
+    herr_t rc;
+    if (H5Tis_variable_str(ft) > 0) {
+        rc = write_cells(o, ds, ft, c0, c1, NULL, 0, text);
+    } else {
+        size_t size = H5Tget_size(ft);
+        char *flat = calloc((c1 - c0) * size + 1, 1);
+        for (size_t c = c0; flat && c < c1; c++) snprintf(flat + (c - c0) * size, size, "%s", text[c - c0]);
+        rc = flat ? write_cells(o, ds, ft, c0, c1, NULL, 0, flat) : -1;
+        free(flat);
+    }
+    H5Tclose(ft);
+    return rc;
+}
+
+/* A per-cell text variable, made and written whole. */
+static herr_t text_record(h5out_t *o, const hid_t *scales, const char *name, const char *doc, const char *const *text,
+                          size_t n)
+{
+    size_t longest = 0;
+    for (size_t c = 0; o->fixed_text && c < n; c++)
+        if (strlen(text[c]) > longest) longest = strlen(text[c]);
+    hid_t ft = o->fixed_text ? h5_fixed_string_type(longest + 1) : h5_string_type();
+    int rank = (int)o->n_axes;
+    hid_t ds = ft < 0 ? -1 : create_dataset(o->file, name, ft, rank, o->axis_dims, true);
+    herr_t rc = ds < 0 ? -1 : write_texts(o, ds, text, 0, n);
+    if (rc >= 0) rc = attach(ds, scales, rank);
+    if (rc >= 0) rc = attr_string(ds, FORMAT_LONG_NAME, doc);
+    if (rc >= 0 && o->fixed_text) rc = attr_string(ds, "_Encoding", "utf-8"); /* xarray decodes it to str */
+    if (ds >= 0) H5Dclose(ds);
+    if (ft >= 0) H5Tclose(ft);
+    return rc;
+}
+
 /* Per-cell strings and numbers known before any cell runs: optimizer_config,
  * cell_seed, cell_steps, then the kind's records. */
 static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_t *scales)
@@ -173,7 +215,6 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
     const char **text = malloc(n * sizeof *text);
     uint64_t *seeds = malloc(n * sizeof *seeds);
     int32_t *steps = malloc(n * sizeof *steps);
-    hid_t st = h5_string_type();
     herr_t rc = (text && seeds && steps) ? 0 : -1;
     for (size_t c = 0; c < n && rc >= 0; c++) {
         text[c] = exp->cells[c].opt->text;
@@ -181,8 +222,8 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
         steps[c] = (int32_t)exp->cells[c].steps;
     }
     if (rc >= 0)
-        rc = write_record(o, scales, FORMAT_OPTIMIZER_CONFIG, "optimizer and every hyperparameter, defaults included",
-                          st, st, text);
+        rc = text_record(o, scales, FORMAT_OPTIMIZER_CONFIG, "optimizer and every hyperparameter, defaults included",
+                         text, n);
     if (rc >= 0)
         rc = write_record(o, scales, FORMAT_CELL_SEED, "random seed of the cell, derived from the seed and the cell index",
                           H5T_STD_U64LE, H5T_NATIVE_UINT64, seeds);
@@ -191,9 +232,8 @@ static herr_t write_cell_records(h5out_t *o, const experiment_t *exp, const hid_
                           H5T_NATIVE_INT32, steps);
     for (size_t i = 0; i < kind->n_records && rc >= 0; i++) {
         for (size_t c = 0; c < n; c++) text[c] = kind->record(&exp->cells[c], i);
-        rc = write_record(o, scales, kind->records[i].name, kind->records[i].long_name, st, st, text);
+        rc = text_record(o, scales, kind->records[i].name, kind->records[i].long_name, text, n);
     }
-    H5Tclose(st);
     free(text), free(seeds), free(steps);
     return rc;
 }
@@ -240,38 +280,85 @@ static herr_t write_provenance(hid_t f, const experiment_t *exp, const h5out_rec
     return rc;
 }
 
-/* A ragged study's axis k as a coordinate variable over `cell` (format.h). */
-static hid_t ragged_column(hid_t f, const experiment_t *exp, size_t k, hid_t cell_scale)
+/* Whether a ragged study's axis k is text in the file (else numbers). */
+static bool column_is_text(const axis_t *ax) { return ax->kind == AXIS_RUN || (ax->kind == AXIS_GRID && !ax->numeric); }
+
+/* Cells [c0, c1) of a ragged study's axis k as written: text, float64
+ * (NaN: absent) or the seed used (int64). */
+static herr_t write_column(const h5out_t *o, const experiment_t *exp, size_t k, hid_t ds, size_t c0, size_t c1)
 {
     const axis_t *ax = &exp->axes[k];
-    size_t n = exp->n_cells;
-    hsize_t dim = n;
-    bool text = ax->kind == AXIS_RUN || (ax->kind == AXIS_GRID && !ax->numeric);
-    hid_t st = h5_string_type();
-    hid_t ftype = text ? st : ax->kind == AXIS_SEED ? H5T_STD_I64LE : H5T_IEEE_F64LE;
-    hid_t mtype = text ? st : ax->kind == AXIS_SEED ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-    void *values = malloc((n ? n : 1) * (text ? sizeof(char *) : 8));
-    hid_t ds = values ? create_dataset(f, ax->name, ftype, 1, &dim, true) : -1;
+    bool text = column_is_text(ax);
+    void *values = malloc((c1 - c0 + 1) * (text ? sizeof(char *) : 8));
     size_t idx[64];
-    for (size_t c = 0; ds >= 0 && c < n; c++) {
+    for (size_t c = c0; values && c < c1; c++) {
         experiment_cell_coords(exp, c, idx);
         bool absent = idx[k] == AXIS_ABSENT;
-        if (text) ((const char **)values)[c] = absent ? "" : ax->labels[idx[k]];
-        else if (ax->kind == AXIS_SEED) ((int64_t *)values)[c] = exp->cells[c].seed_value;
-        else ((double *)values)[c] = absent ? NAN : ax->numbers[idx[k]];
+        if (text) ((const char **)values)[c - c0] = absent ? "" : ax->labels[idx[k]];
+        else if (ax->kind == AXIS_SEED) ((int64_t *)values)[c - c0] = exp->cells[c].seed_value;
+        else ((double *)values)[c - c0] = absent ? NAN : ax->numbers[idx[k]];
     }
+    herr_t rc = !values ? -1
+                : text  ? write_texts(o, ds, values, c0, c1)
+                        : write_cells(o, ds, ax->kind == AXIS_SEED ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, c0, c1, NULL, 0,
+                                      values);
+    free(values);
+    return rc;
+}
+
+/* A ragged study's axis k as a coordinate variable over `cell` (format.h). */
+static hid_t ragged_column(h5out_t *o, const experiment_t *exp, size_t k, hid_t cell_scale)
+{
+    const axis_t *ax = &exp->axes[k];
+    hsize_t dim = exp->n_cells;
+    bool text = column_is_text(ax);
+    size_t longest = 0;
+    for (size_t i = 0; text && i < ax->n; i++)
+        if (strlen(ax->labels[i]) > longest) longest = strlen(ax->labels[i]);
+    hid_t ftype = !text ? -1 : o->fixed_text ? h5_fixed_string_type(longest + 1) : h5_string_type();
+    hid_t ds = create_dataset(o->file, ax->name, text ? ftype : ax->kind == AXIS_SEED ? H5T_STD_I64LE : H5T_IEEE_F64LE, 1,
+                              &dim, true);
+    if (ftype >= 0) H5Tclose(ftype);
     const char *doc = ax->kind == AXIS_RUN    ? "the run of the cell (its label)"
                       : ax->kind == AXIS_SEED ? "the seed of the cell (its seeds: value, or the config's seed)"
                       : text                  ? "the cell's value of this axis (empty: not an axis of its run)"
                                               : "the cell's value of this axis (NaN: not an axis of its run)";
-    if (ds >= 0 && (H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0 || attach(ds, &cell_scale, 1) < 0 ||
-                    attr_string(ds, FORMAT_LONG_NAME, doc) < 0)) {
+    if (ds >= 0 && (write_column(o, exp, k, ds, 0, exp->n_cells) < 0 || attach(ds, &cell_scale, 1) < 0 ||
+                    attr_string(ds, FORMAT_LONG_NAME, doc) < 0 ||
+                    (text && o->fixed_text && attr_string(ds, "_Encoding", "utf-8") < 0))) {
         H5Dclose(ds);
         ds = -1;
     }
-    free(values);
-    H5Tclose(st);
     return ds;
+}
+
+/* A study with a final phase (config/select.h): `phase` (a coordinate,
+ * "tune" or "final") and `selected_cell` (the tuning cell each final cell
+ * reruns; -1 for tuning cells, and for final ones until the choice). */
+static herr_t phase_variables(h5out_t *o, const experiment_t *exp, hid_t cell_scale)
+{
+    const select_spec_t *s = exp->select;
+    size_t n = exp->n_cells;
+    hsize_t dim = n;
+    const char **text = malloc((n + 1) * sizeof *text);
+    int64_t *none = malloc((n + 1) * sizeof *none);
+    for (size_t c = 0; text && none && c < n; c++) text[c] = c < s->n_tune ? "tune" : "final", none[c] = -1;
+    hid_t ft = h5_fixed_string_type(sizeof "final");
+    hid_t ph = text && none ? create_dataset(o->file, FORMAT_PHASE, ft, 1, &dim, true) : -1;
+    hid_t sel = ph >= 0 ? create_dataset(o->file, FORMAT_SELECTED_CELL, H5T_STD_I64LE, 1, &dim, true) : -1;
+    herr_t rc = ph < 0 || sel < 0 ? -1 : 0;
+    if (rc >= 0) rc = write_texts(o, ph, text, 0, n);
+    if (rc >= 0) rc = H5Dwrite(sel, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, none);
+    if (rc >= 0) rc = attach(ph, &cell_scale, 1);
+    if (rc >= 0) rc = attach(sel, &cell_scale, 1);
+    if (rc >= 0) rc = attr_string(ph, FORMAT_LONG_NAME, "tune: the study's cells; final: each group's chosen setting rerun with the rerun seeds");
+    if (rc >= 0) rc = attr_string(ph, "_Encoding", "utf-8");
+    if (rc >= 0) rc = attr_string(sel, FORMAT_LONG_NAME, "the tuning cell whose setting this final cell reruns (-1: a tuning cell, or not chosen yet)");
+    if (ph >= 0) H5Dclose(ph);
+    if (sel >= 0) H5Dclose(sel);
+    H5Tclose(ft);
+    free(text), free(none);
+    return rc;
 }
 
 /* A ragged study: every variable over `cell` names the axes' coordinate
@@ -280,13 +367,15 @@ static herr_t name_coordinates(hid_t f, const experiment_t *exp, const layout_t 
 {
     size_t len = 1;
     for (size_t k = 0; k < exp->n_axes; k++) len += strlen(exp->axes[k].name) + 1;
+    len += sizeof " " FORMAT_PHASE;
     char *list = malloc(len);
     if (!list) return -1;
     list[0] = 0;
     for (size_t k = 0; k < exp->n_axes; k++) strcat(strcat(list, k ? " " : ""), exp->axes[k].name);
-    const char *fixed[] = {FORMAT_STATUS, FORMAT_WALL_SECONDS, FORMAT_FAILURE, FORMAT_OPTIMIZER_CONFIG, FORMAT_CELL_SEED,
-                           FORMAT_CELL_STEPS};
-    size_t n_fixed = sizeof fixed / sizeof fixed[0];
+    if (exp->select) strcat(list, " " FORMAT_PHASE);
+    const char *fixed[] = {FORMAT_STATUS,    FORMAT_WALL_SECONDS, FORMAT_FAILURE,       FORMAT_OPTIMIZER_CONFIG,
+                           FORMAT_CELL_SEED, FORMAT_CELL_STEPS,   FORMAT_SELECTED_CELL};
+    size_t n_fixed = sizeof fixed / sizeof fixed[0] - !exp->select;
     herr_t rc = 0;
     for (size_t i = 0; i < n_fixed + l->n_vars + exp->kind->n_records && rc >= 0; i++) {
         const char *name = i < n_fixed ? fixed[i]
@@ -319,10 +408,11 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const h5o
             rc = -1;
         if (ds >= 0) scales[n_scales++] = ds;
         for (size_t k = 0; k < exp->n_axes && rc >= 0; k++) {
-            hid_t col = ragged_column(f, exp, k, ds);
+            hid_t col = ragged_column(o, exp, k, ds);
             if (col < 0) rc = -1;
             else H5Dclose(col);
         }
+        if (rc >= 0 && exp->select) rc = phase_variables(o, exp, ds);
     }
     for (int k = 0; k < na && rc >= 0 && !exp->coords; k++) {
         const axis_t *ax = &exp->axes[k];
@@ -426,6 +516,7 @@ static err_code_t create_contents(h5out_t *o, const experiment_t *exp, const h5o
         };
         for (size_t i = 0; i < sizeof attrs / sizeof attrs[0] && rc >= 0; i++)
             rc = attr_string(f, attrs[i][0], attrs[i][1]);
+        if (rc >= 0 && exp->select) rc = attr_string(f, FORMAT_SELECT, exp->select->text);
         if (rc >= 0) rc = write_provenance(f, exp, rec);
     }
     for (int i = 0; i < n_scales; i++) H5Dclose(scales[i]);
@@ -492,6 +583,7 @@ static h5out_t *h5out_new(const experiment_t *exp, const char *path)
     if (!o) return NULL;
     /* the cell dimensions: one per axis, or a ragged study's one, `cell` */
     o->n_axes = exp->coords ? 1 : exp->n_axes;
+    o->fixed_text = exp->select != NULL;
     for (size_t k = 0; k < exp->n_axes; k++) o->axis_dims[k] = exp->axes[k].n;
     if (exp->coords) o->axis_dims[0] = exp->n_cells;
     layout_of(exp, &o->layout);
@@ -655,9 +747,10 @@ err_code_t h5out_open(const experiment_t *exp, const char *path, h5out_t **out, 
         if ((*sets[i].id = open_shaped(o->file, sets[i].name, o->axis_dims, sets[i].rank)) < 0) bad = sets[i].name;
     /* the coordinates too: readers trust them to match (issue 18, item 8) */
     hsize_t n_cells = exp->n_cells;
-    if (exp->coords && !bad) {
-        hid_t c = open_shaped(o->file, FORMAT_CELL_DIM, &n_cells, 1);
-        if (c < 0) bad = FORMAT_CELL_DIM;
+    const char *per_cell[] = {FORMAT_CELL_DIM, FORMAT_PHASE, FORMAT_SELECTED_CELL};
+    for (size_t i = 0; exp->coords && !bad && i < (exp->select ? 3u : 1u); i++) {
+        hid_t c = open_shaped(o->file, per_cell[i], &n_cells, 1);
+        if (c < 0) bad = per_cell[i];
         else H5Dclose(c);
     }
     for (size_t k = 0; k < exp->n_axes && !bad; k++) {
@@ -748,4 +841,80 @@ err_code_t h5out_close(h5out_t *o, err_t *err)
     const char *path = o->path;
     close_all(o);
     return rc < 0 ? h5fail(err, path, "flush at close") : ERR_OK;
+}
+
+err_code_t h5out_write_selection(h5out_t *o, const experiment_t *exp, err_t *err)
+{
+    const select_spec_t *s = exp->select;
+    size_t c0 = s->n_tune, c1 = exp->n_cells, n = c1 - c0;
+    const cell_kind_t *kind = exp->kind;
+    const char **text = malloc((n + 1) * sizeof *text);
+    int32_t *steps = malloc((n + 1) * sizeof *steps);
+    int64_t *chosen = malloc((n + 1) * sizeof *chosen);
+    herr_t rc = text && steps && chosen ? 0 : -1;
+    for (size_t f = 0; rc >= 0 && f < n; f++) {
+        size_t g = f / s->n_seeds;
+        chosen[f] = s->chosen[g] == SIZE_MAX ? -1 : (int64_t)s->chosen[g];
+        steps[f] = (int32_t)exp->cells[c0 + f].steps;
+    }
+    /* the axes' values, the records, the steps and the choice: all raw-data writes */
+    for (size_t k = 0; rc >= 0 && k < exp->n_axes; k++) {
+        hid_t ds = H5Dopen2(o->file, exp->axes[k].name, H5P_DEFAULT);
+        rc = ds < 0 ? -1 : write_column(o, exp, k, ds, c0, c1);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    for (size_t r = 0; rc >= 0 && r <= kind->n_records; r++) {
+        for (size_t f = 0; f < n; f++)
+            text[f] = r == 0 ? exp->cells[c0 + f].opt->text : kind->record(&exp->cells[c0 + f], r - 1);
+        hid_t ds = H5Dopen2(o->file, r == 0 ? FORMAT_OPTIMIZER_CONFIG : kind->records[r - 1].name, H5P_DEFAULT);
+        rc = ds < 0 ? -1 : write_texts(o, ds, text, c0, c1);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    const char *names[] = {FORMAT_CELL_STEPS, FORMAT_SELECTED_CELL};
+    const void *bufs[] = {steps, chosen};
+    hid_t types[] = {H5T_NATIVE_INT32, H5T_NATIVE_INT64};
+    for (size_t i = 0; rc >= 0 && i < 2; i++) {
+        hid_t ds = H5Dopen2(o->file, names[i], H5P_DEFAULT);
+        rc = ds < 0 ? -1 : write_cells(o, ds, types[i], c0, c1, NULL, 0, bufs[i]);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    free(text), free(steps), free(chosen);
+    if (rc < 0 || H5Fflush(o->file, H5F_SCOPE_LOCAL) < 0) return h5fail(err, o->path, "write the final phase's settings");
+    return ERR_OK;
+}
+
+err_code_t h5out_read_tuning(h5out_t *o, const experiment_t *exp, double *score, int8_t *status, err_t *err)
+{
+    const select_spec_t *s = exp->select;
+    size_t n = s->n_tune, v = 0;
+    while (v < o->layout.n_vars && strcmp(o->layout.vars[v].name, s->variable)) v++;
+    if (v == o->layout.n_vars) return err_set(err, ERR_CONFIG, (mark_t){o->path, 0, 0}, "no variable '%s'", s->variable);
+    size_t per = o->layout.vars[v].per_cell;
+    float *buf = malloc((per ? per : 1) * sizeof *buf);
+    hid_t fs = H5Dget_space(o->vars[v]), ms = -1;
+    hsize_t count = per;
+    herr_t rc = buf && fs >= 0 ? 0 : -1;
+    if (rc >= 0) ms = H5Screate_simple(1, &count, NULL);
+    hsize_t trailing[3];
+    const layout_var_t *lv = &o->layout.vars[v];
+    for (int d = 0; d < lv->n_dims; d++) trailing[d] = o->layout.dims[lv->dims[d]].n;
+    /* one cell at a time: a study's tuning cells are few next to the sweeps
+     * this writer is made for, and a row is one contiguous read */
+    for (size_t c = 0; rc >= 0 && c < n; c++) {
+        rc = h5_select_cells(fs, o->n_axes, o->axis_dims, c, c + 1, trailing, lv->n_dims);
+        if (rc >= 0) rc = H5Dread(o->vars[v], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf);
+        if (rc >= 0) score[c] = select_score(s, buf, per);
+    }
+    if (rc >= 0) {
+        hid_t sfs = H5Dget_space(o->status);
+        hid_t sms = H5Screate_simple(1, &(hsize_t){n}, NULL);
+        rc = sfs < 0 || sms < 0 ? -1 : h5_select_cells(sfs, o->n_axes, o->axis_dims, 0, n, NULL, 0);
+        if (rc >= 0) rc = H5Dread(o->status, H5T_NATIVE_INT8, sms, sfs, H5P_DEFAULT, status);
+        if (sfs >= 0) H5Sclose(sfs);
+        if (sms >= 0) H5Sclose(sms);
+    }
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    free(buf);
+    return rc < 0 ? h5fail(err, o->path, "read the tuning cells' results") : ERR_OK;
 }

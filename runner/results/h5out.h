@@ -87,6 +87,15 @@ err_code_t h5out_write_cells(h5out_t *o, size_t c0, size_t c1, const float *cons
 uint64_t h5out_bytes_needed(const experiment_t *exp, const unsigned char *todo);
 
 /* Record how the run ended (or that it runs again), and flush. */
+/* A study with select: (config/select.h). The tuning cells' scores and
+ * statuses, read back from the file (so a resumed study chooses from the
+ * same numbers as an uninterrupted one); and once the final cells are the
+ * chosen settings' copies (select_apply), their axes' values, records,
+ * steps and `selected_cell`: raw-data writes into the cells made at
+ * creation. */
+err_code_t h5out_read_tuning(h5out_t *o, const experiment_t *exp, double *score, int8_t *status, err_t *err);
+err_code_t h5out_write_selection(h5out_t *o, const experiment_t *exp, err_t *err);
+
 err_code_t h5out_set_state(h5out_t *o, run_state_t state, err_t *err);
 
 /* Flush and close; frees o. */

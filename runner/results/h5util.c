@@ -1,6 +1,7 @@
 /* h5util.c: HDF5 helpers shared by the writer and the reader. */
 #include "results/h5util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +122,47 @@ herr_t h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t len)
     snprintf(buf, len, "%s", text);
     free(text);
     return 0;
+}
+
+hid_t h5_fixed_string_type(size_t size)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return t;
+    H5Tset_size(t, size ? size : 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+char **h5_read_texts(hid_t ds, size_t n)
+{
+    hid_t space = H5Dget_space(ds), ft = H5Dget_type(ds);
+    bool ok = space >= 0 && ft >= 0 && H5Tget_class(ft) == H5T_STRING &&
+              H5Sget_simple_extent_npoints(space) == (hssize_t)n;
+    char **out = ok ? calloc(n ? n : 1, sizeof *out) : NULL;
+    if (out && H5Tis_variable_str(ft) > 0) {
+        hid_t st = h5_string_type();
+        char **raw = calloc(n ? n : 1, sizeof *raw);
+        ok = raw && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0;
+        for (size_t i = 0; ok && i < n; i++) ok = (out[i] = strdup(raw[i] ? raw[i] : "")) != NULL;
+        if (raw && ok) H5Dvlen_reclaim(st, space, H5P_DEFAULT, raw);
+        free(raw);
+        H5Tclose(st);
+    } else if (out) {
+        size_t size = H5Tget_size(ft);
+        hid_t mt = h5_fixed_string_type(size);
+        char *flat = size && size <= ((size_t)1 << 20) ? malloc(n * size + 1) : NULL;
+        ok = flat && mt >= 0 && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, flat) >= 0;
+        for (size_t i = 0; ok && i < n; i++) ok = (out[i] = strndup(flat + i * size, size)) != NULL;
+        free(flat);
+        if (mt >= 0) H5Tclose(mt);
+    }
+    if (out && !ok) {
+        for (size_t i = 0; i < n; i++) free(out[i]);
+        free(out);
+        out = NULL;
+    }
+    if (ft >= 0) H5Tclose(ft);
+    if (space >= 0) H5Sclose(space);
+    return out;
 }

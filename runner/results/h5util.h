@@ -47,5 +47,15 @@ hid_t h5_open_read(const char *path);
 
 /* The UTF-8 variable-length string type the files use (close with H5Tclose). */
 hid_t h5_string_type(void);
+/* A fixed-length UTF-8 string type of `size` bytes, NUL-terminated (close
+ * with H5Tclose): per-cell text written after creation (a study's final
+ * phase, config/select.h) is fixed-length, a raw-data write, where a
+ * variable-length one would change the file's heap. */
+hid_t h5_fixed_string_type(size_t size);
+
+/* A 1-D string dataset of n values, variable or fixed length, as malloc'd
+ * strings (free each, then the array); NULL on a read error or another
+ * shape. */
+char **h5_read_texts(hid_t ds, size_t n);
 
 #endif

@@ -1,6 +1,8 @@
 /* recorded.c: a results file's record against an experiment loaded now. */
 #include "results/recorded.h"
 
+#include "config/select.h"
+
 #include <hdf5.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -142,17 +144,15 @@ static char **read_strings(hid_t file, const char *name, size_t n)
     if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return NULL;
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
     if (ds < 0) return NULL;
-    hid_t sp = H5Dget_space(ds), st = h5_string_type();
-    char **v = H5Sget_simple_extent_npoints(sp) == (hssize_t)n ? calloc(n ? n : 1, sizeof *v) : NULL;
-    if (v && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) free(v), v = NULL;
-    H5Tclose(st), H5Sclose(sp), H5Dclose(ds);
+    char **v = h5_read_texts(ds, n); /* variable or fixed length (a study's final phase) */
+    H5Dclose(ds);
     return v;
 }
 
 static void free_strings(char **v, size_t n)
 {
     if (!v) return;
-    for (size_t i = 0; i < n; i++) H5free_memory(v[i]);
+    for (size_t i = 0; i < n; i++) free(v[i]);
     free(v);
 }
 
@@ -179,6 +179,10 @@ static void compare_cells(findings_t *f, hid_t file, const experiment_t *exp)
         found(f, "it holds %lld cells, this config %zu", (long long)have, n);
         return;
     }
+    /* a final phase's steps and records are its choice's (config/select.h),
+     * rewritten once the tuning cells are done: only the tuning cells say
+     * what the config computes */
+    size_t n_defined = exp->select ? exp->select->n_tune : n;
     uint64_t *seeds = malloc((n ? n : 1) * sizeof *seeds);
     int32_t *steps = malloc((n ? n : 1) * sizeof *steps);
     char label[512];
@@ -191,7 +195,7 @@ static void compare_cells(findings_t *f, hid_t file, const experiment_t *exp)
                 break;
             }
     if (steps && read_numbers(file, FORMAT_CELL_STEPS, H5T_NATIVE_INT32, n, steps))
-        for (size_t c = 0; c < n; c++)
+        for (size_t c = 0; c < n_defined; c++)
             if ((uint32_t)steps[c] != exp->cells[c].steps) {
                 experiment_cell_label(exp, c, label, sizeof label);
                 found(f, "cell %zu (%s) runs another number of steps (%d in the file, %u now)", c, label, steps[c],
@@ -207,7 +211,7 @@ static void compare_cells(findings_t *f, hid_t file, const experiment_t *exp)
             found(f, "its per-cell record '%s' is missing or of another shape", name);
             continue;
         }
-        for (size_t c = 0; c < n; c++) {
+        for (size_t c = 0; c < n_defined; c++) {
             const char *now = r == 0 ? exp->cells[c].opt->text : kind->record(&exp->cells[c], r - 1);
             if (then[c] && !strcmp(then[c], now)) continue;
             char diff[1400];

@@ -456,7 +456,7 @@ static void print_failure(FILE *out, const results_t *r)
     if (!r->first_failure) return;
     char label[1024];
     results_cell_label(r, r->first_failed, -1, false, label, sizeof label);
-    fprintf(out, "first failure: cell %zu%s%s: %s\n", r->first_failed, *label ? " " : "", label, r->first_failure);
+    fprintf(out, "first failure: cell %zu%s%s: %s\n", r->first_failed + r->cell_offset, *label ? " " : "", label, r->first_failure);
 }
 
 err_code_t report_find_axis(const results_t *r, const char *name, int *by, err_t *err)
@@ -525,7 +525,7 @@ static void print_best_cell(FILE *out, const results_t *r)
     bool seeded = false;
     for (size_t k = 0; k < r->n_axes; k++) seeded |= r->axes[k].is_seed && r->axes[k].n > 1;
     /* with seeds, say which "best" this is: `runner report` ranks settings by their mean over seeds */
-    fprintf(out, "best: cell %zu%s%s, %s %.6g%s\n", best, *label ? " " : "", label, metric_name(r),
+    fprintf(out, "best: cell %zu%s%s, %s %.6g%s\n", best + r->cell_offset, *label ? " " : "", label, metric_name(r),
             cell_metric(r, &r->cells[best]),
             seeded ? " (the best single cell; runner report ranks settings by their mean over seeds)" : "");
 }

@@ -119,15 +119,13 @@ static herr_t read_column(hid_t file, results_t *r, size_t k)
     char **text = calloc(n ? n : 1, sizeof *text);
     labelled_t *v = malloc((n ? n : 1) * sizeof *v);
     herr_t rc = shaped && text && v ? 0 : shaped ? -1 : -2;
-    if (rc >= 0 && cls == H5T_STRING) {
-        hid_t st = h5_string_type();
-        char **raw = calloc(n ? n : 1, sizeof *raw);
-        rc = raw && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0 ? 0 : -1;
+    if (rc >= 0 && cls == H5T_STRING) { /* variable or fixed length (config/select.h) */
+        char **raw = h5_read_texts(ds, n);
+        rc = raw ? 0 : -1;
         for (size_t c = 0; rc >= 0 && c < n; c++)
-            if (!(text[c] = strdup(raw[c] && *raw[c] ? raw[c] : "-"))) rc = -1;
-        if (raw && rc >= 0) H5Dvlen_reclaim(st, space, H5P_DEFAULT, raw);
+            if (!(text[c] = strdup(*raw[c] ? raw[c] : "-"))) rc = -1;
+        for (size_t c = 0; raw && c < n; c++) free(raw[c]);
         free(raw);
-        H5Tclose(st);
     } else if (rc >= 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER)) {
         ax->is_seed = cls == H5T_INTEGER && !strcmp(ax->name, "seed");
         double *x = malloc((n ? n : 1) * sizeof *x);
@@ -212,6 +210,7 @@ static err_code_t number_settings(results_t *r, err_t *err)
     for (size_t k = 0; k < r->n_axes; k++)
         if (r->axes[k].is_seed) seed_n = r->axes[k].n;
     r->n_settings = 0;
+    for (size_t k = 0; k < r->n_axes; k++) r->has_phases |= r->coords && !strcmp(r->axes[k].name, FORMAT_PHASE);
     for (size_t c = 0; c < r->n_cells; c++) {
         if (!r->coords) { /* the seed axis is last: cells of a setting are adjacent */
             r->setting[c] = c / seed_n;
@@ -226,6 +225,61 @@ static err_code_t number_settings(results_t *r, err_t *err)
         memcpy(prev, idx, r->n_axes * sizeof *idx);
     }
     return ERR_OK;
+}
+
+err_code_t results_keep_phase(results_t *r, const char *phase, err_t *err)
+{
+    size_t p = 0;
+    while (p < r->n_axes && strcmp(r->axes[p].name, FORMAT_PHASE)) p++;
+    if (!r->coords || p == r->n_axes)
+        return err_set(err, ERR_USAGE, (mark_t){0}, "%s has no phases (its study has no select:), so there is no phase '%s'",
+                       r->mark_path, phase);
+    size_t want = 0;
+    while (want < r->axes[p].n && strcmp(r->axes[p].labels[want], phase)) want++;
+    if (want == r->axes[p].n)
+        return err_set(err, ERR_USAGE, (mark_t){0}, "%s has no phase '%s' (its phases: tune, final)", r->mark_path, phase);
+    size_t na = r->n_axes, kept = 0, first_failed = SIZE_MAX;
+    /* the kept cells, their coordinates without the phase column */
+    for (size_t c = 0; c < r->n_cells; c++) {
+        const uint32_t *row = r->coords + c * na;
+        if (row[p] != want) continue;
+        if (kept == 0) r->cell_offset = c; /* a phase's cells are consecutive (config/select.h) */
+        if (r->first_failure && c == r->first_failed) first_failed = kept;
+        r->cells[kept] = r->cells[c];
+        for (size_t k = 0, j = 0; k < na; k++)
+            if (k != p) r->coords[kept * (na - 1) + j++] = row[k];
+        kept++;
+    }
+    free(r->axes[p].name);
+    for (size_t i = 0; i < r->axes[p].n; i++) free(r->axes[p].labels[i]);
+    free(r->axes[p].labels);
+    memmove(&r->axes[p], &r->axes[p + 1], (na - p - 1) * sizeof *r->axes);
+    r->n_axes = na - 1, r->n_cells = kept;
+    if (first_failed == SIZE_MAX) free(r->first_failure), r->first_failure = NULL;
+    else r->first_failed = first_failed;
+    /* each axis keeps the values its kept cells have, in their order */
+    for (size_t k = 0; k < r->n_axes; k++) {
+        results_axis_t *ax = &r->axes[k];
+        size_t *to = malloc((ax->n + 1) * sizeof *to), n = 0;
+        if (!to) return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+        for (size_t i = 0; i < ax->n; i++) to[i] = SIZE_MAX;
+        for (size_t c = 0; c < kept; c++) to[r->coords[c * r->n_axes + k]] = 0;
+        for (size_t i = 0; i < ax->n; i++) {
+            if (to[i] == SIZE_MAX) {
+                free(ax->labels[i]);
+                continue;
+            }
+            ax->labels[n] = ax->labels[i];
+            to[i] = n++;
+        }
+        for (size_t c = 0; c < kept; c++) r->coords[c * r->n_axes + k] = (uint32_t)to[r->coords[c * r->n_axes + k]];
+        ax->n = n;
+        free(to);
+    }
+    r->has_phases = false;
+    free(r->setting);
+    r->setting = NULL;
+    return number_settings(r, err);
 }
 
 /* The cell axes: the dimensions of `status`, named by their labels. */

@@ -56,6 +56,10 @@ typedef struct {
      * the order they first appear (cells of a setting differ in seed only). */
     size_t *setting;
     size_t n_settings;
+    /* A study with select: (config/select.h): its axes include `phase`
+     * ("tune", "final") until results_keep_phase keeps one of them. */
+    bool has_phases;
+    size_t cell_offset; /* the file's index of cell 0 here (a phase kept: its first cell) */
     results_cell_t *cells;
     size_t first_failed; /* valid when some cell failed */
     char *first_failure;
@@ -65,6 +69,11 @@ typedef struct {
 /* Read `path`. tol: the loss tolerance for `reach` (NaN: none). */
 err_code_t results_read(const char *path, double tol, results_t *r, err_t *err);
 void results_free(results_t *r);
+
+/* Keep the cells of one phase ("tune" or "final") of a study with
+ * select:, renumbered, the `phase` axis dropped. ERR_USAGE when the file
+ * has no phases or no such phase. */
+err_code_t results_keep_phase(results_t *r, const char *phase, err_t *err);
 
 /* Whether path is an HDF5 file (its signature), so `runner PATH` reruns it. */
 bool results_is_hdf5(const char *path);

@@ -292,6 +292,7 @@ static void serve(void *ctx, sweep_t *s)
     int active = m->size - 1;
     bool *ended = calloc((size_t)m->size, sizeof *ended);
     for (size_t i = 0; i < RECV_BUFFERS; i++) {
+        free(m->bufs[i].bytes); /* a study's second phase is a second sweep (config/select.h) */
         m->bufs[i].bytes = malloc(batch_bytes(m->layout, m->max_cells));
         if (!m->bufs[i].bytes || !ended) {
             sweep_peer_end_t oom = {.failed = true, .err = {.code = ERR_NOMEM}};
