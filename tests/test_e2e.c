@@ -330,3 +330,17 @@ Test(e2e, report_labels_whole_numbers_as_digits)
     cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
     cr_expect(strstr(out, "\n10 ") && strstr(out, "\n100000 ") && !strstr(out, "e+0"), "%s", out);
 }
+
+/* exclude: (issue 19): an entry that matches no cell is a warning at its
+ * place on stderr; the study runs. */
+Test(e2e, an_exclude_entry_that_matches_nothing_is_a_warning)
+{
+    write_file("ex.yaml", "steps: 3\nproblem: {objective: elliptic, start: [-7, 2]}\noptimizer: {name: sgd}\n"
+                          "grid: {optimizer.lr: [0.1, 0.2]}\nexclude:\n  - {optimizer.lr: 0.2}\n  - {optimizer.lr: 0.5}\n");
+    char args[1024], out[8192], err[4096];
+    snprintf(args, sizeof args, "%s -o %s/ex.h5", in_dir("ex.yaml"), dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(err, "ex.yaml:7:5: warning: this exclude entry matches no cell"), "%s", err);
+    cr_expect(!strstr(err, ":6:5: warning"), "the first entry left a cell out: %s", err);
+    cr_expect(strstr(out, "1 cell in"), "%s", out);
+}

@@ -89,6 +89,23 @@ static const bad_config_t corpus[] = {
     {"runs_empty.yaml", "", "4:7", "runs is an empty list"},
     {"runs_not_a_list.yaml", "", "4:7", "runs must be a list of overlays"},
     {"repeat_zero.yaml", "", "4:9", "repeat must be between 1 and 10000000, got 0"},
+    /* studies (issue 19): search, zipped axes, vars, include, exclude, per-run axes, select */
+    {"search_unknown_method.yaml", "", "4:18", "unknown search method 'grid' (random or sobol)"},
+    {"search_unknown_distribution.yaml", "", "4:61", "unknown distribution 'normal' (uniform, loguniform, intuniform or choice)"},
+    {"search_lo_not_below_hi.yaml", "", "4:70", "uniform needs lo < hi, got [1, 0.5]"},
+    {"search_loguniform_zero.yaml", "", "4:74", "loguniform needs lo > 0 (it draws log values), got 0"},
+    {"zip_mismatched_length.yaml", "", "5:49", "grid axis 'optimizer.lr+optimizer.momentum' sets 2 paths together"},
+    {"vars_undefined.yaml", "", "4:28", "${rate} names no variable: vars has w"},
+    {"include_cycle.yaml", "", "1:11", "include cycle: "},
+    {"include_missing.yaml", "", "1:11", "cannot include 'no_such_base.yaml': no such file"},
+    {"exclude_not_a_list.yaml", "", "5:10", "exclude: is a list of partial assignments"},
+    {"exclude_everything.yaml", "", "5:10", "exclude: leaves no cell to run"},
+    {"run_grid_repeats_sweep_axis.yaml", "", "6:23", "grid axis 'optimizer.lr' is sweep-wide already"},
+    {"axis_changes_nothing.yaml", "", "4:37", "grid axis 'optimizer.momentum' changes nothing in cells 2"},
+    {"select_unknown_metric.yaml", "", "5:18", "unknown select.metric 'final_los'; did you mean 'final_loss'?"},
+    {"select_by_unknown_axis.yaml", "", "5:34", "select.by: no such axis; the study's axes are: optimizer.lr"},
+    {"select_validation_without_split.yaml", "", "7:18",
+     "select.metric 'validation_accuracy' needs 'validation_accuracy', which these cells do not record"},
     /* resource guards */
     {"grid_billion_cells.yaml", "", "5:3",
      "the sweep has 1000 x 1000 x 1000 = 1000000000 cells (optimizer.lr x optimizer.momentum x optimizer.dampening), "
