@@ -770,3 +770,36 @@ Test(train, report_chooses_on_validation)
     cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
     cr_expect(strstr(out, "final test accuracy") && !strstr(out, "val acc"), "%s", out);
 }
+
+/* Issue 20, item 1: with weight decay, train_loss holds the L2 term and
+ * train_data_loss the data loss alone; their difference is 0.5 wd |w|^2 of
+ * the weights the step saw, so it is 0 for a cell without decay, and the
+ * variable exists only when some cell decays. */
+Test(train, the_data_loss_is_recorded_without_the_l2_term)
+{
+    write_file("wd.yaml", "data: {format: random, samples: 40, shape: [6], classes: 3, seed: 2}\n"
+                          "model: [{layer: affine, out: 3, init: std, scale: 0.5}]\nloss: softmax_cross_entropy\n"
+                          "train: {iterations: 4, batch: 10}\noptimizer: {name: sgd, lr: 0.1}\n"
+                          "grid: {train.weight_decay: [0.0, 0.5]}\n");
+    run_ok("wd.yaml", "wd.h5", "");
+    size_t n, m;
+    float *total = read_all("wd.h5", "train_loss", H5T_NATIVE_FLOAT, 4, &n);
+    float *data = read_all("wd.h5", "train_data_loss", H5T_NATIVE_FLOAT, 4, &m);
+    cr_assert_eq(n, 2 * 4);
+    cr_assert_eq(m, n);
+    for (size_t t = 0; t < 4; t++) {
+        cr_expect_eq(total[t], data[t], "no decay: one loss (step %zu)", t);
+        /* |w|^2 of 6 x 3 weights of std 0.5 and 3 zero biases: ~4.5, so the term is ~1 */
+        cr_expect(total[4 + t] - data[4 + t] > 0.2f && total[4 + t] - data[4 + t] < 5.0f,
+                  "decay 0.5: the L2 term at step %zu is %g", t, total[4 + t] - data[4 + t]);
+    }
+    free(total), free(data);
+    /* without any decay the file has no train_data_loss */
+    write_file("nowd.yaml", "data: {format: random, samples: 40, shape: [6], classes: 3, seed: 2}\n"
+                            "model: [{layer: affine, out: 3}]\nloss: softmax_cross_entropy\n"
+                            "train: {iterations: 2, batch: 10}\noptimizer: {name: sgd, lr: 0.1}\n");
+    run_ok("nowd.yaml", "nowd.h5", "");
+    hid_t f = H5Fopen(in_dir("nowd.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_expect_eq(H5Lexists(f, "train_data_loss", H5P_DEFAULT), 0);
+    H5Fclose(f);
+}

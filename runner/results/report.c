@@ -10,6 +10,7 @@
 
 #include "results/format.h"
 #include "results/h5util.h"
+#include "results/stats.h"
 
 /* ---- aggregation ---- */
 
@@ -35,7 +36,7 @@ static double moments_std(const moments_t *m)
 
 typedef struct {
     size_t cells, ok, diverged, failed, pending;
-    moments_t final_loss, best_loss, final_acc, best_acc, reach;
+    moments_t final_loss, best_loss, final_train_acc, final_acc, best_acc, reach;
     moments_t final_val_acc, best_val_acc, final_val_loss, best_val_loss;
 } agg_t;
 
@@ -51,6 +52,7 @@ static const struct {
     {"best_loss", "best loss", offsetof(agg_t, best_loss), false, RANK_ANALYTIC},
     {"final_train_loss", "final train loss", offsetof(agg_t, final_loss), false, RANK_TRAINING},
     {"best_train_loss", "best train loss", offsetof(agg_t, best_loss), false, RANK_TRAINING},
+    {"final_train_accuracy", "final train accuracy", offsetof(agg_t, final_train_acc), true, RANK_TRAINING},
     {"final_test_accuracy", "final test accuracy", offsetof(agg_t, final_acc), true, RANK_TRAINING},
     {"best_test_accuracy", "best test accuracy", offsetof(agg_t, best_acc), true, RANK_TRAINING},
     {"final_validation_accuracy", "final validation accuracy", offsetof(agg_t, final_val_acc), true,
@@ -70,7 +72,7 @@ static const struct {
 static size_t rank_metric(const results_t *r)
 {
     if (r->rank_metric >= 0) return (size_t)r->rank_metric;
-    return !r->training ? 0 : r->has_validation ? 6 : 4;
+    return !r->training ? 0 : r->has_validation ? 7 : 5; /* final_validation_accuracy, final_test_accuracy */
 }
 
 err_code_t report_set_metric(results_t *r, const char *name, err_t *err)
@@ -92,7 +94,7 @@ err_code_t report_set_metric(results_t *r, const char *name, err_t *err)
     const char *near = closest_match(name, names, N_METRICS);
     return err_set(err, ERR_USAGE, (mark_t){0},
                    "--metric %s: no such metric%s%s%s; the metrics are the report's CSV columns: final_loss, "
-                   "best_loss (analytic), final_train_loss, best_train_loss, final_test_accuracy, "
+                   "best_loss (analytic), final_train_loss, best_train_loss, final_train_accuracy, final_test_accuracy, "
                    "best_test_accuracy, final_validation_accuracy, best_validation_accuracy, final_validation_loss, "
                    "best_validation_loss (training)",
                    name, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
@@ -106,6 +108,7 @@ static void agg_add(agg_t *a, const results_cell_t *c)
         a->ok++;
         moments_add(&a->final_loss, c->final_loss);
         moments_add(&a->best_loss, c->best_loss);
+        moments_add(&a->final_train_acc, c->final_train_acc);
         moments_add(&a->final_acc, c->final_acc);
         moments_add(&a->best_acc, c->best_acc);
         moments_add(&a->final_val_acc, c->final_val_acc);
@@ -125,6 +128,14 @@ static double agg_metric(const results_t *r, const agg_t *a)
 {
     const moments_t *m = (const moments_t *)((const char *)a + metrics[rank_metric(r)].offset);
     return m->n ? m->mean : NAN;
+}
+
+/* The 95% t interval of a group's ranking metric (stats.h); NaN without 2 ok cells. */
+static void ci95(const results_t *r, const agg_t *a, double *lo, double *hi)
+{
+    const moments_t *m = (const moments_t *)((const char *)a + metrics[rank_metric(r)].offset);
+    double half = m->n > 1 ? stats_t975(m->n - 1) * sqrt(m->m2 / (double)(m->n - 1)) / sqrt((double)m->n) : NAN;
+    *lo = m->mean - half, *hi = m->mean + half;
 }
 
 /* a better than b (NaN is never better). */
@@ -269,6 +280,8 @@ typedef struct {
     const grouping_t *g;
     const report_opts_t *o;
     bool show_pending, show_reach, show_count;
+    bool show_ci; /* some row has 2 or more ok cells: a 95% t interval of the ranking metric */
+    char ci_head[2][96];
 } columns_t;
 
 static void add_head(table_t *t, const char *h)
@@ -291,6 +304,7 @@ static void heads(table_t *t, const columns_t *c)
         add_head(t, r->training ? "best_train_loss" : "best_loss");
         add_head(t, r->training ? "best_train_loss_std" : "best_loss_std");
         if (r->training) {
+            add_head(t, "final_train_accuracy"), add_head(t, "final_train_accuracy_std");
             add_head(t, "final_test_accuracy"), add_head(t, "final_test_accuracy_std");
             add_head(t, "best_test_accuracy"), add_head(t, "best_test_accuracy_std");
         }
@@ -300,13 +314,15 @@ static void heads(table_t *t, const columns_t *c)
             add_head(t, "final_validation_loss"), add_head(t, "final_validation_loss_std");
             add_head(t, "best_validation_loss"), add_head(t, "best_validation_loss_std");
         }
+        if (c->show_ci) add_head(t, c->ci_head[0]), add_head(t, c->ci_head[1]);
         if (c->show_reach) add_head(t, r->training ? "epochs_to_tol" : "steps_to_tol"), add_head(t, "reached");
     } else {
         add_head(t, r->training ? "final train loss" : "final loss");
         add_head(t, r->training ? "best train loss" : "best loss");
-        if (r->training) add_head(t, "final test acc"), add_head(t, "best test acc");
+        if (r->training) add_head(t, "final train acc"), add_head(t, "final test acc"), add_head(t, "best test acc");
         if (r->has_validation)
             add_head(t, "final val acc"), add_head(t, "best val acc"), add_head(t, "final val loss");
+        if (c->show_ci) add_head(t, c->ci_head[0]);
         if (c->show_reach) {
             snprintf(t->reach_head, sizeof t->reach_head, "%s to %g", r->training ? "epochs" : "steps", r->tol);
             add_head(t, t->reach_head);
@@ -332,12 +348,19 @@ static size_t row_cells(char **out, const columns_t *c, size_t row)
     out[n++] = fmt("%zu", a->ok), out[n++] = fmt("%zu", a->diverged), out[n++] = fmt("%zu", a->failed);
     if (c->show_pending) out[n++] = fmt("%zu", a->pending);
     /* the text table shows three of the four validation numbers; CSV all */
-    const moments_t *ms[8] = {&a->final_loss, &a->best_loss, &a->final_acc, &a->best_acc,
-                              &a->final_val_acc, &a->best_val_acc, &a->final_val_loss, &a->best_val_loss};
-    size_t n_ms = r->has_validation ? (c->o->csv ? 8 : 7) : r->training ? 4 : 2;
+    const moments_t *ms[9] = {&a->final_loss,    &a->best_loss,    &a->final_train_acc, &a->final_acc,     &a->best_acc,
+                              &a->final_val_acc, &a->best_val_acc, &a->final_val_loss,  &a->best_val_loss};
+    size_t n_ms = r->has_validation ? (c->o->csv ? 9 : 8) : r->training ? 5 : 2;
     for (size_t i = 0; i < n_ms; i++) {
         if (c->o->csv) out[n++] = num(ms[i]->n ? ms[i]->mean : NAN), out[n++] = num(moments_std(ms[i]));
-        else out[n++] = moments_text(ms[i], i >= 2 && i < 6);
+        else out[n++] = moments_text(ms[i], i >= 2 && i < 7);
+    }
+    if (c->show_ci) {
+        double lo, hi;
+        ci95(r, a, &lo, &hi);
+        bool acc = metrics[rank_metric(r)].higher;
+        if (c->o->csv) out[n++] = num(lo), out[n++] = num(hi);
+        else out[n++] = isnan(lo) ? strdup("-") : acc ? fmt("[%.4f, %.4f]", lo, hi) : fmt("[%.4g, %.4g]", lo, hi);
     }
     if (c->show_reach) {
         if (c->o->csv) out[n++] = num(a->reach.n ? a->reach.mean : NAN), out[n++] = fmt("%zu", a->reach.n);
@@ -442,7 +465,12 @@ static columns_t columns_for(const results_t *r, const grouping_t *g, const repo
     for (size_t i = 0; i < g->n_rows; i++) {
         c.show_pending |= g->rows[i].pending > 0;
         c.show_count |= g->rows[i].cells > 1;
+        double lo, hi;
+        ci95(r, &g->rows[i], &lo, &hi);
+        c.show_ci |= !isnan(lo) && o->by < 0; /* rows are settings: over their seeds (not over an axis's settings) */
     }
+    snprintf(c.ci_head[0], sizeof c.ci_head[0], o->csv ? "%s_ci95_low" : "95%% CI (t)", metrics[rank_metric(r)].name);
+    snprintf(c.ci_head[1], sizeof c.ci_head[1], "%s_ci95_high", metrics[rank_metric(r)].name);
     return c;
 }
 
@@ -478,7 +506,7 @@ err_code_t report_find_axis(const results_t *r, const char *name, int *by, err_t
                    near ? "'?)" : "");
 }
 
-static void print_heading(FILE *out, const results_t *r, const grouping_t *g, int by)
+static void print_heading(FILE *out, const results_t *r, const grouping_t *g, int by, bool ci)
 {
     static const char *const states[] = {"running or killed", "complete", "interrupted", "stopped"};
     agg_t all = {0};
@@ -487,7 +515,58 @@ static void print_heading(FILE *out, const results_t *r, const grouping_t *g, in
             r->n_cells == 1 ? "" : "s", all.ok, all.diverged, all.failed);
     if (all.pending) fprintf(out, ", %zu pending", all.pending);
     if (r->run_state >= 0 && r->run_state <= 3) fprintf(out, " (run %s)", states[r->run_state]);
-    fputs(g->seed >= 0 && by != g->seed ? "; mean ± std over the seed axis\n\n" : "\n\n", out);
+    if (g->seed >= 0 && by != g->seed) fputs("; mean ± std over the seed axis", out);
+    if (ci) fprintf(out, "; 95%% CI (t): Student's t interval of the mean %s", metrics[rank_metric(r)].text);
+    fputs("\n\n", out);
+}
+
+/* One cell's number for the metric in force (an agg_t of that cell alone). */
+static double cell_metric(const results_t *r, const results_cell_t *x)
+{
+    agg_t one = {0};
+    agg_add(&one, x);
+    return agg_metric(r, &one);
+}
+
+/* Where seeds exist: the best setting against each other one on the
+ * ranking metric over their seeds (Mann-Whitney U, two-sided, Holm over
+ * the comparisons; stats.h). Settings with fewer than 2 ok cells are left
+ * out: one number is no sample. */
+static err_code_t print_comparisons(FILE *out, const results_t *r, const grouping_t *g, err_t *err)
+{
+    size_t best = best_unit(r, g);
+    if (g->units_are_cells || best == SIZE_MAX || g->units[best].ok < 2) return ERR_OK;
+    size_t nu = g->n_units, *count = calloc(nu + 1, sizeof *count), *other = malloc((nu + 1) * sizeof *other);
+    double **vals = calloc(nu + 1, sizeof *vals), *p = malloc((nu + 1) * sizeof *p), *u = malloc((nu + 1) * sizeof *u);
+    err_code_t rc = count && other && vals && p && u ? ERR_OK : err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    for (size_t k = 0; !rc && k < nu; k++)
+        if (!(vals[k] = malloc((g->units[k].cells + 1) * sizeof **vals))) rc = err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory");
+    for (size_t c = 0; !rc && c < r->n_cells; c++) {
+        size_t k = r->setting[c];
+        double v = r->cells[c].status == STATUS_OK ? cell_metric(r, &r->cells[c]) : NAN;
+        if (!isnan(v)) vals[k][count[k]++] = v;
+    }
+    size_t m = 0;
+    for (size_t k = 0; !rc && k < nu; k++) {
+        if (k == best || count[k] < 2) continue;
+        p[m] = stats_mann_whitney(vals[best], count[best], vals[k], count[k], &u[m]);
+        other[m++] = k;
+    }
+    if (!rc && m) {
+        stats_holm(p, m);
+        char lb[512], lo[512];
+        results_cell_label(r, g->unit_cell[best], -1, true, lb, sizeof lb);
+        fprintf(out, "\n%s over seeds, %s against the others (Mann-Whitney U, two-sided, Holm-adjusted over %zu):\n",
+                metric_name(r), *lb ? lb : "the best", m);
+        for (size_t i = 0; i < m; i++) {
+            results_cell_label(r, g->unit_cell[other[i]], -1, true, lo, sizeof lo);
+            if (p[i] < 0.05) fprintf(out, "  %s better than %s, p = %.2g\n", lb, lo, p[i]);
+            else fprintf(out, "  %s vs %s: no difference detected, p = %.2g\n", lb, lo, p[i]);
+        }
+    }
+    for (size_t k = 0; vals && k < nu; k++) free(vals[k]);
+    free(vals), free(count), free(other), free(p), free(u);
+    return rc;
 }
 
 /* The best setting (seeds averaged) of the whole sweep. */
@@ -501,13 +580,6 @@ static void print_best_setting(FILE *out, const results_t *r, const grouping_t *
             agg_metric(r, &g->units[b]), g->units[b].ok > 1 ? " (mean over seeds)" : "");
 }
 
-/* One cell's number for the metric in force (an agg_t of that cell alone). */
-static double cell_metric(const results_t *r, const results_cell_t *x)
-{
-    agg_t one = {0};
-    agg_add(&one, x);
-    return agg_metric(r, &one);
-}
 
 /* The best single cell, seeds included: one that can be rerun as it is. */
 static void print_best_cell(FILE *out, const results_t *r)
@@ -540,9 +612,14 @@ err_code_t report_print(FILE *out, const results_t *r, const report_opts_t *o, e
     if ((rc = table_build(&t, &cols, err)) == ERR_OK && o->csv) {
         table_print_csv(out, &t);
     } else if (rc == ERR_OK) {
-        print_heading(out, r, &g, o->by);
+        print_heading(out, r, &g, o->by, cols.show_ci);
         table_print_text(out, &t);
         print_best_setting(out, r, &g);
+        if (o->by < 0 && (rc = print_comparisons(out, r, &g, err))) {
+            table_free(&t);
+            grouping_free(&g);
+            return rc;
+        }
         print_failure(out, r);
     }
     table_free(&t);

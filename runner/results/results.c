@@ -333,7 +333,7 @@ status:;
     if (rc == ERR_OK && !(r->cells = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->cells))) rc = nomem(err);
     for (size_t c = 0; rc == ERR_OK && c < r->n_cells; c++)
         r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1,
-                                       .final_acc = NAN, .best_acc = NAN};
+                                       .final_acc = NAN, .best_acc = NAN, .final_train_acc = NAN};
     free(status);
     H5Sclose(sp), H5Dclose(st);
     return rc == ERR_OK ? number_settings(r, err) : rc;
@@ -361,7 +361,7 @@ static series_stats_t series_stats(const float *v, size_t n, double tol)
     return s;
 }
 
-typedef enum { USE_LOSS, USE_ACCURACY, USE_VAL_ACCURACY, USE_VAL_LOSS } series_use_t;
+typedef enum { USE_LOSS, USE_ACCURACY, USE_TRAIN_ACCURACY, USE_VAL_ACCURACY, USE_VAL_LOSS } series_use_t;
 
 /* Read variable `name` [axes..., n] slab by slab into the cells' numbers. */
 static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, const char *name, series_use_t use,
@@ -397,6 +397,7 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
             results_cell_t *cell = &r->cells[c];
             if (use == USE_LOSS) cell->final_loss = s.last, cell->best_loss = s.lowest, cell->reach = s.reach;
             else if (use == USE_ACCURACY) cell->final_acc = s.last, cell->best_acc = s.highest;
+            else if (use == USE_TRAIN_ACCURACY) cell->final_train_acc = s.last;
             else if (use == USE_VAL_ACCURACY) cell->final_val_acc = s.last, cell->best_val_acc = s.highest;
             else cell->final_val_loss = s.last, cell->best_val_loss = s.lowest;
         }
@@ -471,6 +472,8 @@ err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
     }
     if (rc == ERR_OK) rc = read_series(f, r, dims, r->training ? "train_epoch_loss" : "loss", USE_LOSS, err);
     if (rc == ERR_OK && r->training) rc = read_series(f, r, dims, "test_accuracy", USE_ACCURACY, err);
+    if (rc == ERR_OK && r->training && H5Lexists(f, "train_accuracy", H5P_DEFAULT) > 0)
+        rc = read_series(f, r, dims, "train_accuracy", USE_TRAIN_ACCURACY, err);
     r->has_validation = rc == ERR_OK && r->training && H5Lexists(f, "validation_accuracy", H5P_DEFAULT) > 0 &&
                         H5Lexists(f, "validation_loss", H5P_DEFAULT) > 0;
     if (r->has_validation) rc = read_series(f, r, dims, "validation_accuracy", USE_VAL_ACCURACY, err);

@@ -29,6 +29,7 @@ typedef struct {
     double final_loss;    /* last recorded loss (analytic: objective; training: loss on the training samples) */
     double best_loss;     /* lowest recorded loss */
     int32_t reach;        /* first step/epoch with loss <= tol; -1 never (or no tol) */
+    double final_train_acc; /* training: last accuracy on the training samples (the evaluation's); NaN for analytic cells */
     double final_acc;     /* training: last test accuracy; NaN for analytic cells */
     double best_acc;      /* training: highest test accuracy */
     double final_val_acc, best_val_acc;   /* training with a validation split: last and highest */

@@ -91,6 +91,7 @@ typedef struct {
                                     each bin; NULL: not recorded */
     size_t hist_layers;          /* the file's layer dimension (the largest model's layers) */
     size_t hist_floats;          /* the variable's floats per cell (all NaN but what this cell records) */
+    float *train_data_loss; /* iterations: train_loss without the weight-decay term; NULL: not recorded */
 } train_outputs_t;
 
 struct cell;

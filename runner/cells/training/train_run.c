@@ -297,6 +297,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
             status = STATUS_FAILED;
             goto done;
         }
+        if (o->train_data_loss) o->train_data_loss[t] = (float)loss;
         loss += weight_decay(net.grads, net.params, n, tc->weight_decay);
         /* a pass over the gradient only for a cell that clips, or a file that records the norm */
         if (tc->clip.kind != CLIP_NONE || o->grad_norm) {
@@ -323,6 +324,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
                 status = STATUS_FAILED;
                 goto done;
             }
+            if (o->train_data_loss) o->train_data_loss[t] = (float)after;
             after += l2_term(net.params, n, tc->weight_decay);
             o->train_loss[t] = (float)after;
             if (!isfinite(after)) {
@@ -352,6 +354,7 @@ done:
     fill_nan(o->train_loss, steps_done, tc->iterations);
     if (o->grad_norm) fill_nan(o->grad_norm, steps_done, tc->iterations);
     if (o->learning_rate) fill_nan(o->learning_rate, steps_done, tc->iterations);
+    if (o->train_data_loss) fill_nan(o->train_data_loss, steps_done, tc->iterations);
     float *per_eval[] = {o->train_accuracy, o->train_eval_loss, o->validation_accuracy, o->validation_loss,
                          o->test_accuracy, o->test_loss, o->epoch_seconds};
     for (size_t k = 0; k < sizeof per_eval / sizeof per_eval[0]; k++) fill_nan(per_eval[k], evals_done, E);

@@ -28,6 +28,7 @@ typedef struct {
     size_t max_epochs;   /* evaluations are epochs 0..max_epochs */
     bool has_validation; /* some cell holds out a validation split */
     bool has_clip;       /* some cell clips its gradient: grad_norm is recorded */
+    bool has_l2;         /* some cell's loss has a weight-decay term: train_data_loss is recorded */
     bool has_schedule;   /* some cell's rate changes: learning_rate is recorded */
     const train_config_t *hist; /* the first cell with train.activations: its bins and range, every cell's */
     size_t max_layers;   /* the largest model's layers: the histogram's layer dimension */
@@ -128,6 +129,7 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     if (tc->epochs > td->max_epochs) td->max_epochs = tc->epochs;
     if (ds->validation.n || ds->holdout.per_cell) td->has_validation = true;
     if (tc->clip.kind != CLIP_NONE) td->has_clip = true;
+    if (tc->weight_decay != 0) td->has_l2 = true;
     if (schedule_changes_lr(tc->schedule)) td->has_schedule = true;
     if (m->n_layers > td->max_layers) td->max_layers = m->n_layers;
     if (tc->hist_bins) {
@@ -212,7 +214,8 @@ static void each_input(const experiment_t *exp, void (*note)(void *ctx, const in
 
 /* Variables, in this order (train_outputs_t's fields). */
 enum { V_TRAIN_LOSS, V_TRAIN_ACCURACY, V_TRAIN_EPOCH_LOSS, V_TEST_ACCURACY, V_TEST_LOSS, V_EPOCH_SECONDS,
-       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V_LEARNING_RATE, V_ACTIVATION_HISTOGRAM, V__COUNT };
+       V_VALIDATION_ACCURACY, V_VALIDATION_LOSS, V_GRAD_NORM, V_LEARNING_RATE, V_ACTIVATION_HISTOGRAM, V_TRAIN_DATA_LOSS,
+       V__COUNT };
 _Static_assert(V__COUNT <= 16, "var_index holds them");
 
 static void layout(const experiment_t *exp, layout_t *l)
@@ -251,6 +254,10 @@ static void layout(const experiment_t *exp, layout_t *l)
                  h->hist_bins, h->hist_lo, h->hist_hi);
         at[V_ACTIVATION_HISTOGRAM] = layout_add_var3(l, "activation_histogram", td->hist_long_name, ep, ly, bn);
     }
+    if (td->has_l2) /* only then, as grad_norm: train_loss is the data loss itself otherwise */
+        at[V_TRAIN_DATA_LOSS] = layout_add_var(l, "train_data_loss",
+                                               "loss of each step's batch without the weight-decay term (the data loss)",
+                                               it, -1);
     if (td->has_schedule) /* only then, as grad_norm */
         at[V_LEARNING_RATE] = layout_add_var(l, "learning_rate",
                                              "the learning rate each step used (the schedule's, as torch steps it)",
@@ -315,6 +322,7 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
                                .epoch_seconds = v[V_EPOCH_SECONDS],
                                .grad_norm = at[V_GRAD_NORM] >= 0 ? v[V_GRAD_NORM] : NULL,
                                .learning_rate = at[V_LEARNING_RATE] >= 0 ? v[V_LEARNING_RATE] : NULL,
+                               .train_data_loss = at[V_TRAIN_DATA_LOSS] >= 0 ? v[V_TRAIN_DATA_LOSS] : NULL,
                                .activation_histogram = at[V_ACTIVATION_HISTOGRAM] >= 0 ? v[V_ACTIVATION_HISTOGRAM] : NULL,
                                .hist_layers = data_of(exp)->max_layers,
                                .hist_floats = at[V_ACTIVATION_HISTOGRAM] >= 0 ? l->vars[at[V_ACTIVATION_HISTOGRAM]].per_cell : 0};
