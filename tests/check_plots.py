@@ -93,6 +93,14 @@ def main(runner, plot, work):
             problems, desc = check_png(fig)
             print("%s %s: %s" % ("FAIL" if problems else "ok  ", os.path.basename(fig), "; ".join(problems) or desc))
             failures += bool(problems)
+    # performance profiles (runner compare): the shipped 2-D comparison and the textbook's paths as two problems
+    p = subprocess.run([plot, "--profile", os.path.join(work, "optimizers_2d.h5"),
+                        os.path.join(work, "textbook_optimizer_paths.h5"), "--tol", "1e-3", "--runner", runner,
+                        "-o", os.path.join(work, "profile")], capture_output=True, text=True)
+    files = p.stdout.split()
+    problems, desc = check_png(files[0]) if p.returncode == 0 and files else (["exit %d: %s" % (p.returncode, p.stderr)], "")
+    print("%s %s: %s" % ("FAIL" if problems else "ok  ", "profile", "; ".join(problems) or desc))
+    failures += bool(problems)
     # the other formats
     for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
         p = subprocess.run([plot, os.path.join(work, "optimizers_2d.h5"), "-o", os.path.join(work, fmt), "--format", fmt],

@@ -8,11 +8,13 @@
 /* Each command (cmd_<name>.c) and, for those with options, its table. */
 COMMAND(run);
 COMMAND(report);
+COMMAND(compare);
 COMMAND(surface);
 COMMAND(check);
 COMMAND(plugins);
 COMMAND(describe);
-extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_options, cmd_check_options;
+extern const cli_options_t cmd_run_options, cmd_report_options, cmd_surface_options, cmd_check_options,
+    cmd_compare_options;
 
 /* Every command, one row each (git's builtin table). */
 static const command_t commands[] = {
@@ -30,6 +32,14 @@ static const command_t commands[] = {
      "                                     --provenance first prints what made the file (build,\n"
      "                                     machine, plugin and data hashes)\n",
      &cmd_report_options},
+    {"compare", cmd_compare, 0,
+     "       runner compare FILE... [--tol T] [--tau LIST] [--target-accuracy A] [--csv]\n"
+     "                                     each file one problem, settings matched by label: per\n"
+     "                                     setting, problems solved (every seed reached loss <= T,\n"
+     "                                     default 1e-6; training: test accuracy >= A), steps or\n"
+     "                                     epochs to it per problem, the Dolan-More performance\n"
+     "                                     profile rho(tau) at --tau (default 1,2,4,8,16) and its area\n",
+     &cmd_compare_options},
     {"check", cmd_check, NEEDS_PLUGINS,
      "       runner check PLUGIN.so        validate a plugin file and self-test what it exports:\n"
      "                                     optimizers on convex quadratics, layers by gradient check\n"

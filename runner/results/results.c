@@ -332,7 +332,7 @@ status:;
         rc = bad_file(err, r->mark_path, "cannot read status");
     if (rc == ERR_OK && !(r->cells = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->cells))) rc = nomem(err);
     for (size_t c = 0; rc == ERR_OK && c < r->n_cells; c++)
-        r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1,
+        r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1, .reach_acc = -1,
                                        .final_acc = NAN, .best_acc = NAN, .final_train_acc = NAN};
     free(status);
     H5Sclose(sp), H5Dclose(st);
@@ -344,12 +344,12 @@ status:;
  * and the first index at or below tol. */
 typedef struct {
     double last, lowest, highest;
-    int32_t reach;
+    int32_t reach, reach_up; /* first index at or below tol; at or above up */
 } series_stats_t;
 
-static series_stats_t series_stats(const float *v, size_t n, double tol)
+static series_stats_t series_stats(const float *v, size_t n, double tol, double up)
 {
-    series_stats_t s = {NAN, NAN, NAN, -1};
+    series_stats_t s = {NAN, NAN, NAN, -1, -1};
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
         if (isnan(x)) continue;
@@ -357,6 +357,7 @@ static series_stats_t series_stats(const float *v, size_t n, double tol)
         if (!(x >= s.lowest)) s.lowest = x;
         if (!(x <= s.highest)) s.highest = x;
         if (s.reach < 0 && x <= tol) s.reach = (int32_t)i;
+        if (s.reach_up < 0 && x >= up) s.reach_up = (int32_t)i;
     }
     return s;
 }
@@ -383,7 +384,7 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
     if (per_slab == 0) per_slab = 1;
     float *buf = rc == ERR_OK ? malloc((per_slab < r->n_cells ? per_slab : r->n_cells) * n * sizeof *buf + 1) : NULL;
     if (rc == ERR_OK && !buf) rc = nomem(err);
-    double tol = use == USE_LOSS ? r->tol : NAN;
+    double tol = use == USE_LOSS ? r->tol : NAN, up = use == USE_ACCURACY ? r->target_acc : NAN;
     for (size_t c0 = 0; rc == ERR_OK && c0 < r->n_cells; c0 += per_slab) {
         size_t c1 = c0 + per_slab < r->n_cells ? c0 + per_slab : r->n_cells;
         hsize_t count = (hsize_t)(c1 - c0) * n;
@@ -393,10 +394,10 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
             rc = err_set(err, ERR_IO, (mark_t){r->mark_path, 0, 0}, "cannot read '%s'", name);
         H5Sclose(ms);
         for (size_t c = c0; rc == ERR_OK && c < c1; c++) {
-            series_stats_t s = series_stats(buf + (c - c0) * n, n, tol);
+            series_stats_t s = series_stats(buf + (c - c0) * n, n, tol, up);
             results_cell_t *cell = &r->cells[c];
             if (use == USE_LOSS) cell->final_loss = s.last, cell->best_loss = s.lowest, cell->reach = s.reach;
-            else if (use == USE_ACCURACY) cell->final_acc = s.last, cell->best_acc = s.highest;
+            else if (use == USE_ACCURACY) cell->final_acc = s.last, cell->best_acc = s.highest, cell->reach_acc = s.reach_up;
             else if (use == USE_TRAIN_ACCURACY) cell->final_train_acc = s.last;
             else if (use == USE_VAL_ACCURACY) cell->final_val_acc = s.last, cell->best_val_acc = s.highest;
             else cell->final_val_loss = s.last, cell->best_val_loss = s.lowest;
@@ -442,8 +443,14 @@ static err_code_t read_first_failure(hid_t file, results_t *r, err_t *err)
 
 err_code_t results_read(const char *path, double tol, results_t *r, err_t *err)
 {
+    return results_read_target(path, tol, NAN, r, err);
+}
+
+err_code_t results_read_target(const char *path, double tol, double target_acc, results_t *r, err_t *err)
+{
     memset(r, 0, sizeof *r);
     r->tol = tol;
+    r->target_acc = target_acc;
     r->run_state = -1;
     r->rank_metric = -1;
     r->mark_path = path;

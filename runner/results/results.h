@@ -29,6 +29,7 @@ typedef struct {
     double final_loss;    /* last recorded loss (analytic: objective; training: loss on the training samples) */
     double best_loss;     /* lowest recorded loss */
     int32_t reach;        /* first step/epoch with loss <= tol; -1 never (or no tol) */
+    int32_t reach_acc;    /* training: first epoch with test accuracy >= the target; -1 never (or no target) */
     double final_train_acc; /* training: last accuracy on the training samples (the evaluation's); NaN for analytic cells */
     double final_acc;     /* training: last test accuracy; NaN for analytic cells */
     double best_acc;      /* training: highest test accuracy */
@@ -65,10 +66,14 @@ typedef struct {
     size_t first_failed; /* valid when some cell failed */
     char *first_failure;
     double tol;          /* the tolerance reach was computed with; NaN when none */
+    double target_acc;   /* the accuracy reach_acc was computed with; NaN when none */
 } results_t;
 
 /* Read `path`. tol: the loss tolerance for `reach` (NaN: none). */
 err_code_t results_read(const char *path, double tol, results_t *r, err_t *err);
+/* The same, and for training cells reach_acc, the first epoch whose test
+ * accuracy is at least target_acc (NaN: none). */
+err_code_t results_read_target(const char *path, double tol, double target_acc, results_t *r, err_t *err);
 void results_free(results_t *r);
 
 /* Keep the cells of one phase ("tune" or "final") of a study with
