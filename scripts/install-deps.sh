@@ -11,8 +11,9 @@ pkgs+=(openmpi-bin libopenmpi-dev)
 # tests: Criterion, netCDF's ncdump, and Debian's Python stack for reading the
 # results back (h5py, xarray + h5netcdf) and for the PyTorch reference vectors
 pkgs+=(libcriterion-dev netcdf-bin python3-numpy python3-h5py python3-xarray python3-h5netcdf)
-# runner-plot (installed with the runner) and its test: matplotlib; YAML for the test
-pkgs+=(python3-matplotlib python3-yaml)
+# runner-plot (installed with the runner) and its test: matplotlib; YAML for the test;
+# headless Chromium renders runner-plot's HTML page as a browser shows it
+pkgs+=(python3-matplotlib python3-yaml chromium)
 # data: Fashion-MNIST in IDX format (/usr/share/datasets/fashion-mnist), read by the IDX tests
 pkgs+=(dataset-fashion-mnist)
 case "${RUNNER_DEPS:-}" in

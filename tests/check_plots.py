@@ -58,6 +58,97 @@ def check_png(path):
     return problems, "%dx%d, %.0f%% drawn, %d colours" % (w, h, 100 * ink, colours)
 
 
+def check_html(runner, plot, results, directory, name, screenshot):
+    """runner-plot --html: one self-contained page (no external resource:
+    every figure a data: URI), holding the report, the figures, the resolved
+    config and the provenance; for some, rendered by headless Chromium and
+    checked not blank."""
+    p = subprocess.run([plot, results, "--html", "--runner", runner, "-o", directory], capture_output=True, text=True)
+    page = p.stdout.strip()
+    if p.returncode != 0 or not page.endswith(".html"):
+        print("FAIL %s.html: runner-plot exited %d: %s" % (name, p.returncode, p.stderr.strip()[-300:]))
+        return 1
+    with open(page) as f:
+        html = f.read()
+    import re
+    external = re.findall(r'(?:src|href)\s*=\s*"(?!data:)[^"]*"', html)
+    problems = []
+    if external:
+        problems.append("external resources %s" % external[:3])
+    if html.count('src="data:image/png;base64,') < 1:
+        problems.append("no figure")
+    for part in ("resolved config", "provenance of", "report", "fingerprint: sha256:"):
+        if part not in html:
+            problems.append("no %s" % part)
+    if screenshot and not problems:
+        shot = os.path.join(directory, name + "_page.png")
+        r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                            "--window-size=1200,1600", "--screenshot=" + shot, "file://" + os.path.abspath(page)],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or not os.path.exists(shot):
+            problems.append("chromium exited %d: %s" % (r.returncode, r.stderr.strip()[-200:]))
+        else:
+            bad, desc = check_png(shot)
+            problems += ["screenshot: " + b for b in bad]
+    print("%s %s.html%s" % ("FAIL" if problems else "ok  ", name, ": " + "; ".join(problems) if problems else
+                            " (%d figures%s)" % (html.count("data:image/png"), ", rendered by chromium" if screenshot else "")))
+    return 1 if problems else 0
+
+
+def check_claims(runner, plot, work):
+    """What the figures claim, read from matplotlib's objects (runner-plot
+    loaded as a module, its save() capturing the figures): the true minimum
+    where it is, equal aspect, lines per panel, a legend or a colour bar on
+    every multi-line figure, line styles per data split."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("runner_plot", plot)
+    spec = importlib.util.spec_from_loader("runner_plot", loader)
+    rp = importlib.util.module_from_spec(spec)
+    loader.exec_module(rp)
+    figures = {}
+    rp.save = lambda fig, out, what, tight=True: figures.setdefault(what, fig) and what
+    failures = 0
+
+    def claim(name, ok, detail=""):
+        nonlocal failures
+        print("%s claim %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
+        failures += not ok
+
+    def has_key(fig):
+        return any(ax.get_legend() for ax in fig.axes) or bool(fig.legends) or len(fig.axes) > 1
+    res = rp.Results(os.path.join(work, "optimizers_2d.h5"))
+    rp.plot_paths(res, runner, ("", "", "png"))
+    ax = figures["paths"].axes[0]
+    stars = [l for l in ax.lines if l.get_marker() == "*"]
+    claim("paths: the elliptic bowl's minimum drawn at (0, 0)",
+          len(stars) == 1 and tuple(stars[0].get_xydata()[0]) == (0.0, 0.0), str([l.get_xydata() for l in stars]))
+    claim("paths: equal aspect (x and y share units)", ax.get_aspect() == 1.0, str(ax.get_aspect()))
+    claim("paths: one line per optimizer and a legend", ax.get_legend() is not None and
+          sum(1 for l in ax.lines if l.get_marker() == "o" and len(l.get_xydata()) > 1) == 6)
+    figures.clear()
+    res = rp.Results(os.path.join(work, "momentum_sweep.h5"))
+    rp.plot_loss(res, ("", "", "png"))
+    panels = [a for a in figures["loss"].axes if a.get_visible() and a.lines]
+    claim("loss: lr x momentum as 4 panels of 4 lines", len(panels) == 4 and all(len(a.lines) == 4 for a in panels),
+          "%d panels, %s lines" % (len(panels), [len(a.lines) for a in panels]))
+    claim("loss: panels titled by lr, a legend of momentum", figures["loss"].legends and
+          figures["loss"].legends[0].get_title().get_text() == "optimizer.momentum" and
+          panels[0].get_title() == "optimizer.lr=0.01", panels[0].get_title())
+    rp.plot_heatmap(res, ("", "", "png"))
+    claim("heatmap: a colour bar", len(figures["heatmap"].axes) == 2)
+    ticks = [t.get_text() for t in figures["heatmap"].axes[0].get_xticklabels()]
+    claim("heatmap: short tick labels", all(len(t) <= 9 for t in ticks), str(ticks))
+    figures.clear()
+    res = rp.Results(os.path.join(work, "compare_optimizers.h5"))
+    rp.plot_training(res, ("", "", "png"))
+    acc = figures["training"].axes[1]
+    styles = {l.get_linestyle() for l in acc.lines}
+    claim("training: test, train and validation accuracy as line styles", {"-", "--", ":"} <= styles, str(styles))
+    claim("training: a legend naming the settings", has_key(figures["training"]))
+    return failures
+
+
 def main(runner, plot, work):
     os.makedirs(work, exist_ok=True)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -93,6 +184,8 @@ def main(runner, plot, work):
             problems, desc = check_png(fig)
             print("%s %s: %s" % ("FAIL" if problems else "ok  ", os.path.basename(fig), "; ".join(problems) or desc))
             failures += bool(problems)
+        failures += check_html(runner, plot, out, os.path.join(work, "html"), name,
+                               screenshot=name in ("optimizers_2d", "compare_optimizers"))
     # performance profiles (runner compare): the shipped 2-D comparison and the textbook's paths as two problems
     p = subprocess.run([plot, "--profile", os.path.join(work, "optimizers_2d.h5"),
                         os.path.join(work, "textbook_optimizer_paths.h5"), "--tol", "1e-3", "--runner", runner,
@@ -101,6 +194,7 @@ def main(runner, plot, work):
     problems, desc = check_png(files[0]) if p.returncode == 0 and files else (["exit %d: %s" % (p.returncode, p.stderr)], "")
     print("%s %s: %s" % ("FAIL" if problems else "ok  ", "profile", "; ".join(problems) or desc))
     failures += bool(problems)
+    failures += check_claims(runner, plot, work)
     # the other formats
     for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
         p = subprocess.run([plot, os.path.join(work, "optimizers_2d.h5"), "-o", os.path.join(work, fmt), "--format", fmt],

@@ -216,7 +216,12 @@ Test(mpi, a_file_started_alone_is_finished_under_mpi)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s -o %s -j 1 --quiet", in_dir("sweep.yaml"), in_dir("a.h5"));
     pid_t pid = spawn_runner(cmd);
-    sleep_seconds(0.8);
+    /* the signal handlers are in place once the file exists (loading the
+     * 8000-cell study takes 0.3 s under ASan, longer on a loaded machine:
+     * a fixed delay once landed before them) */
+    double t0 = now();
+    while (!exists("a.h5") && now() - t0 < 60) sleep_seconds(0.01);
+    sleep_seconds(0.3);
     kill(pid, SIGINT);
     cr_assert_eq(wait_exit(pid), 130);
     results_t ref, got;
