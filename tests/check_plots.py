@@ -146,6 +146,25 @@ def check_claims(runner, plot, work):
     styles = {l.get_linestyle() for l in acc.lines}
     claim("training: test, train and validation accuracy as line styles", {"-", "--", ":"} <= styles, str(styles))
     claim("training: a legend naming the settings", has_key(figures["training"]))
+    # a large file (issue 20, item 6): read lazily, the best lines drawn and said so, every cell in the heatmap
+    cfg = os.path.join(work, "large.yaml")
+    with open(cfg, "w") as f:
+        f.write("name: large\nsteps: 10\nproblem: {objective: elliptic, start: [-7, 2]}\n"
+                "optimizer: {name: momentum, lr: 0.1}\ngrid: {optimizer.lr: {logspace: [-3, 0, 150]}, "
+                "optimizer.momentum: {linspace: [0, 0.95, 150]}}\n")
+    big = os.path.join(work, "large.h5")
+    subprocess.run([runner, cfg, "-o", big, "--force", "--quiet"], check=True)
+    figures.clear()
+    res = rp.Results(big)
+    claim("large: read lazily", res.large and isinstance(res.loss, rp.LazyRows))
+    rp.plot_loss(res, ("", "", "png"))
+    rp.plot_heatmap(res, ("", "", "png"))
+    ax = figures["loss"].axes[0]
+    claim("large: the loss figure draws the best 10 of 22500 and says so",
+          len(ax.lines) == 10 and "the best 10 of 22500 cells by final loss" in ax.get_title(), ax.get_title())
+    image = figures["heatmap"].axes[0].get_images()[0].get_array()
+    claim("large: the heatmap holds every cell", image.shape == (150, 150) and int(image.count()) == 22500,
+          str(image.shape))
     return failures
 
 
