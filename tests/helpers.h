@@ -29,6 +29,19 @@ static inline err_code_t load_text(experiment_t *exp, const registry_t *reg, con
     return experiment_load(exp, "test.yaml", text, strlen(text), NULL, reg, err);
 }
 
+/* A config that must fail to load (ERR_CONFIG) with `expect` in its
+ * "LINE:COL: error: MSG". */
+static inline void expect_load_error(const registry_t *reg, const char *text, const char *expect)
+{
+    experiment_t exp;
+    err_t err = {0};
+    cr_expect_eq(load_text(&exp, reg, text, &err), ERR_CONFIG, "%s", text);
+    char full[1024];
+    snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
+    cr_expect(strstr(full, expect), "%s\ngot '%s'\nwant '%s'", text, full, expect);
+    experiment_free(&exp);
+}
+
 /* Criterion runs each parameterized case in its own process, where pointers
  * inside a parameter struct are not valid: parameterize by index into a
  * static table instead (the table is the same in every process). */

@@ -357,16 +357,7 @@ Test(experiment, an_overridden_value_of_another_kind_is_an_error)
 }
 
 /* A config that must fail to load with `expect` in "LINE:COL: error: MSG". */
-static void expect_config_error(const char *text, const char *expect)
-{
-    experiment_t exp;
-    err_t err = {0};
-    cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
-    char full[800];
-    snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
-    cr_expect(strstr(full, expect), "%s\ngot '%s'\nwant '%s'", text, full, expect);
-    experiment_free(&exp);
-}
+static void expect_config_error(const char *text, const char *expect) { expect_load_error(&reg, text, expect); }
 
 /* Issue 19: vars: and ${NAME}. One grid axis over vars.lr sets the rate
  * of every run; a var can hold a list; the vars key never reaches a cell. */

@@ -148,16 +148,7 @@ Test(ragged, exclude_warnings_and_errors)
 }
 
 /* A config that must fail to load with `expect` in "LINE:COL: error: MSG". */
-static void expect_config_error(const char *text, const char *expect)
-{
-    experiment_t exp;
-    err_t err = {0};
-    cr_expect_eq(load_text(&exp, &reg, text, &err), ERR_CONFIG, "%s", text);
-    char full[900];
-    snprintf(full, sizeof full, "%d:%d: error: %s", err.mark.line, err.mark.col, err.msg);
-    cr_expect(strstr(full, expect), "%s\ngot '%s'\nwant '%s'", text, full, expect);
-    experiment_free(&exp);
-}
+static void expect_config_error(const char *text, const char *expect) { expect_load_error(&reg, text, expect); }
 
 Test(ragged, bad_input_names_the_place)
 {
