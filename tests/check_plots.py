@@ -146,6 +146,41 @@ def check_claims(runner, plot, work):
     styles = {l.get_linestyle() for l in acc.lines}
     claim("training: test, train and validation accuracy as line styles", {"-", "--", ":"} <= styles, str(styles))
     claim("training: a legend naming the settings", has_key(figures["training"]))
+    # curves: the 4x4 lr x momentum panel on x^2, each panel the function and its iterates
+    figures.clear()
+    res = rp.Results(os.path.join(work, "momentum_sweep.h5"))
+    rp.plot_curves(res, runner, ("", "", "png"))
+    panels = [a for a in figures["curves"].axes if a.get_visible()]
+    claim("curves: 16 panels laid out 4 x 4, each the function and the iterates",
+          len(panels) == 16 and len(figures["curves"].axes) == 16 and all(len(a.lines) >= 2 for a in panels),
+          "%d panels" % len(panels))
+    claim("curves: panels titled by their values", panels[0].get_title() == "optimizer.lr=0.01 optimizer.momentum=0",
+          panels[0].get_title())
+    # activations: the textbook's histograms, a row per setting, a panel per activation layer, bars summing to 1
+    figures.clear()
+    res = rp.Results(os.path.join(work, "textbook_activation_histogram.h5"))
+    rp.plot_activations(res, ("", "", "png"))
+    panels = [a for a in figures["activations"].axes if a.patches]
+    rows = len(res.settings())
+    totals = [sum(p.get_height() for p in a.patches) for a in panels]
+    claim("activations: a row per setting, a histogram per activation layer",
+          len(panels) % rows == 0 and len(panels) >= rows, "%d panels for %d settings" % (len(panels), rows))
+    claim("activations: each histogram's fractions sum to at most 1",
+          all(0 < t <= 1 + 1e-6 for t in totals), str([round(t, 3) for t in totals[:6]]))
+    # profile: a curve per setting, rho from 0 to 1 at most, ending at each setting's solved fraction
+    figures.clear()
+    files = [os.path.join(work, "optimizers_2d.h5"), os.path.join(work, "textbook_optimizer_paths.h5")]
+
+    class Args:
+        tol, target_accuracy, tau_max = 1e-3, None, 16
+    rp.plot_profile(runner, files, Args, ("", "", "png"))
+    ax = figures["profile"].axes[0]
+    labels = [l.get_label() for l in ax.lines]
+    claim("profile: a step curve per setting with its area in the legend",
+          len(ax.lines) == len(set(labels)) >= 6 and all("(area " in t for t in labels), str(labels[:3]))
+    claim("profile: rho within [0, 1], never falling",
+          all(np.all(np.diff(l.get_ydata()) >= 0) and l.get_ydata().min() >= 0 and l.get_ydata().max() <= 1
+              for l in ax.lines))
     # a large file (issue 20, item 6): read lazily, the best lines drawn and said so, every cell in the heatmap
     cfg = os.path.join(work, "large.yaml")
     with open(cfg, "w") as f:
