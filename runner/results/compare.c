@@ -42,7 +42,10 @@ static err_code_t read_problem(compare_t *c, const char *path, size_t p, size_t 
 {
     results_t r;
     err_code_t rc = results_read_target(path, c->tol, c->target_acc, &r, err);
-    if (rc) return rc;
+    if (rc) {
+        results_free(&r); /* what it read before the error */
+        return rc;
+    }
     if (p == 0) c->training = r.training;
     if (r.training != c->training)
         rc = err_set(err, ERR_USAGE, (mark_t){0}, "%s holds %s cells, %s %s ones: compare problems of one kind", path,
