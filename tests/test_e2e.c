@@ -344,3 +344,18 @@ Test(e2e, an_exclude_entry_that_matches_nothing_is_a_warning)
     cr_expect(!strstr(err, ":6:5: warning"), "the first entry left a cell out: %s", err);
     cr_expect(strstr(out, "1 cell in"), "%s", out);
 }
+
+/* --dry-run's summary of a ragged study counts an axis's distinct values
+ * (its column lists each run's: two runs of steps [3, 4] are 2 values). */
+Test(e2e, dry_run_summary_counts_distinct_values_of_a_ragged_study)
+{
+    write_file("rag.yaml", "problem: {objective: elliptic, start: [-7, 2]}\nsteps: 3\n"
+                           "runs:\n  - {label: a, optimizer: {name: sgd}, grid: {steps: [3, 4], optimizer.lr: {logspace: [-3, 0, 20]}}}\n"
+                           "  - {label: b, optimizer: {name: adam}, grid: {steps: [3, 4], optimizer.lr: {logspace: [-4, -1, 20]}}}\n");
+    char args[1024], out[16384], err[4096];
+    snprintf(args, sizeof args, "%s --dry-run", in_dir("rag.yaml"));
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "rag: 80 cells, 3 axes: run, steps, optimizer.lr (not one product"), "%s", out);
+    cr_expect(strstr(out, "  steps: 2 values, from 3 to 4 (3 ... 4)\n"), "%s", out);
+    cr_expect(strstr(out, "  optimizer.lr: 40 values, from 0.0001 to 1"), "20 rates a run, none shared: %s", out);
+}

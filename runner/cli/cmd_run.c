@@ -176,6 +176,21 @@ static void print_cell_row(const experiment_t *exp, size_t c, size_t *idx)
     printf(" %-6u %-20s %s\n", cell->steps, column, cell->opt->text);
 }
 
+static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* How many different texts labels holds (n of them). */
+static size_t count_distinct(const char *const *labels, size_t n)
+{
+    const char **v = malloc((n + 1) * sizeof *v);
+    if (!v) return n;
+    memcpy(v, labels, n * sizeof *v);
+    qsort(v, n, sizeof *v, by_text);
+    size_t d = n > 0;
+    for (size_t i = 1; i < n; i++) d += strcmp(v[i], v[i - 1]) != 0;
+    free(v);
+    return d;
+}
+
 static void print_cell_table(const experiment_t *exp, bool all)
 {
     const cell_kind_t *kind = exp->kind;
@@ -194,7 +209,9 @@ static void print_cell_table(const experiment_t *exp, bool all)
         printf("axes:\n");
         for (size_t k = 0; k < exp->n_axes; k++) {
             const axis_t *ax = &exp->axes[k];
-            printf("  %s: %zu value%s", ax->name, ax->n, ax->n == 1 ? "" : "s");
+            /* a ragged study's column lists each run's values: count the distinct ones */
+            size_t distinct = exp->coords ? count_distinct(ax->labels, ax->n) : ax->n;
+            printf("  %s: %zu value%s", ax->name, distinct, distinct == 1 ? "" : "s");
             if (ax->numeric && ax->n > 1) {
                 double lo = ax->numbers[0], hi = ax->numbers[0];
                 for (size_t i = 1; i < ax->n; i++) lo = fmin(lo, ax->numbers[i]), hi = fmax(hi, ax->numbers[i]);
