@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "results/compare.h"
-#include "results/report.h"
 
 #define MAX_TAUS 1024 /* runner-plot --profile asks for a fine grid */
 
@@ -82,17 +81,12 @@ COMMAND(compare)
     if (!rc && n_pos == 0)
         rc = err_set(err, ERR_USAGE, (mark_t){0}, "compare needs results files, one per problem: runner compare A.h5 B.h5 ...");
     compare_t c = {0};
-    /* analytic files: the report's default tolerance unless --tol */
-    if (!rc) rc = compare_read(pos, n_pos, isnan(o.tol) && isnan(o.target) ? REPORT_DEFAULT_TOL : o.tol, o.target, &c, err);
-    if (!rc && c.training && isnan(o.tol) && isnan(o.target)) /* the default tolerance was for analytic losses */
-        rc = err_set(err, ERR_USAGE, (mark_t){0},
-                     "training files are compared by the epochs to a target: give --target-accuracy A (test "
-                     "accuracy) or --tol T (training loss)");
+    if (!rc) rc = compare_read(pos, n_pos, o.tol, o.target, &c, err);
     if (!rc) {
         compare_print(stdout, &c, o.taus, o.n_taus, o.csv);
         *exit_status = 0;
     }
-    if (c.problem || c.setting) compare_free(&c);
+    compare_free(&c);
     free(pos);
     return rc;
 }

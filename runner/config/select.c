@@ -176,10 +176,15 @@ static int by_key_then_cell(const void *x, const void *y)
     return a->cell < b->cell ? -1 : a->cell > b->cell;
 }
 
-static int by_cell(const void *x, const void *y)
+/* A group: its first cell, and its key's run [at, end) among the sorted cells. */
+typedef struct {
+    size_t first_cell, at, end;
+} run_t;
+
+static int by_first_cell(const void *x, const void *y)
 {
-    const keyed_t *a = x, *b = y;
-    return a->cell < b->cell ? -1 : a->cell > b->cell;
+    const run_t *a = x, *b = y;
+    return a->first_cell < b->first_cell ? -1 : a->first_cell > b->first_cell;
 }
 
 /* Each tuning cell's group, groups numbered in order of their first cell. */
@@ -199,20 +204,24 @@ static err_code_t find_groups(experiment_t *exp, select_spec_t *s, err_t *err)
         v[c] = (keyed_t){keys + c * nb, nb, c};
     }
     if (!rc) qsort(v, n, sizeof *v, by_key_then_cell);
-    /* the first cell of each key, then those in cell order: the groups */
+    /* runs of one key are the groups, each led by its first cell; numbered in
+     * the order of those first cells (a sort, not a scan per cell: `by` may
+     * be an axis of many values) */
+    run_t *runs = rc ? NULL : malloc((n + 1) * sizeof *runs);
+    if (!rc && !runs) rc = nomem(err);
     size_t groups = 0;
     for (size_t i = 0; !rc && i < n; i++)
-        if (i == 0 || by_key_then_cell(&(keyed_t){v[i].key, nb, 0}, &(keyed_t){v[i - 1].key, nb, 0}))
-            v[groups++] = v[i];
-    if (!rc) qsort(v, groups, sizeof *v, by_cell);
-    for (size_t g = 0; !rc && g < groups; g++) s->group_first[g] = v[g].cell;
-    s->n_groups = groups;
-    /* each cell's group: the one whose first cell has its key (few groups: a scan) */
-    for (size_t c = 0; !rc && c < n; c++) {
-        size_t g = 0;
-        while (g < groups && memcmp(keys + c * nb, keys + s->group_first[g] * nb, nb * sizeof *keys)) g++;
-        s->group_of[c] = g;
+        if (i == 0 || by_key_then_cell(&(keyed_t){v[i].key, nb, 0}, &(keyed_t){v[i - 1].key, nb, 0})) {
+            if (groups) runs[groups - 1].end = i;
+            runs[groups++] = (run_t){v[i].cell, i, n};
+        }
+    if (!rc) qsort(runs, groups, sizeof *runs, by_first_cell);
+    for (size_t g = 0; !rc && g < groups; g++) {
+        s->group_first[g] = runs[g].first_cell;
+        for (size_t i = runs[g].at; i < runs[g].end; i++) s->group_of[v[i].cell] = g;
     }
+    s->n_groups = groups;
+    free(runs);
     free(keys), free(v);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "base/number_text.h"
 #include "results/format.h"
+#include "results/report.h"
 #include "results/results.h"
 
 static err_code_t nomem(err_t *err) { return err_set(err, ERR_NOMEM, (mark_t){0}, "out of memory"); }
@@ -16,7 +17,7 @@ void compare_free(compare_t *c)
 {
     for (size_t i = 0; c->problem && i < c->n_problems; i++) free(c->problem[i]);
     for (size_t i = 0; c->setting && i < c->n_settings; i++) free(c->setting[i]);
-    free(c->problem), free(c->setting), free(c->cost);
+    free(c->problem), free(c->setting), free(c->cost), free(c->best);
     memset(c, 0, sizeof *c);
 }
 
@@ -41,7 +42,10 @@ static size_t setting_index(compare_t *c, const char *label, size_t cap_problems
 static err_code_t read_problem(compare_t *c, const char *path, size_t p, size_t cap, err_t *err)
 {
     results_t r;
-    err_code_t rc = results_read_target(path, c->tol, c->target_acc, &r, err);
+    /* neither given: analytic losses get the report's tolerance (training
+     * files are an error below) */
+    bool neither = isnan(c->tol) && isnan(c->target_acc);
+    err_code_t rc = results_read_target(path, neither ? REPORT_DEFAULT_TOL : c->tol, c->target_acc, &r, err);
     if (rc) {
         results_free(&r); /* what it read before the error */
         return rc;
@@ -50,7 +54,7 @@ static err_code_t read_problem(compare_t *c, const char *path, size_t p, size_t 
     if (r.training != c->training)
         rc = err_set(err, ERR_USAGE, (mark_t){0}, "%s holds %s cells, %s %s ones: compare problems of one kind", path,
                      r.training ? "training" : "analytic", c->problem[0], c->training ? "training" : "analytic");
-    if (!rc && r.training && isnan(c->target_acc) && isnan(c->tol))
+    if (!rc && r.training && neither)
         rc = err_set(err, ERR_USAGE, (mark_t){0},
                      "%s: training files are compared by the epochs to a target: give --target-accuracy A (test "
                      "accuracy) or --tol T (training loss)", path);
@@ -95,6 +99,7 @@ err_code_t compare_read(const char *const *paths, size_t n, double tol, double t
 {
     memset(c, 0, sizeof *c);
     c->tol = tol, c->target_acc = target_acc;
+    bool neither = isnan(tol) && isnan(target_acc);
     if (!(c->problem = calloc(n + 1, sizeof *c->problem))) return nomem(err);
     c->n_problems = n;
     for (size_t p = 0; p < n; p++) {
@@ -104,16 +109,24 @@ err_code_t compare_read(const char *const *paths, size_t n, double tol, double t
             return rc;
         }
     }
+    if (neither) c->tol = REPORT_DEFAULT_TOL; /* what the analytic costs were counted with */
+    /* each problem's least cost, once: every ratio divides by it */
+    if (!(c->best = malloc((n + 1) * sizeof *c->best))) {
+        compare_free(c);
+        return nomem(err);
+    }
+    for (size_t p = 0; p < n; p++) {
+        c->best[p] = INFINITY;
+        for (size_t s = 0; s < c->n_settings; s++) c->best[p] = fmin(c->best[p], c->cost[s * n + p]);
+    }
     return ERR_OK;
 }
 
 double compare_ratio(const compare_t *c, size_t s, size_t p)
 {
-    double best = INFINITY;
-    for (size_t k = 0; k < c->n_settings; k++) best = fmin(best, c->cost[k * c->n_problems + p]);
     double mine = c->cost[s * c->n_problems + p];
     if (isinf(mine)) return INFINITY;
-    return fmax(mine, 1) / fmax(best, 1);
+    return fmax(mine, 1) / fmax(c->best[p], 1);
 }
 
 double compare_rho(const compare_t *c, size_t s, double tau)

@@ -33,12 +33,14 @@ typedef struct {
     char **problem; /* each file's title (its config's name), made unique */
     char **setting; /* labels, in the order first seen */
     double *cost;   /* n_settings x n_problems; INFINITY: not solved */
+    double *best;   /* n_problems: the least cost of any setting */
     bool training;
     double tol, target_acc; /* what "reached" meant: loss <= tol, or accuracy >= target_acc */
 } compare_t;
 
-/* Read the files. For analytic files tol is the loss to reach; training
- * files need target_acc (test accuracy) or tol (training loss). */
+/* Read the files. For analytic files tol is the loss to reach (NaN, with
+ * no target_acc: REPORT_DEFAULT_TOL); training files need target_acc (test
+ * accuracy) or tol (training loss), else ERR_USAGE. */
 err_code_t compare_read(const char *const *paths, size_t n, double tol, double target_acc, compare_t *c, err_t *err);
 void compare_free(compare_t *c);
 

@@ -890,20 +890,24 @@ err_code_t h5out_read_tuning(h5out_t *o, const experiment_t *exp, double *score,
     while (v < o->layout.n_vars && strcmp(o->layout.vars[v].name, s->variable)) v++;
     if (v == o->layout.n_vars) return err_set(err, ERR_CONFIG, (mark_t){o->path, 0, 0}, "no variable '%s'", s->variable);
     size_t per = o->layout.vars[v].per_cell;
-    float *buf = malloc((per ? per : 1) * sizeof *buf);
-    hid_t fs = H5Dget_space(o->vars[v]), ms = -1;
-    hsize_t count = per;
+    /* a slab of cells at a time (4 MB): one read each, memory bounded */
+    size_t slab = per ? ((size_t)4 << 20) / (per * sizeof(float)) : n;
+    if (slab == 0) slab = 1;
+    if (slab > n) slab = n;
+    float *buf = malloc((slab * per + 1) * sizeof *buf);
+    hid_t fs = H5Dget_space(o->vars[v]);
     herr_t rc = buf && fs >= 0 ? 0 : -1;
-    if (rc >= 0) ms = H5Screate_simple(1, &count, NULL);
     hsize_t trailing[3];
     const layout_var_t *lv = &o->layout.vars[v];
     for (int d = 0; d < lv->n_dims; d++) trailing[d] = o->layout.dims[lv->dims[d]].n;
-    /* one cell at a time: a study's tuning cells are few next to the sweeps
-     * this writer is made for, and a row is one contiguous read */
-    for (size_t c = 0; rc >= 0 && c < n; c++) {
-        rc = h5_select_cells(fs, o->n_axes, o->axis_dims, c, c + 1, trailing, lv->n_dims);
+    for (size_t c0 = 0; rc >= 0 && c0 < n; c0 += slab) {
+        size_t c1 = c0 + slab < n ? c0 + slab : n;
+        hsize_t count = (hsize_t)(c1 - c0) * per;
+        hid_t ms = H5Screate_simple(1, &count, NULL);
+        rc = ms < 0 ? -1 : h5_select_cells(fs, o->n_axes, o->axis_dims, c0, c1, trailing, lv->n_dims);
         if (rc >= 0) rc = H5Dread(o->vars[v], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf);
-        if (rc >= 0) score[c] = select_score(s, buf, per);
+        for (size_t c = c0; rc >= 0 && c < c1; c++) score[c] = select_score(s, buf + (c - c0) * per, per);
+        if (ms >= 0) H5Sclose(ms);
     }
     if (rc >= 0) {
         hid_t sfs = H5Dget_space(o->status);
@@ -913,7 +917,6 @@ err_code_t h5out_read_tuning(h5out_t *o, const experiment_t *exp, double *score,
         if (sfs >= 0) H5Sclose(sfs);
         if (sms >= 0) H5Sclose(sms);
     }
-    if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     free(buf);
     return rc < 0 ? h5fail(err, o->path, "read the tuning cells' results") : ERR_OK;

@@ -178,13 +178,11 @@ static err_code_t read_ragged_axes(hid_t file, hid_t status, results_t *r, err_t
 {
     char *list = h5_read_attr_text(status, FORMAT_COORDINATES);
     if (!list) return bad_file(err, r->mark_path, "status spans `cell` but names no coordinates");
-    size_t n = 0;
-    for (char *t = strtok(list, " "); t; t = strtok(NULL, " ")) n++;
-    free(list);
-    list = h5_read_attr_text(status, FORMAT_COORDINATES);
+    size_t n = 0; /* the names, counted before strtok cuts the list */
+    for (const char *c = list; *c; c++) n += *c != ' ' && (c == list || c[-1] == ' ');
     err_code_t rc = ERR_OK;
     if (n > H5UTIL_MAX_RANK - 2) rc = bad_file(err, r->mark_path, "more coordinates than any study has");
-    if (!rc && (!list || !(r->axes = calloc(n + 1, sizeof *r->axes)) ||
+    if (!rc && (!(r->axes = calloc(n + 1, sizeof *r->axes)) ||
                 !(r->coords = malloc((r->n_cells * n + 1) * sizeof *r->coords))))
         rc = nomem(err);
     r->n_axes = rc ? 0 : n; /* before any column: coords is n_cells x n_axes */

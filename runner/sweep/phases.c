@@ -20,8 +20,9 @@ static unsigned char *part(const unsigned char *all, size_t n, size_t c0, size_t
     return v;
 }
 
-/* The final cells of groups with nothing chosen: failed, with why. */
-static err_code_t fail_unchosen(const experiment_t *exp, h5out_t *out, const unsigned char *todo,
+/* The final cells of groups with nothing chosen: failed, with why, and
+ * taken out of todo (the final sweep leaves them). */
+static err_code_t fail_unchosen(const experiment_t *exp, h5out_t *out, unsigned char *todo,
                                 sweep_summary_t *sum, err_t *err)
 {
     const select_spec_t *s = exp->select;
@@ -43,7 +44,8 @@ static err_code_t fail_unchosen(const experiment_t *exp, h5out_t *out, const uns
         why[RUNNER_ERR_MAX - 1] = 0; /* the file's message length (cut if longer) */
         for (size_t j = 0; j < s->n_seeds && !rc; j++) {
             size_t c = s->n_tune + g * s->n_seeds + j;
-            if (todo && !todo[c]) continue;
+            if (!todo[c]) continue;
+            todo[c] = 0;
             int8_t status = STATUS_FAILED;
             double wall = 0;
             rc = h5out_write_cells(out, c, c + 1, vars, &status, &wall, (const char(*)[RUNNER_ERR_MAX])why, err);
@@ -100,21 +102,16 @@ err_code_t phases_run(experiment_t *exp, h5out_t *out, const sweep_opts_t *opts,
     if (!rc && go) {
         select_apply(exp);
         if (out && (rc = h5out_write_selection(out, exp, err)) == ERR_OK) rc = fail_unchosen(exp, out, todo[1], sum, err);
-        if (out && !rc) /* those cells are written: the sweep leaves them */
-            for (size_t g = 0; g < exp->select->n_groups; g++)
-                for (size_t j = 0; exp->select->chosen[g] == SIZE_MAX && j < exp->select->n_seeds; j++)
-                    todo[1][n_tune + g * exp->select->n_seeds + j] = 0;
     }
     /* every rank takes part in the second sweep when rank 0 goes on: a failure
      * writing the choice is its to report, after the workers are released */
     if (go) {
         sweep_stop_t second = {0};
-        if (rc) final.todo = part(NULL, n, 0, 0); /* nothing: release the workers */
+        if (rc && todo[1]) memset(todo[1], 0, n); /* nothing to compute: the sweep only releases the workers */
         err_t sweep_err = {0};
         err_code_t src = sweep_run(exp, out, &final, sum, &second, &sweep_err);
         if (!rc && src) rc = src, *err = sweep_err;
         if (!rc) *stop = second;
-        if (rc && final.todo != todo[1]) free((void *)final.todo);
     }
     free(todo[0]), free(todo[1]), free(suspects[0]), free(suspects[1]);
     return rc;
