@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "plugin_host/descriptor.h"
 
 static registry_t reg;
 static arena_t arena;
@@ -51,6 +52,14 @@ static void resolve_hp(const runner_plugin_t *d, const node_t *params, double *h
         while (i < d->n_params && strcmp(d->params[i].name, params->pairs[j].key)) i++;
         cr_assert_lt(i, d->n_params, "fixture names parameter '%s' that %s lacks", params->pairs[j].key, d->name);
         const node_t *v = params->pairs[j].value;
+        if (d->params[i].type == RUNNER_PARAM_CHOICE) { /* a name: its index */
+            const char *const *names = d->param_choices[i];
+            size_t k = 0;
+            while (names[k] && strcmp(names[k], v->text)) k++;
+            cr_assert(names[k], "%s has no %s '%s'", d->name, d->params[i].name, v->text);
+            hp[i] = (double)k;
+            continue;
+        }
         hp[i] = scalar_type(v) == SCALAR_BOOL ? (v->text[0] == 't' || v->text[0] == 'T') : num(v);
     }
 }
@@ -132,4 +141,102 @@ Test(optimizers, source_material_values)
         g = w, d->optimizer->step(state, 1, &w, &g, &perr);
         cr_expect_float_eq(w, cases[k].w2, 5e-7, "%s step 2: %.6f", cases[k].name, w);
     }
+}
+
+/* ---- L-BFGS: torch's step(closure), through the closure extension ---- */
+
+typedef struct {
+    const char *problem;
+    size_t n;
+    float a[16];
+    size_t calls;
+} objective_t;
+
+/* The objective exactly as tests/reference/make_lbfgs_reference.py computes it in float32. */
+static int objective_eval(void *ctx, const float *w, float *g, double *loss, runner_err_t *err)
+{
+    (void)err;
+    objective_t *o = ctx;
+    o->calls++;
+    if (!strcmp(o->problem, "quadratic")) {
+        float f = 0.0f;
+        for (size_t i = 0; i < o->n; i++) {
+            f = f + ((o->a[i] * w[i]) * w[i]) * 0.5f;
+            g[i] = o->a[i] * w[i];
+        }
+        *loss = f;
+    } else {
+        const float x = w[0], y = w[1], p = 1.0f - x, q = y - x * x;
+        *loss = p * p + 100.0f * (q * q);
+        g[0] = -2.0f * p - (400.0f * x) * q;
+        g[1] = 200.0f * q;
+    }
+    return RUNNER_OK;
+}
+
+Test(optimizers, lbfgs_matches_pytorch_reference)
+{
+    char *text;
+    size_t len;
+    err_t err = {0};
+    node_t *ref;
+    cr_assert_eq(read_text_file(RUNNER_SOURCE_DIR "/tests/fixtures/lbfgs_reference.json", &text, &len, &err), ERR_OK,
+                 "%s", err.msg);
+    cr_assert_eq(yaml_load(&arena, text, len, "lbfgs_reference.json", &ref, &err), ERR_OK, "%s", err.msg);
+    free(text);
+    const runner_plugin_t *d = registry_find(&reg, RUNNER_KIND_OPTIMIZER, "lbfgs")->desc;
+    runner_closure_step_fn closure_step = (runner_closure_step_fn)plugin_extension(d, RUNNER_EXT_CLOSURE_STEP);
+    cr_assert(closure_step, "lbfgs has no closure step");
+    const node_t *cases = node_get(ref, "cases");
+    cr_assert(cases && cases->n >= 8);
+    size_t exact = 0;
+    for (size_t c = 0; c < cases->n; c++) {
+        const node_t *cs = cases->items[c], *w0 = node_get(cs, "w0"), *a = node_get(cs, "a");
+        const node_t *traj = node_get(cs, "trajectory"), *evals = node_get(cs, "func_evals");
+        objective_t o = {.problem = node_get(cs, "problem")->text, .n = w0->n};
+        cr_assert_leq(o.n, 16);
+        for (size_t i = 0; i < a->n; i++) o.a[i] = (float)num(a->items[i]);
+        double hp[16];
+        resolve_hp(d, node_get(cs, "params"), hp);
+        void *state = aligned_alloc(64, (d->optimizer->state_bytes(o.n, hp) + 63) & ~(size_t)63);
+        runner_err_t perr = {{0}};
+        cr_assert_eq(d->optimizer->init(state, o.n, hp, 0, &perr), RUNNER_OK, "%s", perr.msg);
+        float w[16], g[16];
+        for (size_t i = 0; i < o.n; i++) w[i] = (float)num(w0->items[i]);
+        runner_closure_t closure = {objective_eval, &o};
+        size_t mismatches = 0, first_bad = 0;
+        for (size_t t = 1; t < traj->n; t++) {
+            double loss;
+            objective_eval(&o, w, g, &loss, &perr); /* torch's first closure() of the step */
+            cr_assert_eq(closure_step(state, o.n, w, g, loss, &closure, &perr), RUNNER_OK, "%s", perr.msg);
+            bool same = (double)o.calls == num(evals->items[t - 1]);
+            for (size_t i = 0; i < o.n; i++) same &= (double)w[i] == num(traj->items[t]->items[i]);
+            if (!same && !mismatches++) first_bad = t;
+        }
+        free(state);
+        cr_expect_eq(mismatches, 0, "case %zu %s %s (%s): %zu of %zu steps differ from torch, the first at step %zu", c,
+                     o.problem, node_to_flow(&arena, node_get(cs, "params")), node_get(cs, "torch")->text, mismatches,
+                     traj->n - 1, first_bad);
+        exact += mismatches == 0;
+    }
+    cr_expect_eq(exact, cases->n, "%zu of %zu L-BFGS cases bitwise identical to torch, evaluation counts included", exact,
+                 cases->n);
+}
+
+/* Without the closure (a host before ABI 1.4) its plain step says why it cannot run. */
+Test(optimizers, lbfgs_plain_step_explains)
+{
+    const runner_plugin_t *d = registry_find(&reg, RUNNER_KIND_OPTIMIZER, "lbfgs")->desc;
+    double hp[16];
+    for (uint32_t i = 0; i < d->n_params; i++) hp[i] = d->params[i].default_value;
+    void *state = aligned_alloc(64, (d->optimizer->state_bytes(2, hp) + 63) & ~(size_t)63);
+    runner_err_t perr = {{0}};
+    float w[2] = {1, 2}, g[2] = {1, 2};
+    cr_assert_eq(d->optimizer->init(state, 2, hp, 0, &perr), RUNNER_OK);
+    cr_expect_eq(d->optimizer->step(state, 2, w, g, &perr), RUNNER_FAIL);
+    cr_expect(strstr(perr.msg, "closure"), "%s", perr.msg);
+    free(state);
+    /* the state size of a huge history saturates instead of wrapping */
+    hp[5] = 100000;
+    cr_expect_eq(d->optimizer->state_bytes(SIZE_MAX / 1000, hp), SIZE_MAX);
 }

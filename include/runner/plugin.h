@@ -37,7 +37,9 @@
  * (for learning-rate schedules). 1.2 the layer flag RUNNER_LAYER_PER_SAMPLE.
  * 1.3 the descriptor's optional `extension(name)` (LV2's extension_data):
  * new capabilities are named interfaces, not new descriptor fields; the
- * first is RUNNER_EXT_RESOLVE.
+ * first is RUNNER_EXT_RESOLVE. 1.4 the extension RUNNER_EXT_CLOSURE_STEP:
+ * optimizers that evaluate the objective at points of their own choosing
+ * within one step (L-BFGS).
  *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
@@ -59,7 +61,7 @@ extern "C" {
 
 #define RUNNER_PLUGIN_MAGIC 0x52554E52u /* "RUNR" */
 #define RUNNER_ABI_MAJOR 1
-#define RUNNER_ABI_MINOR 3
+#define RUNNER_ABI_MINOR 4
 
 /* Optional, for speed: compile a function twice, with and without the FMA
  * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
@@ -332,12 +334,35 @@ typedef struct {
 #define RUNNER_EXT_RESOLVE "runner.resolve"
 typedef void (*runner_resolve_fn)(double *hp);
 
+/* Extension "runner.closure_step" (ABI 1.4): a runner_closure_step_fn.
+ * An optimizer that needs the objective at points of its own choosing
+ * within one step (L-BFGS's iterations and line search; torch.optim's
+ * step(closure)) takes its steps through it instead of `step`. The host
+ * hands it w[n], the gradient g[n] at w and the loss there (torch's first
+ * closure() call of a step), and a closure that evaluates the objective
+ * at any point: the loss into *loss, the gradient into g[n]. The closure
+ * may be called any number of times (the optimizer bounds it: max_eval);
+ * it does not change w. On return w holds the step's result. The host
+ * counts the closure's calls and records them (`evaluations`). Only
+ * analytic cells have a closure: a training config naming such an
+ * optimizer is refused at load. Its `step` should fail with a message
+ * saying so, for hosts before 1.4. */
+#define RUNNER_EXT_CLOSURE_STEP "runner.closure_step"
+typedef struct {
+    /* The objective at w[n]: RUNNER_OK, or RUNNER_FAIL with err filled. */
+    int (*eval)(void *ctx, const float *w, float *g, double *loss, runner_err_t *err);
+    void *ctx;
+} runner_closure_t;
+typedef int (*runner_closure_step_fn)(void *state, size_t n, float *w, const float *g, double loss,
+                                      const runner_closure_t *closure, runner_err_t *err);
+
 /* Where an ABI 1.0 descriptor ends: the smallest size the host accepts. */
 #define RUNNER_PLUGIN_1_0_SIZE offsetof(runner_plugin_t, layer)
 /* Where an ABI 1.1 or 1.2 descriptor ends. */
 #define RUNNER_PLUGIN_1_1_SIZE offsetof(runner_plugin_t, extension)
 /* The largest descriptor a plugin of ABI 1.minor can have (1.1 appended
- * layer and param_choices; 1.2 only a flag; 1.3 extension). A descriptor
+ * layer and param_choices; 1.2 only a flag; 1.3 extension; 1.4 only an
+ * extension name). A descriptor
  * that claims more than its minor version has is refused unread: the host
  * cannot know where it really ends. Minors newer than this header may
  * claim more. */
