@@ -359,3 +359,42 @@ Test(e2e, dry_run_summary_counts_distinct_values_of_a_ragged_study)
     cr_expect(strstr(out, "  steps: 2 values, from 3 to 4 (3 ... 4)\n"), "%s", out);
     cr_expect(strstr(out, "  optimizer.lr: 40 values, from 0.0001 to 1"), "20 rates a run, none shared: %s", out);
 }
+
+/* L-BFGS through the closure: on x^2 from -5 (g = 2x) it is at 0 after one
+ * step, by hand: iteration 1 goes d = -g = 10 with t = min(1, 1/|g|) lr =
+ * 0.1 to x = -4; iteration 2 has y = 2, s = 1, so H_diag = 1/2 and the
+ * two loops give d = 4, t = lr = 1: x = 0, where the gradient is 0 and the
+ * step stops. Evaluations: the start (1), x = -4 and x = 0 inside the step,
+ * the record of x = 0: 4; then one a step (the gradient is 0 at once). The
+ * strong-Wolfe search accepts both first tries (Armijo and curvature hold),
+ * so it spends the same. SGD spends one a step. */
+Test(e2e, lbfgs_takes_several_evaluations_a_step)
+{
+    write_file("lbfgs.yaml", "name: lbfgs\nsteps: 3\nproblem: {objective: parabola, start: [-5.0]}\n"
+                             "optimizer: {name: lbfgs}\n"
+                             "runs:\n"
+                             "  - {label: fixed, optimizer: {name: lbfgs, lr: 1}}\n"
+                             "  - {label: wolfe, optimizer: {name: lbfgs, line_search_fn: strong_wolfe}}\n"
+                             "  - {label: sgd, optimizer: {name: sgd, lr: 0.1}}\n");
+    char out[4096], err[4096], args[1024];
+    snprintf(args, sizeof args, "%s -o %s/lbfgs.h5", in_dir("lbfgs.yaml"), dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    size_t n;
+    float *p = read_all("lbfgs.h5", "params", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    float *ev = read_all("lbfgs.h5", "evaluations", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 3 * 4);
+    for (int c = 0; c < 2; c++) {
+        cr_expect_eq(p[c * 4 + 0], -5.0f);
+        for (int t = 1; t < 4; t++) cr_expect_eq(p[c * 4 + t], 0.0f, "cell %d step %d: %g", c, t, p[c * 4 + t]);
+        float expect[] = {1, 4, 5, 6};
+        for (int t = 0; t < 4; t++) cr_expect_eq(ev[c * 4 + t], expect[t], "cell %d step %d: %g evaluations", c, t, ev[c * 4 + t]);
+    }
+    for (int t = 0; t < 4; t++) cr_expect_eq(ev[8 + t], (float)(t + 1), "sgd step %d: %g", t, ev[8 + t]);
+    free(p), free(ev);
+    /* the report counts evaluations beside steps */
+    snprintf(args, sizeof args, "report %s/lbfgs.h5 --tol 1e-3", dir);
+    cr_assert_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(out, "steps to 0.001  evaluations  evaluations to 0.001"), "%s", out);
+    cr_expect(strstr(out, "fixed  1   0         0       0           0          1               6            4"), "%s", out);
+    cr_expect(strstr(out, "sgd    1   0         0       6.554       6.554      -               4            -"), "%s", out);
+}

@@ -106,6 +106,7 @@ static const bad_config_t corpus[] = {
     {"select_by_unknown_axis.yaml", "", "5:34", "select.by: no such axis; the study's axes are: optimizer.lr"},
     {"select_validation_without_split.yaml", "", "7:18",
      "select.metric 'validation_accuracy' needs 'validation_accuracy', which these cells do not record"},
+    {"lbfgs_in_training.yaml", "", "6:19", "optimizer 'lbfgs' evaluates the objective at points of its own choosing"},
     /* resource guards */
     {"grid_billion_cells.yaml", "", "5:3",
      "the sweep has 1000 x 1000 x 1000 = 1000000000 cells (optimizer.lr x optimizer.momentum x optimizer.dampening), "

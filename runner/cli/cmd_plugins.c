@@ -104,6 +104,7 @@ COMMAND(describe)
         const runner_param_t *sp = &d->params[i];
         char def[32], range[96];
         if (sp->flags & RUNNER_PARAM_REQUIRED) snprintf(def, sizeof def, "(required)");
+        else if (sp->type == RUNNER_PARAM_INT) snprintf(def, sizeof def, "%.0f", sp->default_value); /* 20, not 2e+01 */
         else schema_default_text(d, i, def, sizeof def);
         if (sp->type == RUNNER_PARAM_CHOICE) {
             const char *const *names = param_choices(d, i);

@@ -59,6 +59,21 @@ static double quad_loss(const float *w, const double *a, size_t n)
     return f;
 }
 
+typedef struct {
+    const double *a;
+    size_t n;
+} quadratic_t;
+
+/* The closure of an optimizer with RUNNER_EXT_CLOSURE_STEP: the quadratic anywhere. */
+static int quad_eval(void *ctx, const float *w, float *g, double *loss, runner_err_t *err)
+{
+    (void)err;
+    const quadratic_t *q = ctx;
+    for (size_t i = 0; i < q->n; i++) g[i] = (float)(q->a[i] * w[i]);
+    *loss = quad_loss(w, q->a, q->n);
+    return RUNNER_OK;
+}
+
 /* QUAD_STEPS steps from w = +-1 on f(w) = sum a_i w_i^2 / 2; w ends in w,
  * f at the start and the end in f_start and f_end. */
 static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned char *state, size_t bytes, size_t n,
@@ -77,10 +92,15 @@ static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned c
     }
     *f_start = quad_loss(w, a, n);
     runner_err_t e = {{0}};
+    runner_closure_step_fn closure_step = (runner_closure_step_fn)plugin_extension(d, RUNNER_EXT_CLOSURE_STEP);
+    quadratic_t quad = {a, n};
+    const runner_closure_t closure = {quad_eval, &quad};
     bool ok = ops->init(state, n, hp, 42, &e) == RUNNER_OK || fail(msg, len, "init failed: %s", e.msg);
     for (int t = 0; ok && t < QUAD_STEPS; t++) {
         for (size_t i = 0; i < n; i++) g[i] = (float)(a[i] * w[i]);
-        if (ops->step(state, n, w, g, &e) != RUNNER_OK) ok = fail(msg, len, "step %d failed: %s", t + 1, e.msg);
+        int rc = closure_step ? closure_step(state, n, w, g, quad_loss(w, a, n), &closure, &e)
+                              : ops->step(state, n, w, g, &e);
+        if (rc != RUNNER_OK) ok = fail(msg, len, "step %d failed: %s", t + 1, e.msg);
         for (size_t i = 0; ok && i < n; i++)
             if (!isfinite(w[i])) ok = fail(msg, len, "parameter %zu is %g after step %d", i, w[i], t + 1);
     }

@@ -36,7 +36,7 @@ static double moments_std(const moments_t *m)
 
 typedef struct {
     size_t cells, ok, diverged, failed, pending;
-    moments_t final_loss, best_loss, final_train_acc, final_acc, best_acc, reach;
+    moments_t final_loss, best_loss, final_train_acc, final_acc, best_acc, reach, evals, reach_evals;
     moments_t final_val_acc, best_val_acc, final_val_loss, best_val_loss;
 } agg_t;
 
@@ -116,6 +116,8 @@ static void agg_add(agg_t *a, const results_cell_t *c)
         moments_add(&a->final_val_loss, c->final_val_loss);
         moments_add(&a->best_val_loss, c->best_val_loss);
         if (c->reach >= 0) moments_add(&a->reach, c->reach);
+        moments_add(&a->evals, c->final_evals);
+        moments_add(&a->reach_evals, c->reach_evals);
         break;
     case STATUS_DIVERGED: a->diverged++; break;
     case STATUS_FAILED: a->failed++; break;
@@ -235,7 +237,7 @@ typedef struct {
     size_t n_cols, n_rows;
     const char *head[MAX_COLS];
     char **cell; /* n_rows x n_cols, owned */
-    char reach_head[64];
+    char reach_head[64], evals_head[64];
 } table_t;
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -316,6 +318,10 @@ static void heads(table_t *t, const columns_t *c)
         }
         if (c->show_ci) add_head(t, c->ci_head[0]), add_head(t, c->ci_head[1]);
         if (c->show_reach) add_head(t, r->training ? "epochs_to_tol" : "steps_to_tol"), add_head(t, "reached");
+        if (r->has_evaluations) {
+            add_head(t, "evaluations"), add_head(t, "evaluations_std");
+            if (c->show_reach) add_head(t, "evaluations_to_tol");
+        }
     } else {
         add_head(t, r->training ? "final train loss" : "final loss");
         add_head(t, r->training ? "best train loss" : "best loss");
@@ -326,6 +332,13 @@ static void heads(table_t *t, const columns_t *c)
         if (c->show_reach) {
             snprintf(t->reach_head, sizeof t->reach_head, "%s to %g", r->training ? "epochs" : "steps", r->tol);
             add_head(t, t->reach_head);
+        }
+        if (r->has_evaluations) {
+            add_head(t, "evaluations");
+            if (c->show_reach) {
+                snprintf(t->evals_head, sizeof t->evals_head, "evaluations to %g", r->tol);
+                add_head(t, t->evals_head);
+            }
         }
     }
     if (c->o->by >= 0) add_head(t, c->o->csv ? "best_setting" : "best setting");
@@ -365,6 +378,14 @@ static size_t row_cells(char **out, const columns_t *c, size_t row)
     if (c->show_reach) {
         if (c->o->csv) out[n++] = num(a->reach.n ? a->reach.mean : NAN), out[n++] = fmt("%zu", a->reach.n);
         else out[n++] = reach_text(a);
+    }
+    if (r->has_evaluations) { /* the cost of a step differs between optimizers (L-BFGS: several evaluations) */
+        if (c->o->csv) out[n++] = num(a->evals.n ? a->evals.mean : NAN), out[n++] = num(moments_std(&a->evals));
+        else out[n++] = moments_text(&a->evals, false);
+        if (c->show_reach) {
+            if (c->o->csv) out[n++] = num(a->reach_evals.n ? a->reach_evals.mean : NAN);
+            else out[n++] = a->reach_evals.n ? fmt(a->reach_evals.n > 1 ? "%.1f" : "%.0f", a->reach_evals.mean) : strdup("-");
+        }
     }
     if (c->o->by >= 0) {
         char label[1024] = "-";

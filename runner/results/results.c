@@ -331,7 +331,8 @@ status:;
     if (rc == ERR_OK && !(r->cells = malloc((r->n_cells ? r->n_cells : 1) * sizeof *r->cells))) rc = nomem(err);
     for (size_t c = 0; rc == ERR_OK && c < r->n_cells; c++)
         r->cells[c] = (results_cell_t){.status = status[c], .final_loss = NAN, .best_loss = NAN, .reach = -1, .reach_acc = -1,
-                                       .final_acc = NAN, .best_acc = NAN, .final_train_acc = NAN};
+                                       .final_acc = NAN, .best_acc = NAN, .final_train_acc = NAN,
+                                       .final_evals = NAN, .reach_evals = NAN};
     free(status);
     H5Sclose(sp), H5Dclose(st);
     return rc == ERR_OK ? number_settings(r, err) : rc;
@@ -360,7 +361,7 @@ static series_stats_t series_stats(const float *v, size_t n, double tol, double 
     return s;
 }
 
-typedef enum { USE_LOSS, USE_ACCURACY, USE_TRAIN_ACCURACY, USE_VAL_ACCURACY, USE_VAL_LOSS } series_use_t;
+typedef enum { USE_LOSS, USE_ACCURACY, USE_TRAIN_ACCURACY, USE_VAL_ACCURACY, USE_VAL_LOSS, USE_EVALUATIONS } series_use_t;
 
 /* Read variable `name` [axes..., n] slab by slab into the cells' numbers. */
 static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, const char *name, series_use_t use,
@@ -394,6 +395,11 @@ static err_code_t read_series(hid_t file, results_t *r, const hsize_t *dims, con
         for (size_t c = c0; rc == ERR_OK && c < c1; c++) {
             series_stats_t s = series_stats(buf + (c - c0) * n, n, tol, up);
             results_cell_t *cell = &r->cells[c];
+            if (use == USE_EVALUATIONS) { /* after the loss: the count at the step that reached tol */
+                cell->final_evals = s.last;
+                cell->reach_evals = cell->reach >= 0 && (hsize_t)cell->reach < n ? buf[(c - c0) * n + cell->reach] : NAN;
+                continue;
+            }
             if (use == USE_LOSS) cell->final_loss = s.last, cell->best_loss = s.lowest, cell->reach = s.reach;
             else if (use == USE_ACCURACY) cell->final_acc = s.last, cell->best_acc = s.highest, cell->reach_acc = s.reach_up;
             else if (use == USE_TRAIN_ACCURACY) cell->final_train_acc = s.last;
@@ -476,6 +482,10 @@ err_code_t results_read_target(const char *path, double tol, double target_acc, 
             rc = bad_file(err, path, "neither a loss (analytic) nor a test_accuracy (training) variable");
     }
     if (rc == ERR_OK) rc = read_series(f, r, dims, r->training ? "train_epoch_loss" : "loss", USE_LOSS, err);
+    if (rc == ERR_OK && !r->training && H5Lexists(f, "evaluations", H5P_DEFAULT) > 0) {
+        r->has_evaluations = true;
+        rc = read_series(f, r, dims, "evaluations", USE_EVALUATIONS, err);
+    }
     if (rc == ERR_OK && r->training) rc = read_series(f, r, dims, "test_accuracy", USE_ACCURACY, err);
     if (rc == ERR_OK && r->training && H5Lexists(f, "train_accuracy", H5P_DEFAULT) > 0)
         rc = read_series(f, r, dims, "train_accuracy", USE_TRAIN_ACCURACY, err);

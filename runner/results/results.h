@@ -35,6 +35,8 @@ typedef struct {
     double best_acc;      /* training: highest test accuracy */
     double final_val_acc, best_val_acc;   /* training with a validation split: last and highest */
     double final_val_loss, best_val_loss; /* and its loss: last and lowest */
+    double final_evals;   /* analytic, with `evaluations`: the objective evaluations of the whole cell; else NaN */
+    double reach_evals;   /* ... and those up to the step that reached tol; NaN never (or no tol) */
 } results_cell_t;
 
 typedef struct {
@@ -44,6 +46,7 @@ typedef struct {
     const char *mark_path;
     bool training;
     bool has_validation; /* training: validation_accuracy and validation_loss exist */
+    bool has_evaluations; /* analytic: `evaluations` exists (an optimizer took several a step) */
     int rank_metric;     /* what "best" ranks by (report.c's metrics); -1: the default */
     int run_state;       /* run_state_t of h5out.h */
     results_axis_t *axes;

@@ -13,6 +13,7 @@
 #include "cells/analytic/problem.h"
 #include "cells/kind.h"
 #include "config/experiment.h"
+#include "plugin_host/descriptor.h"
 #include "results/format.h"
 #include "results/layout.h"
 #include "results/report.h"
@@ -25,6 +26,7 @@ static const char *const analytic_keys[] = {"steps", "problem", NULL};
 typedef struct {
     size_t max_dim;                 /* the most parameters of any problem */
     const char *const *param_names; /* max_dim names: shared ones, or x0.. when problems differ */
+    bool closure;                   /* some optimizer evaluates several times a step: record evaluations */
 } analytic_data_t;
 
 static analytic_data_t *data_of(const experiment_t *exp) { return exp->kind_data; }
@@ -69,10 +71,13 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
     return ERR_OK;
 }
 
-/* Parameter names for the param dimension: shared when every problem agrees. */
+/* Whether evaluations are recorded; parameter names for the param
+ * dimension: shared when every problem agrees. */
 static err_code_t finish(experiment_t *exp, err_t *err)
 {
     analytic_data_t *ad = data_of(exp);
+    for (size_t c = 0; c < exp->n_cells && !ad->closure; c++)
+        ad->closure = plugin_extension(exp->cells[c].opt->plugin->desc, RUNNER_EXT_CLOSURE_STEP) != NULL;
     const problem_t *first = exp->cells[0].problem;
     bool same = true;
     for (size_t c = 1; c < exp->n_cells && same; c++) {
@@ -100,8 +105,11 @@ static void layout(const experiment_t *exp, layout_t *l)
     layout_add_var(l, "params", "parameters at each step (step 0 is the start point)", step, param);
     layout_add_var(l, "loss", "objective value at each step", step, -1);
     layout_add_var(l, "grad_norm", "L2 norm of the gradient at each step", step, -1);
+    if (ad->closure) /* float32: exact to 2^24 evaluations */
+        layout_add_var(l, "evaluations", "objective evaluations up to and including this step's (cumulative)", step,
+                       -1);
 }
-enum { V_PARAMS, V_LOSS, V_GRAD_NORM }; /* the order above */
+enum { V_PARAMS, V_LOSS, V_GRAD_NORM, V_EVALUATIONS }; /* the order above */
 
 static const cell_record_t records[] = {{"problem_config", "objective or expression"}};
 
@@ -172,7 +180,8 @@ static void compute(const experiment_t *exp, const layout_t *l, batch_t *b, void
             size_t r = c0 + j - b->c0;
             lanes[j] = (cell_lane_t){.cell = &exp->cells[c0 + j], .state = tb->state[j], .work = tb->work[j],
                                      .params = b->vars[V_PARAMS] + r * S * P, .loss = b->vars[V_LOSS] + r * S,
-                                     .grad_norm = b->vars[V_GRAD_NORM] + r * S};
+                                     .grad_norm = b->vars[V_GRAD_NORM] + r * S,
+                                     .evaluations = data_of(exp)->closure ? b->vars[V_EVALUATIONS] + r * S : NULL};
         }
         double t0 = now_seconds();
         cell_run_lanes(lanes, k, S, P);

@@ -7,6 +7,7 @@
 
 #include "base/size_math.h"
 #include "base/text_safety.h"
+#include "plugin_host/descriptor.h"
 #include "results/format.h"
 
 cell_sizes_t cell_run_sizes(const cell_t *cell)
@@ -46,8 +47,37 @@ static inline bool record(cell_lane_t *l, size_t t, size_t P)
     }
     l->loss[t] = (float)f;
     l->grad_norm[t] = (float)sqrt(g2);
+    l->f = f;
+    l->n_evals++;
+    if (l->evaluations) l->evaluations[t] = (float)l->n_evals;
     l->rows = t + 1;
     return isfinite(l->loss[t]);
+}
+
+/* The closure a closure-step optimizer calls: the objective at any point. */
+static int lane_eval(void *ctx, const float *w, float *g, double *loss, runner_err_t *err)
+{
+    (void)err;
+    cell_lane_t *l = ctx;
+    const problem_t *pb = l->cell->problem;
+    const size_t n = pb->dim;
+    double *x = l->work, *gd = x + n, *scratch = gd + n;
+    for (size_t i = 0; i < n; i++) x[i] = w[i];
+    *loss = problem_eval(pb, x, gd, scratch);
+    for (size_t i = 0; i < n; i++) g[i] = (float)gd[i];
+    l->n_evals++;
+    return RUNNER_OK;
+}
+
+/* One optimizer step of a lane from its w and the gradient there. */
+static int lane_step(cell_lane_t *l)
+{
+    const runner_optimizer_ops_t *ops = l->cell->opt->plugin->desc->optimizer;
+    const size_t n = l->cell->problem->dim;
+    float *w = lane_w(l);
+    if (!l->closure_step) return ops->step(l->state, n, w, w + n, &l->err);
+    const runner_closure_t closure = {lane_eval, l};
+    return l->closure_step(l->state, n, w, w + n, l->f, &closure, &l->err);
 }
 
 void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
@@ -59,7 +89,9 @@ void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
         const cell_t *c = l->cell;
         l->err.msg[0] = 0;
         l->rows = 0;
+        l->n_evals = 0;
         l->status = STATUS_OK;
+        l->closure_step = (runner_closure_step_fn)plugin_extension(c->opt->plugin->desc, RUNNER_EXT_CLOSURE_STEP);
         if (c->opt->plugin->desc->optimizer->init(l->state, c->problem->dim, c->opt->hp, c->seed, &l->err) != RUNNER_OK) {
             l->status = STATUS_FAILED;
             continue;
@@ -75,10 +107,7 @@ void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
         for (size_t j = 0; j < k; j++) {
             cell_lane_t *l = &lanes[j];
             if (l->status != STATUS_OK || t > l->cell->steps) continue;
-            const runner_optimizer_ops_t *ops = l->cell->opt->plugin->desc->optimizer;
-            const size_t n = l->cell->problem->dim;
-            float *w = lane_w(l);
-            if (ops->step(l->state, n, w, w + n, &l->err) != RUNNER_OK) {
+            if (lane_step(l) != RUNNER_OK) {
                 l->status = STATUS_FAILED;
                 active--;
             } else if (!record(l, t, P)) {
@@ -96,6 +125,7 @@ void cell_run_lanes(cell_lane_t *lanes, size_t k, size_t S, size_t P)
             fill_nan(l->params + l->rows * P, (S - l->rows) * P);
             fill_nan(l->loss + l->rows, S - l->rows);
             fill_nan(l->grad_norm + l->rows, S - l->rows);
+            if (l->evaluations) fill_nan(l->evaluations + l->rows, S - l->rows);
         }
         l->err.msg[RUNNER_ERR_MAX - 1] = 0;
         text_make_safe(l->err.msg); /* a plugin's words go to the terminal and the file */

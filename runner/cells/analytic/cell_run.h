@@ -10,9 +10,14 @@
  * the out-of-order core overlap their chains. Each cell's arithmetic is the
  * same as alone, so the numbers do not depend on which cells share a group.
  *
+ * An optimizer with the closure extension (RUNNER_EXT_CLOSURE_STEP: L-BFGS)
+ * takes each step through it, evaluating the objective as often as it
+ * chooses; every evaluation is counted, the recorded one of each row too.
+ *
  * Shapes (S = rows reserved per cell, >= steps + 1; P = columns, >= dim):
- *   params (S, P), loss (S), grad_norm (S). Rows after the last step taken
- *   and columns past the problem's dimension are set to NaN.
+ *   params (S, P), loss (S), grad_norm (S), and evaluations (S) when asked:
+ *   the objective evaluations up to and including each row's. Rows after
+ *   the last step taken and columns past the problem's dimension are NaN.
  */
 #ifndef RUNNER_CELL_RUN_H
 #define RUNNER_CELL_RUN_H
@@ -37,12 +42,16 @@ typedef struct {
     const cell_t *cell;
     void *state, *work;
     float *params, *loss, *grad_norm; /* this cell's rows */
+    float *evaluations;               /* this cell's row, or NULL: not recorded */
     /* out */
     int status; /* STATUS_OK, STATUS_DIVERGED (loss became NaN/Inf: that step is
                  * recorded, the rest NaN) or STATUS_FAILED (plugin error in err) */
     runner_err_t err;
     /* internal */
     size_t rows;
+    runner_closure_step_fn closure_step; /* NULL: a plain step */
+    double f;                            /* the loss at the last recorded point */
+    uint64_t n_evals;
 } cell_lane_t;
 
 /* Run k <= CELL_LANES cells to completion, interleaved. */

@@ -12,6 +12,7 @@
 #include "cells/kind.h"
 #include "cells/training/train.h"
 #include "config/experiment.h"
+#include "plugin_host/descriptor.h"
 #include "results/format.h"
 #include "results/layout.h"
 
@@ -148,8 +149,16 @@ static err_code_t build(experiment_t *exp, const registry_t *reg, node_t *tree, 
 /* A schedule changes the optimizer's lr: it must have one and let it be set. */
 static err_code_t check(const cell_t *cell, const node_t *tree, err_t *err)
 {
-    if (!schedule_changes_lr(cell->train->schedule)) return ERR_OK;
     const runner_plugin_t *d = cell->opt->plugin->desc;
+    if (plugin_extension(d, RUNNER_EXT_CLOSURE_STEP)) { /* L-BFGS: several evaluations a step */
+        const node_t *opt = node_get(tree, "optimizer"), *name = node_get(opt, "name");
+        return err_set(err, ERR_CONFIG, (name ? name : opt)->mark,
+                       "optimizer '%s' evaluates the objective at points of its own choosing within a step (a "
+                       "closure), which analytic problems (problem:) give and training does not: a batch gives one "
+                       "gradient; use it on a problem, or train with another optimizer",
+                       d->name);
+    }
+    if (!schedule_changes_lr(cell->train->schedule)) return ERR_OK;
     bool has_lr = false;
     for (uint32_t i = 0; i < d->n_params; i++) has_lr |= !strcmp(d->params[i].name, "lr");
     const runner_optimizer_ops_t *ops = d->optimizer;
