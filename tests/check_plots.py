@@ -146,6 +146,16 @@ def check_claims(runner, plot, work):
     styles = {l.get_linestyle() for l in acc.lines}
     claim("training: test, train and validation accuracy as line styles", {"-", "--", ":"} <= styles, str(styles))
     claim("training: a legend naming the settings", has_key(figures["training"]))
+    # L-BFGS spends several evaluations a step: its loss is drawn per evaluation, the counts of the file
+    figures.clear()
+    res = rp.Results(os.path.join(work, "lbfgs_rosenbrock.h5"))
+    rp.plot_loss(res, ("", "", "png"))
+    ax = figures["loss"].axes[0]
+    with h5py.File(os.path.join(work, "lbfgs_rosenbrock.h5"), "r") as f:
+        evals = f["evaluations"][()]
+    claim("loss: per objective evaluation when the file counts them",
+          ax.get_xlabel() == "objective evaluations" and len(ax.lines) == 4 and
+          all(np.array_equal(l.get_xdata(), evals[i], equal_nan=True) for i, l in enumerate(ax.lines)), ax.get_xlabel())
     # curves: the 4x4 lr x momentum panel on x^2, each panel the function and its iterates
     figures.clear()
     res = rp.Results(os.path.join(work, "momentum_sweep.h5"))

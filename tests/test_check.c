@@ -44,7 +44,7 @@ Test(check, every_bundled_plugin_passes)
 Test(check, what_each_kind_of_plugin_is_put_through)
 {
     cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/sgd.so"), 0, "%s", errtxt);
-    cr_expect(strstr(out, "sgd 1.0.0 (optimizer, plugin ABI 1.3): descriptor and schema valid, 6 parameters"), "%s", out);
+    cr_expect(strstr(out, "sgd 1.0.0 (optimizer, plugin ABI 1.4): descriptor and schema valid, 6 parameters"), "%s", out);
     cr_expect(strstr(out, "required parameters, given for the test: lr=0.01"), "%s", out);
     cr_expect(strstr(out, "ok: 37 parameters, 300 steps: loss 23.12 -> "), "%s", out);
     cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/conv2d.so"), 0, "%s", errtxt);
@@ -88,7 +88,7 @@ Test(check, an_absurd_state_size_is_refused_not_overrun)
 Test(check, each_self_test_failure_is_named)
 {
     cr_assert_eq(check(RUNNER_BROKEN_DIR "/bad_selftest.so"), 1, "%s%s", out, errtxt);
-    cr_expect(strstr(out, "ascent 1 (optimizer, plugin ABI 1.3): descriptor and schema valid, 1 parameter\n"
+    cr_expect(strstr(out, "ascent 1 (optimizer, plugin ABI 1.4): descriptor and schema valid, 1 parameter\n"
                           "  FAIL: convex quadratic of 1 parameter: the loss did not decrease"), "%s", out);
     cr_expect(strstr(out, "a second run after init gave other numbers (init does not reset the state)"), "%s", out);
     cr_expect(strstr(out, "step wrote past the 4 bytes of state_bytes(1)"), "%s", out);

@@ -77,7 +77,7 @@ static err_code_t finish(experiment_t *exp, err_t *err)
 {
     analytic_data_t *ad = data_of(exp);
     for (size_t c = 0; c < exp->n_cells && !ad->closure; c++)
-        ad->closure = plugin_extension(exp->cells[c].opt->plugin->desc, RUNNER_EXT_CLOSURE_STEP) != NULL;
+        ad->closure = exp->cells[c].opt && plugin_extension(exp->cells[c].opt->plugin->desc, RUNNER_EXT_CLOSURE_STEP);
     const problem_t *first = exp->cells[0].problem;
     bool same = true;
     for (size_t c = 1; c < exp->n_cells && same; c++) {
