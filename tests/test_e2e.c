@@ -43,8 +43,9 @@ Test(e2e, momentum_sweep_values)
  * (real data), which also checks that the two lists cover configs/. */
 Test(e2e, every_shipped_analytic_config_runs)
 {
-    const char *configs[] = {"momentum_sweep", "optimizers_2d", "gradient_descent", "linear_regression"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *configs[] = {"momentum_sweep", "optimizers_2d", "gradient_descent", "linear_regression", "tuned_2d",
+                             "lbfgs_rosenbrock"};
+    for (size_t i = 0; i < 6; i++) {
         char out[4096], err[4096], args[1024];
         snprintf(args, sizeof args, "configs/%s.yaml -o %s/%s.h5 --quiet", configs[i], dir, configs[i]);
         cr_expect_eq(run(args, out, sizeof out, err, sizeof err), 0, "%s: %s", configs[i], err);
@@ -61,6 +62,19 @@ Test(e2e, every_shipped_analytic_config_runs)
     cr_expect(!isnan(gl[20]) && isnan(gl[21]));
     cr_expect(!isnan(gl[101 + 100]));
     free(gl);
+    /* the textbook's gradient_method, numerical gradient: x = (-3, 4) 0.8^100 = [-6.11110793e-10, 8.14814391e-10] */
+    float *gp = read_all("gradient_descent.h5", "params", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 2 * 101 * 2);
+    const float *last = gp + (101 + 100) * 2;
+    cr_expect_float_eq(last[0], -6.11110793e-10f, 1e-15, "x0 %g", last[0]);
+    cr_expect_float_eq(last[1], 8.14814391e-10f, 1e-15, "x1 %g", last[1]);
+    free(gp);
+    /* L-BFGS with its line search reaches Rosenbrock's minimum in 2 steps, Adam in ~1000 (by evaluations: 51 and 984) */
+    float *le = read_all("lbfgs_rosenbrock.h5", "loss", H5T_NATIVE_FLOAT, sizeof(float), &n);
+    cr_assert_eq(n, 4 * 2001);
+    cr_expect_lt(le[2], 1e-6f, "L-BFGS after 2 steps: %g", le[2]);
+    cr_expect_gt(le[2001 * 2 + 2], 1.0f, "Adam after 2 steps: %g", le[2001 * 2 + 2]);
+    free(le);
 }
 
 /* The numbers do not depend on the thread count. */
