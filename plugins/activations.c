@@ -45,6 +45,26 @@ typedef struct {
         for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
     }
 
+/* The same, compiled for AVX2 too and picked by the CPU (an ifunc): the
+ * exponentials vectorise 4 doubles wide there, 2 with SSE2 (2.4 and 4.7 ns
+ * an element for e^x, against 11 ns a call of runner_expf: fixed_math.h).
+ * Plain double arithmetic and no FMA (-ffp-contract=off), so both clones
+ * give runner_expf's and runner_tanhf's bits (test_fixed_math). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define RUNNER_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RUNNER_AVX2_CLONES
+#endif
+#define ELEMENTWISE_WIDE(name, expr)                                                       \
+    RUNNER_AVX2_CLONES static void name##_chunk(void *arg, size_t k)                       \
+    {                                                                                      \
+        const job_t *j = arg;                                                              \
+        const float *x = j->x;                                                             \
+        float *out = j->out;                                                               \
+        size_t end = (k + 1) * CHUNK < j->n ? (k + 1) * CHUNK : j->n;                      \
+        for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
+    }
+
 /* Both operands loaded unconditionally (they are arguments), so the
  * compiler can use a vector select: as `y > 0 ? dy[i] : 0` in the loop it
  * branched on every element, and ReLU signs are a coin toss. */
@@ -52,9 +72,9 @@ static inline float relu_pass(float y, float dy) { return y > 0.0f ? dy : 0.0f; 
 
 ELEMENTWISE(relu_f, x[i] > 0.0f ? x[i] : 0.0f)
 ELEMENTWISE(relu_b, relu_pass(y[i], dy[i]))
-ELEMENTWISE(sigmoid_f, 1.0f / (1.0f + runner_expf(-x[i])))
+ELEMENTWISE_WIDE(sigmoid_f, 1.0f / (1.0f + runner_expf_branchless(-x[i])))
 ELEMENTWISE(sigmoid_b, dy[i] * y[i] * (1.0f - y[i]))
-ELEMENTWISE(tanh_f, runner_tanhf(x[i]))
+ELEMENTWISE_WIDE(tanh_f, runner_tanhf_branchless(x[i]))
 ELEMENTWISE(tanh_b, dy[i] * (1.0f - y[i] * y[i]))
 
 static void run(const runner_layer_ctx_t *c, void (*chunk)(void *, size_t), job_t j)

