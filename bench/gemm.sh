@@ -7,6 +7,6 @@ BUILD=${1:-build}
 [ -x "$BUILD/runner" ] || make build
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cc -O2 -Irunner -Iinclude bench/gemm.c runner/kernels/gemm.c \
+cc -O2 -fno-tree-loop-distribute-patterns -Irunner -Iinclude bench/gemm.c runner/kernels/gemm.c \
   "$BUILD"/CMakeFiles/gemm_tile_*.dir/runner/kernels/gemm_tile.c.o -lopenblas -lm -o "$out/gemm"
 "$out/gemm"

@@ -42,6 +42,8 @@ static const shape_t shapes[] = {
     {0, 1, 9, 10, 129, 1, 1},    {1, 0, 17, 2, 5, 1, 1},      {0, 0, 5, 31, 0, 1, 1},
     {0, 0, 6, 4, 3, 1, 0},       {1, 1, 48, 64, 64, 1, 1},    {0, 0, 3, 9, 11, 0.5f, 0.25f},
     {1, 0, 12, 20, 40, -2, 1},   {0, 1, 8, 18, 7, 1, -1},     {0, 0, 4, 5, 6, 0, 0},
+    /* the short-row tiles: with 25, 100, 7, 9 and 5 above, every m % mr of every path (2 of 6, 6 of 8) */
+    {0, 0, 14, 40, 70, 1, 1},    {1, 1, 2, 17, 33, 1, 0},
 };
 
 /* op(A) m x k and op(B) k x n as stored, with a leading dimension 3 wider

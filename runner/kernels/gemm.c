@@ -3,7 +3,7 @@
  * choice of kernels.
  *
  * op(A) is read where it lies (the tile broadcasts from mr row pointers);
- * only its last, partial panel is copied, padded with zero rows. K runs in
+ * its last rows, fewer than mr, go to a tile of that many rows. K runs in
  * blocks of kc, so a strip of B (kc x nr) stays in the L1 cache while every
  * panel of A passes it; a strip is read in place unless B comes transposed
  * or the strip is narrower than the tile (then packed). Blocking does not
@@ -68,11 +68,12 @@ kernels_t kernels_best(void)
                                                : KERNELS_PORTABLE;
 }
 
-/* The scratch a product needs, in floats: a padded panel of op(A) (mr x kc)
- * and a strip of B (kc x nr), for the largest path (gemm_tile.c). */
-#define APAD_MAX 2048
+/* The scratch a product needs, in floats: a strip of B (kc x nr), for the
+ * largest path (gemm_tile.c). */
 #define BPACK_MAX 4096
-_Static_assert(APAD_MAX * sizeof(float) + BPACK_MAX * sizeof(float) <= 24 * 1024, "scratch on the stack");
+#define PACK_KC_MAX 256 /* the largest kc of a path (gemm_tile.c) */
+#define MC_FLOATS (32 * 1024) /* a block of op(A): 128 KB of a 1 MB L2 (64 KB to 512 KB measured alike) */
+_Static_assert(BPACK_MAX * sizeof(float) <= 16 * 1024, "scratch on the stack");
 
 /* Element (i, k) of op(A), and (k, j) of op(B). */
 #define OP_A(i, k) (trans_a ? a[(k) * lda + (i)] : a[(i) * lda + (k)])
@@ -101,29 +102,22 @@ void gemm_f32_reference(int trans_a, int trans_b, size_t m, size_t n, size_t K, 
         }
 }
 
-/* Rows past m of the last panel: copies of op(A)'s rows [i0, m) padded
- * with zero rows (mr x kc, row-major), so the tile reads mr rows. */
-static void pad_a(int trans_a, const float *a, size_t lda, size_t i0, size_t rows, size_t k0, size_t kc, size_t mr,
-                  float *pad)
-{
-    memset(pad, 0, mr * kc * sizeof(float));
-    for (size_t r = 0; r < rows; r++)
-        for (size_t k = 0; k < kc; k++) pad[r * kc + k] = trans_a ? a[(k0 + k) * lda + i0 + r] : a[(i0 + r) * lda + k0 + k];
-}
-
 /* The strip of a transposed B: rows [0, cols) of src (kc floats each) as
  * columns of pack (nr wide, zero past cols), in 4 x 4 blocks transposed in
  * SSE registers (x86-64's baseline): a float at a time, the strided stores
- * were 38% of the CNN's dW product. Moves only: no arithmetic, no rounding. */
+ * were 38% of the CNN's dW product. Columns past cols come from a row of
+ * zeros, so a partial group takes the same path. Moves only: no
+ * arithmetic, no rounding. */
 static void pack_b_transposed(const float *src, size_t lds, size_t cols, size_t kc, size_t nr, float *pack)
 {
+    static const float zeros[PACK_KC_MAX + 4];
     const size_t kc4 = kc - kc % 4;
     for (size_t j = 0; j < nr; j += 4) {
         const float *row[4];
         const size_t width = nr - j < 4 ? nr - j : 4; /* the portable path's narrowest tile is 2 wide */
-        for (size_t q = 0; q < 4; q++) row[q] = j + q < cols ? src + (j + q) * lds : NULL;
+        for (size_t q = 0; q < 4; q++) row[q] = j + q < cols ? src + (j + q) * lds : zeros;
         size_t k = 0;
-        if (width == 4 && row[0] && row[1] && row[2] && row[3])
+        if (width == 4)
             for (; k < kc4; k += 4) {
                 __m128 r0 = _mm_loadu_ps(row[0] + k), r1 = _mm_loadu_ps(row[1] + k), r2 = _mm_loadu_ps(row[2] + k),
                        r3 = _mm_loadu_ps(row[3] + k);
@@ -134,7 +128,7 @@ static void pack_b_transposed(const float *src, size_t lds, size_t cols, size_t 
                 _mm_storeu_ps(pack + (k + 3) * nr + j, r3);
             }
         for (; k < kc; k++)
-            for (size_t q = 0; q < width; q++) pack[k * nr + j + q] = row[q] ? row[q][k] : 0.0f;
+            for (size_t q = 0; q < width; q++) pack[k * nr + j + q] = row[q][k];
     }
 }
 
@@ -164,12 +158,15 @@ static void copy_tile(float *dst, size_t ldd, const float *src, size_t lds, size
 }
 
 /* The tile for the next strip of columns, rem of them left: the widest
- * that is full, else the narrowest that holds them (rem 10 of a 16-wide
- * path: 8, then 4 with 2 of them zeros). */
+ * while it is full, then the narrowest that holds all the rest in one
+ * strip (rem 9 of a 16-wide path: the 16-wide tile, 7 of its columns
+ * zeros). One strip, not 8 + 1: a narrow tile has fewer accumulators than
+ * the FMA latency wants (AVX2: 6 chains of 4 cycles), so it costs about
+ * as many cycles a step as the wide one, for fewer columns. Measured on
+ * the CNN's dW product (n = 25: 16 + 9 instead of 16 + 8 + 1): bench/gemm. */
 static const gemm_tile_t *strip_tile(const gemm_path_t *p, size_t rem)
 {
-    for (int i = 0; i < 3; i++)
-        if (rem >= p->tiles[i].nr) return &p->tiles[i];
+    if (rem >= p->tiles[0].nr) return &p->tiles[0];
     for (int i = 2; i > 0; i--)
         if (rem <= p->tiles[i].nr) return &p->tiles[i];
     return &p->tiles[0];
@@ -184,37 +181,42 @@ static const gemm_tile_t *strip_tile(const gemm_path_t *p, size_t rem)
  * the bits. The tiles at the edges of C go through a tile on the stack;
  * the last columns, when one vector holds them, through the narrow tile. */
 static void tiled(const gemm_path_t *p, int trans_a, int trans_b, size_t m, size_t n, size_t K, const float *a,
-                  size_t lda, const float *b, size_t ldb, int load_c, float *c, size_t ldc, float *apad, float *bpack)
+                  size_t lda, const float *b, size_t ldb, int load_c, float *c, size_t ldc, float *bpack)
 {
     const size_t mr = p->mr, a_rs = trans_a ? 1 : lda, a_ks = trans_a ? lda : 1;
     float tmp[32 * 32]; /* one tile: mr, nr <= 32 (gemm_tile.h) */
     for (size_t k0 = 0; k0 < K || k0 == 0; k0 += p->kc) {
         const size_t kc = K - k0 < p->kc ? K - k0 : p->kc;
         const int load = load_c || k0 > 0;
-        const size_t last = m - m % mr; /* the padded panel, when m % mr */
-        if (last < m) pad_a(trans_a, a, lda, last, m - last, k0, kc, mr, apad);
+        /* Rows in blocks whose op(A) block (mc x kc) stays in the L2 cache
+         * while the strips pass: else a tall op(A) (the CNN's dW, 4320 x
+         * 100) streams from L3 once per strip (bench/gemm: 78 -> 9x GF). */
+        const size_t mc = (MC_FLOATS / (kc ? kc : 1) / mr + 1) * mr;
+        for (size_t m0 = 0; m0 < m; m0 += mc) {
+        const size_t m1 = m - m0 < mc ? m : m0 + mc;
         for (size_t j0 = 0, cols; j0 < n; j0 += cols) {
             const gemm_tile_t *t = strip_tile(p, n - j0);
-            const size_t nr = t->nr;
-            const gemm_tile_fn run = t->fn;
+            const size_t nr = t->nr, width = (size_t)(t - p->tiles);
             cols = n - j0 < nr ? n - j0 : nr;
             const bool direct = !trans_b && cols == nr;
             if (!direct) pack_b(trans_b, b, ldb, j0, cols, k0, kc, nr, bpack);
             const float *bs = direct ? b + k0 * ldb + j0 : bpack;
             const size_t bstride = direct ? ldb : nr;
-            for (size_t i0 = 0; i0 < m; i0 += mr) {
-                const size_t rows = m - i0 < mr ? m - i0 : mr;
-                const float *ap = i0 < last ? (trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0) : apad;
-                const size_t rs = i0 < last ? a_rs : kc, ks = i0 < last ? a_ks : 1;
+            for (size_t i0 = m0; i0 < m1; i0 += mr) {
+                const size_t rows = m1 - i0 < mr ? m1 - i0 : mr;
+                const float *ap = trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0;
+                /* the last rows, fewer than mr: a tile of that many rows */
+                const gemm_tile_fn run = rows == mr ? t->fn : p->short_rows[rows - 1][width];
                 float *cij = c + i0 * ldc + j0;
-                if (rows == mr && cols == nr) {
-                    run(kc, ap, rs, ks, bs, bstride, cij, ldc, load);
+                if (cols == nr) {
+                    run(kc, ap, a_rs, a_ks, bs, bstride, cij, ldc, load);
                     continue;
                 }
                 if (load) copy_tile(tmp, nr, cij, ldc, rows, cols);
-                run(kc, ap, rs, ks, bs, bstride, tmp, nr, load);
+                run(kc, ap, a_rs, a_ks, bs, bstride, tmp, nr, load);
                 copy_tile(cij, ldc, tmp, nr, rows, cols);
             }
+        }
         }
         if (K == 0) break;
     }
@@ -238,14 +240,13 @@ void gemm_f32(kernels_t k, int trans_a, int trans_b, size_t m, size_t n, size_t 
     const gemm_path_t *p = tile_path(k);
     /* The general alpha and beta (no layer makes them): the reference,
      * which is the same bits, slower. */
-    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || p->mr * p->kc > APAD_MAX ||
-        p->kc * p->tiles[0].nr > BPACK_MAX) {
+    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || p->kc * p->tiles[0].nr > BPACK_MAX ||
+        p->kc > PACK_KC_MAX) {
         gemm_f32_reference(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Scratch on the stack, not the heap: a training step allocates nothing
-     * (test_step_alloc). op(A)'s last rows padded to a panel (mr x kc) and
-     * one strip of B's block (kc x nr): 24 KB at most. */
-    float apad[APAD_MAX], bpack[BPACK_MAX];
-    tiled(p, trans_a, trans_b, m, n, K, a, lda, b, ldb, beta == 1.0f, c, ldc, apad, bpack);
+     * (test_step_alloc). One strip of B's block (kc x nr): 16 KB at most. */
+    float bpack[BPACK_MAX];
+    tiled(p, trans_a, trans_b, m, n, K, a, lda, b, ldb, beta == 1.0f, c, ldc, bpack);
 }

@@ -81,34 +81,61 @@ LANES(vec_half, _half)
 #define LOAD(VT, p) ({ VT v_; memcpy(&v_, (p), sizeof v_); v_; })
 #define STORE(VT, p, x) do { VT v_ = (x); memcpy((p), &v_, sizeof v_); } while (0)
 
-/* A tile of MR rows and NV vectors of type VT (FMA_, SPLAT_ its operations),
- * the contract of gemm_tile.h. */
-#define DEFINE_TILE(name, VT, NV, FMA_, SPLAT_)                                                                         \
+/* A tile of ROWS rows and NV vectors of type VT (FMA_, SPLAT_ its
+ * operations), the contract of gemm_tile.h. */
+#define DEFINE_TILE(name, ROWS, VT, NV, FMA_, SPLAT_)                                                                   \
     static void name(size_t K, const float *a, size_t a_rs, size_t a_ks, const float *b, size_t ldb, float *c,         \
                      size_t ldc, int load_c)                                                                           \
     {                                                                                                                  \
         enum { VW = sizeof(VT) / sizeof(float) };                                                                      \
-        VT acc[MR][NV];                                                                                                \
-        for (int r = 0; r < MR; r++)                                                                                   \
+        VT acc[ROWS][NV];                                                                                              \
+        for (int r = 0; r < ROWS; r++)                                                                                 \
             for (int v = 0; v < NV; v++)                                                                               \
                 acc[r][v] = load_c ? LOAD(VT, c + (size_t)r * ldc + (size_t)v * VW) : (VT){0};                         \
-        const float *ar[MR];                                                                                           \
-        for (int r = 0; r < MR; r++) ar[r] = a + (size_t)r * a_rs;                                                     \
+        const float *ar[ROWS];                                                                                         \
+        for (int r = 0; r < ROWS; r++) ar[r] = a + (size_t)r * a_rs;                                                   \
         for (size_t k = 0; k < K; k++, b += ldb) {                                                                     \
             VT bv[NV];                                                                                                 \
             for (int v = 0; v < NV; v++) bv[v] = LOAD(VT, b + (size_t)v * VW);                                         \
-            for (int r = 0; r < MR; r++) {                                                                             \
+            for (int r = 0; r < ROWS; r++) {                                                                           \
                 const VT x = SPLAT_(*ar[r]);                                                                           \
                 ar[r] += a_ks;                                                                                         \
                 for (int v = 0; v < NV; v++) acc[r][v] = FMA_(x, bv[v], acc[r][v]);                                    \
             }                                                                                                          \
         }                                                                                                              \
-        for (int r = 0; r < MR; r++)                                                                                   \
+        for (int r = 0; r < ROWS; r++)                                                                                 \
             for (int v = 0; v < NV; v++) STORE(VT, c + (size_t)r * ldc + (size_t)v * VW, acc[r][v]);                   \
     }
 
-DEFINE_TILE(tile_wide, vec, 2, FMA, SPLAT)
-DEFINE_TILE(tile_one, vec, 1, FMA, SPLAT)
-DEFINE_TILE(tile_half, vec_half, 1, FMA_HALF, SPLAT_HALF)
+/* The three widths, for ROWS rows: name##_wide, _one and _half. */
+#define DEFINE_TILES(name, ROWS)                                                                                       \
+    DEFINE_TILE(name##_wide, ROWS, vec, 2, FMA, SPLAT)                                                                 \
+    DEFINE_TILE(name##_one, ROWS, vec, 1, FMA, SPLAT)                                                                  \
+    DEFINE_TILE(name##_half, ROWS, vec_half, 1, FMA_HALF, SPLAT_HALF)
+DEFINE_TILES(tile, MR)
+/* Fewer rows, for the last rows of C when m is not a multiple of MR: read
+ * in place, where a zero-padded panel of MR rows did the work of MR (the
+ * CNN's dcol product, m = 25: 4 panels of 6 and one of 1, which cost as
+ * much as the other four together with the padding: bench/gemm). */
+DEFINE_TILES(rows1, 1)
+DEFINE_TILES(rows2, 2)
+DEFINE_TILES(rows3, 3)
+#if MR > 4
+DEFINE_TILES(rows4, 4)
+DEFINE_TILES(rows5, 5)
+#endif
+#if MR > 6
+DEFINE_TILES(rows6, 6)
+DEFINE_TILES(rows7, 7)
+#endif
+#define TILES(name) {name##_wide, name##_one, name##_half}
 
-const gemm_path_t PATH = {PATH_NAME, MR, KC, {{2 * W, tile_wide}, {W, tile_one}, {W / 2, tile_half}}};
+const gemm_path_t PATH = {PATH_NAME, MR, KC, {{2 * W, tile_wide}, {W, tile_one}, {W / 2, tile_half}},
+                          {TILES(rows1), TILES(rows2), TILES(rows3),
+#if MR > 4
+                           TILES(rows4), TILES(rows5),
+#endif
+#if MR > 6
+                           TILES(rows6), TILES(rows7),
+#endif
+                          }};

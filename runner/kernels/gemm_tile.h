@@ -32,6 +32,9 @@ typedef struct {
     size_t mr;        /* rows of A in a tile (at most 32) */
     size_t kc;        /* K per block: a strip of B (kc x nr) fits the L1 cache */
     gemm_tile_t tiles[3]; /* widest first (at most 32 columns), then narrower ones for the last columns */
+    /* The same widths with r < mr rows: short[r - 1][width], for the last
+     * rows of C (the same order of operations: only fewer rows). */
+    gemm_tile_fn short_rows[7][3];
 } gemm_path_t;
 
 /* One per instruction set (gemm_tile.c, built once for each); whether the
