@@ -34,7 +34,7 @@ enum { P_LR, P_MAX_ITER, P_MAX_EVAL, P_TOL_GRAD, P_TOL_CHANGE, P_HISTORY, P_LINE
 enum { LS_NONE, LS_STRONG_WOLFE };
 #define MAX_HISTORY 100000
 #define MAX_LS 25  /* torch's max_ls */
-#define N_POOL 6   /* gradient buffers the line search juggles (at most 5 live) */
+#define N_POOL 4   /* gradient buffers the line search juggles (at most 3 live, and the new one) */
 
 static const runner_param_t params[] = {
     {"lr", RUNNER_PARAM_FLOAT, RUNNER_PARAM_LOG | RUNNER_PARAM_MIN_EXCLUSIVE, 1.0, 0.0, 1e6,
@@ -249,6 +249,30 @@ static double evaluate_at(line_t *ln, tnum_t t, float *g)
     return f;
 }
 
+/* A buffer of the pool that none of the n_live live ones is: torch makes
+ * a new gradient tensor for each evaluation and keeps some of the old ones
+ * (the start's, the previous try's, the bracket's). */
+static float *fresh(float *const *pool, float *const *live, size_t n_live)
+{
+    for (size_t b = 0; b < N_POOL; b++) {
+        int used = 0;
+        for (size_t u = 0; u < n_live; u++) used |= live[u] == pool[b];
+        if (!used) return pool[b];
+    }
+    return pool[N_POOL - 1]; /* not reached: at most 3 are live */
+}
+
+/* One try of the line search: f at x0 + t d, its gradient in a fresh
+ * buffer (*g) and its slope along d. */
+static double trial(line_t *ln, tnum_t t, float *const *pool, float *const *live, size_t n_live, float **g,
+                    tnum_t *gtd)
+{
+    *g = fresh(pool, live, n_live);
+    double f = evaluate_at(ln, t, *g);
+    *gtd = ten(dot(ln->n, *g, ln->d));
+    return f;
+}
+
 /* torch's _cubic_interpolate; bounds NULL: the interval of x1 and x2. */
 static tnum_t cubic_interpolate(tnum_t x1, tnum_t f1, tnum_t g1, tnum_t x2, tnum_t f2, tnum_t g2, const tnum_t *bounds)
 {
@@ -281,21 +305,9 @@ static tnum_t strong_wolfe(line_t *ln, tnum_t t, double f, float *g, tnum_t gtd,
     float *g0 = pool[0];
     memcpy(g0, g, n * sizeof *g0);
     float *g_prev = g0, *g_new, *bg[2] = {NULL, NULL};
-    float *live[4];
-    size_t n_live;
-#define FRESH(dst)                                                                                 \
-    do {                                                                                           \
-        live[0] = g0, live[1] = g_prev, live[2] = bg[0], live[3] = bg[1], n_live = 4;              \
-        for (size_t b_ = 1; b_ < N_POOL; b_++) {                                                   \
-            int used_ = 0;                                                                         \
-            for (size_t u_ = 0; u_ < n_live; u_++) used_ |= live[u_] == pool[b_];                  \
-            if (!used_ && pool[b_] != (dst)) { (dst) = pool[b_]; break; }                          \
-        }                                                                                          \
-    } while (0)
-    g_new = pool[1];
-    double f_new = evaluate_at(ln, t, g_new);
+    tnum_t gtd_new;
+    double f_new = trial(ln, t, pool, (float *[]){g0}, 1, &g_new, &gtd_new);
     uint64_t ls_evals = 1;
-    tnum_t gtd_new = ten(dot(n, g_new, ln->d));
     tnum_t t_prev = py(0), gtd_prev = gtd;
     double f_prev = f;
     int done = 0, have_bracket = 0;
@@ -324,13 +336,8 @@ static tnum_t strong_wolfe(line_t *ln, tnum_t t, double f, float *g, tnum_t gtd,
         tnum_t tmp = t;
         t = cubic_interpolate(t_prev, py(f_prev), gtd_prev, t, py(f_new), gtd_new, bounds);
         t_prev = tmp, f_prev = f_new, g_prev = g_new, gtd_prev = gtd_new;
-        float *next = NULL;
-        bg[0] = bg[1] = NULL;
-        FRESH(next);
-        g_new = next;
-        f_new = evaluate_at(ln, t, g_new);
+        f_new = trial(ln, t, pool, (float *[]){g0, g_prev}, 2, &g_new, &gtd_new);
         ls_evals++;
-        gtd_new = ten(dot(n, g_new, ln->d));
         ls_iter++;
     }
     if (ln->failed) { /* the caller returns the closure's error */
@@ -360,13 +367,8 @@ static tnum_t strong_wolfe(line_t *ln, tnum_t t, double f, float *g, tnum_t gtd,
         } else {
             insuf_progress = 0;
         }
-        g_prev = g_new; /* keep the last evaluation's buffer alive until replaced */
-        float *next = NULL;
-        FRESH(next);
-        g_new = next;
-        f_new = evaluate_at(ln, t, g_new);
+        f_new = trial(ln, t, pool, (float *[]){g0, bg[0], bg[1]}, 3, &g_new, &gtd_new);
         ls_evals++;
-        gtd_new = ten(dot(n, g_new, ln->d));
         ls_iter++;
         if (t_lt(t_add(py(f), t_mul(t_mul(c1, t), gtd)), py(f_new)) || f_new >= br_f[low]) {
             br[high] = t, br_f[high] = f_new, bg[high] = g_new, br_gtd[high] = gtd_new;
@@ -381,7 +383,6 @@ static tnum_t strong_wolfe(line_t *ln, tnum_t t, double f, float *g, tnum_t gtd,
             br[low] = t, br_f[low] = f_new, bg[low] = g_new, br_gtd[low] = gtd_new;
         }
     }
-#undef FRESH
     *f_out = br_f[low];
     *g_out = bg[low];
     *evals = ls_evals;

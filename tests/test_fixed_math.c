@@ -235,25 +235,28 @@ BRANCHLESS_LOOP(exp_avx2, runner_expf_branchless, __attribute__((target("avx2"))
 BRANCHLESS_LOOP(tanh_avx2, runner_tanhf_branchless, __attribute__((target("avx2"))))
 #endif
 
-static size_t compare_block(const float *x, size_t n, float *got, uint64_t *differ)
+typedef void (*loop_fn)(const float *x, float *y, size_t n);
+
+/* Count where the loop's results differ from the scalar function's. */
+static uint64_t differences(float (*scalar)(float), loop_fn loop, const float *x, size_t n, float *got)
 {
     static float want[1 << 16];
-    for (size_t i = 0; i < n; i++) want[i] = runner_expf(x[i]);
-    exp_plain(x, got, n);
-    for (size_t i = 0; i < n; i++) differ[0] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+    for (size_t i = 0; i < n; i++) want[i] = scalar(x[i]);
+    loop(x, got, n);
+    uint64_t d = 0;
+    for (size_t i = 0; i < n; i++) d += memcmp(&want[i], &got[i], sizeof *got) != 0;
+    return d;
+}
+
+/* differ: expf plain, expf AVX2, tanhf plain, tanhf AVX2. */
+static size_t compare_block(const float *x, size_t n, float *got, uint64_t *differ)
+{
+    differ[0] += differences(runner_expf, exp_plain, x, n, got);
+    differ[2] += differences(runner_tanhf, tanh_plain, x, n, got);
 #if defined(__GNUC__) && defined(__x86_64__)
     if (__builtin_cpu_supports("avx2")) {
-        exp_avx2(x, got, n);
-        for (size_t i = 0; i < n; i++) differ[1] += memcmp(&want[i], &got[i], sizeof *got) != 0;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) want[i] = runner_tanhf(x[i]);
-    tanh_plain(x, got, n);
-    for (size_t i = 0; i < n; i++) differ[2] += memcmp(&want[i], &got[i], sizeof *got) != 0;
-#if defined(__GNUC__) && defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2")) {
-        tanh_avx2(x, got, n);
-        for (size_t i = 0; i < n; i++) differ[3] += memcmp(&want[i], &got[i], sizeof *got) != 0;
+        differ[1] += differences(runner_expf, exp_avx2, x, n, got);
+        differ[3] += differences(runner_tanhf, tanh_avx2, x, n, got);
     }
 #endif
     return n;
