@@ -237,14 +237,18 @@ BRANCHLESS_LOOP(tanh_avx2, runner_tanhf_branchless, __attribute__((target("avx2"
 
 typedef void (*loop_fn)(const float *x, float *y, size_t n);
 
-/* Count where the loop's results differ from the scalar function's. */
+/* Count where the loop's results differ from the scalar function's. A NaN
+ * matches any NaN: a signalling NaN comes back quiet or not depending on
+ * whether the compiler folds runner_expf's (float)(double)x (it does at
+ * -O3, not at -O0), and arithmetic never makes a signalling NaN. */
 static uint64_t differences(float (*scalar)(float), loop_fn loop, const float *x, size_t n, float *got)
 {
     static float want[1 << 16];
     for (size_t i = 0; i < n; i++) want[i] = scalar(x[i]);
     loop(x, got, n);
     uint64_t d = 0;
-    for (size_t i = 0; i < n; i++) d += memcmp(&want[i], &got[i], sizeof *got) != 0;
+    for (size_t i = 0; i < n; i++)
+        d += !(isnan(want[i]) && isnan(got[i])) && memcmp(&want[i], &got[i], sizeof *got) != 0;
     return d;
 }
 
