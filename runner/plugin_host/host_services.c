@@ -18,8 +18,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds (below
- * that, measured on the MLPs, two threads were slower than one): rows
+#include "base/size_math.h"
+
+/* Blocks of C, for a product of at least SPLIT_WORK multiply-adds: rows
  * when op(A) has more than 2 BLOCK_ROWS of them, else columns when there
  * are more than 2 BLOCK_COLS, else rows when more than BLOCK_ROWS; the
  * count is rounded up and the rows (columns) spread evenly, so a batch of
@@ -28,7 +29,16 @@
  * enough to share out. A smaller product is one call. */
 #define BLOCK_ROWS 64
 #define BLOCK_COLS 256
+/* OpenBLAS's blocks depend on the shapes only, at any thread count, since
+ * its bits depend on the blocks; below 16M multiply-adds two threads were
+ * slower than one there (measured on the MLPs, 2026-11-22). The runner's
+ * kernels give each element the same sum whatever the blocks, so they cut
+ * a product only when threads are there to share it, from 1M: the
+ * two-layer MLP's epoch at 2 threads 0.297 -> 0.225 s, the 5x100 ReLU
+ * net's 0.447 -> 0.41 s; at 1 thread the blocks cost 3% and are not made
+ * (bench/README.md). */
 #define SPLIT_WORK ((size_t)1 << 24)
+#define SPLIT_WORK_OWN ((size_t)1 << 20)
 
 static int kernel_threads = 1;
 static kernels_t kernels;
@@ -69,13 +79,14 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
                        const float *b, size_t ldb, float beta, float *c, size_t ldc)
 {
     pthread_once(&kernels_once, choose_best);
-    bool big = m * n * k >= SPLIT_WORK;
+    int threads = host_kernel_threads();
+    size_t work = size_mul(size_mul(m, n), k); /* a plugin's sizes: saturates */
+    bool big = kernels == KERNELS_OPENBLAS ? work >= SPLIT_WORK : threads > 1 && work >= SPLIT_WORK_OWN;
     bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
     size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
     size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1;
     const product_t p = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c,
                          by_cols, extent, (extent + blocks - 1) / blocks};
-    int threads = host_kernel_threads();
     if (threads <= 1 || blocks <= 1) { /* no region: even an inactive one costs a team's setup */
         for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
         return;
