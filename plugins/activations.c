@@ -33,9 +33,10 @@ typedef struct {
     float *out;
 } job_t;
 
-/* name##_chunk(job, k): out = expr over the k-th CHUNK of the elements. */
-#define ELEMENTWISE(name, expr)                                                            \
-    static void name##_chunk(void *arg, size_t k)                                          \
+/* name##_chunk(job, k): out = expr over the k-th CHUNK of the elements;
+ * attr: attributes of the function (none, or RUNNER_AVX2_CLONES). */
+#define ELEMENTWISE_WITH(attr, name, expr)                                                 \
+    attr static void name##_chunk(void *arg, size_t k)                                     \
     {                                                                                      \
         const job_t *j = arg;                                                              \
         const float *x = j->x, *y = j->y, *dy = j->dy;                                     \
@@ -44,6 +45,7 @@ typedef struct {
         (void)x, (void)y, (void)dy;                                                        \
         for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
     }
+#define ELEMENTWISE(name, expr) ELEMENTWISE_WITH(, name, expr)
 
 /* The same, compiled for AVX2 too and picked by the CPU (an ifunc): the
  * exponentials vectorise 4 doubles wide there, 2 with SSE2 (2.4 and 4.7 ns
@@ -55,15 +57,7 @@ typedef struct {
 #else
 #define RUNNER_AVX2_CLONES
 #endif
-#define ELEMENTWISE_WIDE(name, expr)                                                       \
-    RUNNER_AVX2_CLONES static void name##_chunk(void *arg, size_t k)                       \
-    {                                                                                      \
-        const job_t *j = arg;                                                              \
-        const float *x = j->x;                                                             \
-        float *out = j->out;                                                               \
-        size_t end = (k + 1) * CHUNK < j->n ? (k + 1) * CHUNK : j->n;                      \
-        for (size_t i = k * CHUNK; i < end; i++) out[i] = (expr);                          \
-    }
+#define ELEMENTWISE_WIDE(name, expr) ELEMENTWISE_WITH(RUNNER_AVX2_CLONES, name, expr)
 
 /* Both operands loaded unconditionally (they are arguments), so the
  * compiler can use a vector select: as `y > 0 ? dy[i] : 0` in the loop it
