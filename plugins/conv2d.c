@@ -8,7 +8,7 @@
  *   init:   he, xavier, std or uniform, with fan-in K (weight_init.h)
  *   work:   cols (B, K, P), each sample's im2col matrix, kept from forward
  *           for backward (which then reuses a sample's slot for d(cols));
- *           then one partial dW, db per group of GROUP samples
+ *           then one partial dW^T (K, F), db per group of GROUP samples
  *
  * Threads: samples are independent, so forward and backward run them
  * through the host's parallel_for. dW and db sum over samples: each fixed
@@ -194,13 +194,20 @@ static void backward_group(void *arg, size_t group)
     const job_t *j = arg;
     const geometry_t *g = &j->g;
     const float *W = j->c->params;
-    float *dW = j->partials + group * (g->F * g->K + g->F), *db = dW + g->F * g->K;
+    float *dWT = j->partials + group * (g->F * g->K + g->F), *db = dWT + g->F * g->K;
     size_t first = group * GROUP, end = first + GROUP < j->c->batch ? first + GROUP : j->c->batch;
     for (size_t i = first; i < end; i++) {
         float *col = j->cols + i * g->K * g->P;
         const float *dy = j->dy + i * g->F * g->P;
-        /* dW (F, K) += dy (F, P) col^T (P, K) */
-        j->c->host->sgemm(0, 1, g->F, g->K, g->P, 1.0f, dy, g->P, col, g->P, i == first ? 0.0f : 1.0f, dW, g->K);
+        /* dW^T (K, F) += col (K, P) dy^T (P, F): the transpose of dy (F, P)
+         * col^T (P, K), with each element's sum in the same order (a fused
+         * multiply-add is symmetric in its factors), so the same bits. This
+         * way round the product reads col, which comes from far in the cache
+         * (it was written in forward), in place as rows, and packs dy, which
+         * was just written. In a CNN epoch (perf) the product went from
+         * 17.8 to 13.9 us an image, half of the 17.8 having been the
+         * transposing pack of col; the epoch 5.95 -> 5.54 s at 1 thread. */
+        j->c->host->sgemm(0, 1, g->K, g->F, g->P, 1.0f, col, g->P, dy, g->P, i == first ? 0.0f : 1.0f, dWT, g->F);
         for (size_t f = 0; f < g->F; f++) {
             float s = sum(dy + f * g->P, g->P);
             db[f] = i == first ? s : db[f] + s;
@@ -221,10 +228,20 @@ static int conv_backward(const runner_layer_ctx_t *c, const float *x, const floa
     size_t n = j.g.F * j.g.K + j.g.F, G = groups(c->batch);
     j.partials = j.cols + c->batch * j.g.K * j.g.P;
     c->host->parallel_for(G, backward_group, &j);
-    /* dW, db: the partials in group order (grads is W's then b's, like a partial) */
-    memcpy(c->grads, j.partials, n * sizeof *c->grads);
-    for (size_t q = 1; q < G; q++)
-        for (size_t e = 0; e < n; e++) c->grads[e] += j.partials[q * n + e];
+    /* dW, db: the partials in group order. A partial holds dW^T (K, F),
+     * then db; grads holds W's (F, K), then b's. */
+    const size_t F = j.g.F, K = j.g.K;
+    for (size_t f = 0; f < F; f++)
+        for (size_t k = 0; k < K; k++) {
+            float s = j.partials[k * F + f];
+            for (size_t q = 1; q < G; q++) s += j.partials[q * n + k * F + f];
+            c->grads[f * K + k] = s;
+        }
+    for (size_t f = 0; f < F; f++) {
+        float s = j.partials[F * K + f];
+        for (size_t q = 1; q < G; q++) s += j.partials[q * n + F * K + f];
+        c->grads[F * K + f] = s;
+    }
     return RUNNER_OK;
 }
 

@@ -188,8 +188,13 @@ static void row_block(const gemm_path_t *p, int trans_a, int trans_b, size_t m0,
         if (!direct) pack_b(trans_b, b, ldb, j0, cols, k0, kc, nr, bpack);
         const float *bs = direct ? b + k0 * ldb + j0 : bpack;
         const size_t bstride = direct ? ldb : nr;
-        for (size_t i0 = m0; i0 < m1; i0 += mr) {
-            const size_t rows = m1 - i0 < mr ? m1 - i0 : mr;
+        /* The rows in panels of as even a height as mr allows (25 rows: 5 x
+         * 5, not 4 x 6 + 1): a panel of one or two rows has too few
+         * accumulators to hide the FMA latency and costs about what a full
+         * one does (conv dW^T, m = 25: bench/gemm). */
+        const size_t panels = (m1 - m0 + mr - 1) / mr, base = (m1 - m0) / panels, taller = (m1 - m0) % panels;
+        for (size_t q = 0, i0 = m0, rows; q < panels; q++, i0 += rows) {
+            rows = base + (q < taller);
             const float *ap = trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0;
             /* the last rows, fewer than mr: a tile of that many rows */
             const gemm_tile_fn run = rows == mr ? t->fn : p->short_rows[rows - 1][width];
