@@ -14,7 +14,6 @@
 #include "kernels/gemm.h"
 
 #include <cblas.h>
-#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +70,6 @@ kernels_t kernels_best(void)
 /* The scratch a product needs, in floats: a strip of B (kc x nr), for the
  * largest path (gemm_tile.c). */
 #define BPACK_MAX 4096
-#define PACK_KC_MAX 256 /* the largest kc of a path (gemm_tile.c) */
 #define MC_FLOATS (32 * 1024) /* a block of op(A): 128 KB of a 1 MB L2 (64 KB to 512 KB measured alike) */
 _Static_assert(BPACK_MAX * sizeof(float) <= 16 * 1024, "scratch on the stack");
 
@@ -102,45 +100,15 @@ void gemm_f32_reference(int trans_a, int trans_b, size_t m, size_t n, size_t K, 
         }
 }
 
-/* The strip of a transposed B: rows [0, cols) of src (kc floats each) as
- * columns of pack (nr wide, zero past cols), in 4 x 4 blocks transposed in
- * SSE registers (x86-64's baseline): a float at a time, the strided stores
- * were 38% of the CNN's dW product. Columns past cols come from a row of
- * zeros, so a partial group takes the same path. Moves only: no
- * arithmetic, no rounding. */
-static void pack_b_transposed(const float *src, size_t lds, size_t cols, size_t kc, size_t nr, float *pack)
-{
-    static const float zeros[PACK_KC_MAX + 4];
-    const size_t kc4 = kc - kc % 4;
-    for (size_t j = 0; j < nr; j += 4) {
-        const float *row[4];
-        const size_t width = nr - j < 4 ? nr - j : 4; /* the portable path's narrowest tile is 2 wide */
-        for (size_t q = 0; q < 4; q++) row[q] = j + q < cols ? src + (j + q) * lds : zeros;
-        size_t k = 0;
-        if (width == 4)
-            for (; k < kc4; k += 4) {
-                __m128 r0 = _mm_loadu_ps(row[0] + k), r1 = _mm_loadu_ps(row[1] + k), r2 = _mm_loadu_ps(row[2] + k),
-                       r3 = _mm_loadu_ps(row[3] + k);
-                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-                _mm_storeu_ps(pack + k * nr + j, r0);
-                _mm_storeu_ps(pack + (k + 1) * nr + j, r1);
-                _mm_storeu_ps(pack + (k + 2) * nr + j, r2);
-                _mm_storeu_ps(pack + (k + 3) * nr + j, r3);
-            }
-        for (; k < kc; k++)
-            for (size_t q = 0; q < width; q++) pack[k * nr + j + q] = row[q][k];
-    }
-}
-
 /* op(B)'s columns [j0, j0 + cols) x rows [k0, k0 + kc), row by row, nr
  * wide (zero columns past cols): a strip as the tile reads it. Loops, not
  * memcpy: a row is 4 to 32 floats, less than a libc call costs (memcpy
  * here was 10% of a CNN epoch). */
-static void pack_b(int trans_b, const float *b, size_t ldb, size_t j0, size_t cols, size_t k0, size_t kc, size_t nr,
+static void pack_b(const gemm_path_t *p, int trans_b, const float *b, size_t ldb, size_t j0, size_t cols, size_t k0, size_t kc, size_t nr,
                    float *pack)
 {
     if (trans_b) {
-        pack_b_transposed(b + j0 * ldb + k0, ldb, cols, kc, nr, pack);
+        p->pack_transposed(b + j0 * ldb + k0, ldb, cols, kc, nr, pack);
         return;
     }
     for (size_t k = 0; k < kc; k++) {
@@ -185,7 +153,7 @@ static void row_block(const gemm_path_t *p, int trans_a, int trans_b, size_t m0,
         const size_t nr = t->nr, width = (size_t)(t - p->tiles);
         cols = n - j0 < nr ? n - j0 : nr;
         const bool direct = !trans_b && cols == nr;
-        if (!direct) pack_b(trans_b, b, ldb, j0, cols, k0, kc, nr, bpack);
+        if (!direct) pack_b(p, trans_b, b, ldb, j0, cols, k0, kc, nr, bpack);
         const float *bs = direct ? b + k0 * ldb + j0 : bpack;
         const size_t bstride = direct ? ldb : nr;
         /* The rows in panels of as even a height as mr allows (25 rows: 5 x
@@ -203,7 +171,7 @@ static void row_block(const gemm_path_t *p, int trans_a, int trans_b, size_t m0,
                 run(kc, ap, a_rs, a_ks, bs, bstride, cij, ldc, load);
                 continue;
             }
-            if (load) copy_tile(tmp, nr, cij, ldc, rows, cols);
+            if (load) p->copy_in(tmp, nr, cij, ldc, rows, cols);
             run(kc, ap, a_rs, a_ks, bs, bstride, tmp, nr, load);
             copy_tile(cij, ldc, tmp, nr, rows, cols);
         }
@@ -253,8 +221,7 @@ void gemm_f32(kernels_t k, int trans_a, int trans_b, size_t m, size_t n, size_t 
     const gemm_path_t *p = tile_path(k);
     /* The general alpha and beta (no layer makes them): the reference,
      * which is the same bits, slower. */
-    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || p->kc * p->tiles[0].nr > BPACK_MAX ||
-        p->kc > PACK_KC_MAX) {
+    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || p->kc * p->tiles[0].nr > BPACK_MAX) {
         gemm_f32_reference(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }

@@ -35,6 +35,17 @@ typedef struct {
     /* The same widths with r < mr rows: short[r - 1][width], for the last
      * rows of C (the same order of operations: only fewer rows). */
     gemm_tile_fn short_rows[7][3];
+    /* The strip of a transposed B: rows [0, cols) of src (kc <= 256 floats
+     * each, row stride lds) as the columns of pack (kc rows, nr wide, zero
+     * past cols), as the tile reads a strip. Moves only. */
+    void (*pack_transposed)(const float *src, size_t lds, size_t cols, size_t kc, size_t nr, float *pack);
+    /* Rows [0, rows) x columns [0, cols) of C into a tile on the stack (nr
+     * wide, zero past cols), for a tile over C's last columns to go on
+     * from. In whole vectors, as the tile loads them: a vector load from
+     * several narrower stores waits for them to reach the cache (a failed
+     * store-to-load forward), which a float-at-a-time copy made 10% of
+     * the CNN's dW^T product. Moves only. */
+    void (*copy_in)(float *tile, size_t nr, const float *c, size_t ldc, size_t rows, size_t cols);
 } gemm_path_t;
 
 /* One per instruction set (gemm_tile.c, built once for each); whether the
