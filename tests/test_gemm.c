@@ -44,8 +44,8 @@ static const shape_t shapes[] = {
     {1, 0, 12, 20, 40, -2, 1},   {0, 1, 8, 18, 7, 1, -1},     {0, 0, 4, 5, 6, 0, 0},
     /* the short-row tiles: with 25, 100, 7, 9 and 5 above, every m % mr of every path (2 of 6, 6 of 8) */
     {0, 0, 14, 40, 70, 1, 1},    {1, 1, 2, 17, 33, 1, 0},
-    /* conv2d's dW^T, and a last strip of 3 columns in every K block, loaded from C (copy_in) */
-    {0, 1, 25, 30, 576, 1, 1},   {0, 1, 11, 35, 600, 1, 1},
+    /* conv2d's forward with the bias as a term, its dW^T, and a last strip of 3 columns in every K block, loaded from C (copy_in) */
+    {0, 0, 30, 576, 26, 1, 0},   {0, 1, 25, 30, 576, 1, 1},   {0, 1, 11, 35, 600, 1, 1},
 };
 
 /* op(A) m x k and op(B) k x n as stored, with a leading dimension 3 wider
