@@ -23,6 +23,7 @@
  * added in group order, so the bits are the same at any thread count.
  */
 #include <runner/plugin.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,10 +78,16 @@ static int conv_shape(const double *hp, const runner_shape_t *in, runner_shape_t
     return RUNNER_OK;
 }
 
+/* Products and sums that become SIZE_MAX where they would wrap: a work size
+ * from a config's shapes (the host refuses SIZE_MAX). */
+static size_t mul(size_t a, size_t b) { return a && b > SIZE_MAX / a ? SIZE_MAX : a * b; }
+static size_t add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
 static size_t conv_work(const double *hp, const runner_shape_t *in, size_t batch)
 {
     geometry_t g = geometry(hp, in);
-    return (batch * (1 + g.K) * g.P + groups(batch) * (g.F * g.K + g.F) + g.F * (1 + g.K)) * sizeof(float);
+    const size_t cols = mul(batch, mul(add(1, g.K), g.P)), grads = add(mul(g.F, g.K), g.F);
+    return mul(add(add(cols, mul(groups(batch), grads)), mul(g.F, add(1, g.K))), sizeof(float));
 }
 
 static int conv_init(const runner_layer_ctx_t *c, runner_err_t *err)

@@ -3,8 +3,9 @@
  * runs gives the bits of the reference (the ordered sum of gemm_tile.h, one
  * element at a time) for every shape class the layers make and the edges
  * between tiles; the reference is the product (against double precision);
- * the general alpha and beta, beta 0 with NaN in C, signed zeros, and the
- * names RUNNER_KERNELS takes.
+ * the general alpha and beta, beta 0 with NaN in C, signed zeros, every
+ * path's multiply-add against fmaf (the portable path emulates it), and
+ * the names RUNNER_KERNELS takes.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -159,6 +160,73 @@ Test(gemm, signed_zeros_survive)
         gemm_f32(paths[p], 0, 0, 8, 40, 3, 1, a, 3, b, 40, 1, c, 40);
         for (size_t i = 0; i < 320; i++) cr_assert(signbit(c[i]) && c[i] == 0, "%s: element %zu is %g", kernels_name(paths[p]), i, c[i]);
     }
+}
+
+/* The next value of a 64-bit generator (splitmix64). */
+static uint64_t next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* A float for the fused multiply-add tests: any bits (every exponent, NaN,
+ * infinities, subnormals), a special, or a short odd mantissa (13 bits) at
+ * a modest exponent, whose products are exact and often land on a float
+ * midpoint (25 significant bits). */
+static float fma_operand(uint64_t *state)
+{
+    static const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 3.4028235e38f, 1.1754944e-38f, 1.4e-45f, 1.0f, -1.0f};
+    uint64_t r = next(state);
+    switch (r % 4) {
+    case 0: {
+        uint32_t bits = (uint32_t)(r >> 32);
+        float x;
+        memcpy(&x, &bits, sizeof x);
+        return x;
+    }
+    case 1: return specials[(r >> 8) % (sizeof specials / sizeof specials[0])];
+    default: return ldexpf((float)((r >> 8) % 4096 * 2 + 4097) * ((r >> 30) & 1 ? -1.0f : 1.0f), (int)((r >> 40) % 61) - 42);
+    }
+}
+
+/* Every path's multiply-add is fmaf's, bit for bit, one term at a time (K =
+ * 1, beta 1: C = a b + C): 2^20 triples of every kind, and C tiny beside a
+ * short-mantissa product: the portable path's emulation in double must not
+ * round twice where a * b + c lands between a float midpoint and the next
+ * double (counted: naive double rounding differs there). */
+Test(gemm, every_path_fuses_as_fmaf)
+{
+    enum { M = 64, N = 64, ROUNDS = 256 };
+    static float a[M], b[N], c[M * N], want[M * N], got[M * N];
+    uint64_t state = 7;
+    size_t naive_differs = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (size_t i = 0; i < M; i++) a[i] = fma_operand(&state);
+        for (size_t j = 0; j < N; j++) b[j] = fma_operand(&state);
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++) {
+                float *cij = &c[i * N + j];
+                *cij = fma_operand(&state);
+                uint64_t r = next(&state);
+                if (round % 2 && isfinite(a[i] * b[j]) && a[i] * b[j] != 0) /* tiny beside a b: at most a double ulp of it */
+                    *cij = copysignf(ldexpf(1.0f, ilogbf(a[i] * b[j]) - 54 - (int)(r % 40)), (r >> 8) & 1 ? -1.0f : 1.0f);
+                want[i * N + j] = fmaf(a[i], b[j], *cij);
+                float naive = (float)((double)a[i] * (double)b[j] + (double)*cij);
+                naive_differs += memcmp(&naive, &want[i * N + j], sizeof naive) != 0 && !isnan(naive);
+            }
+        for (size_t p = 0; p < 3; p++) {
+            if (!kernels_supported(paths[p])) continue;
+            memcpy(got, c, sizeof got);
+            gemm_f32(paths[p], 0, 0, M, N, 1, 1, a, 1, b, N, 1, got, N);
+            for (size_t e = 0; e < M * N; e++)
+                cr_assert(isnan(want[e]) ? isnan(got[e]) : memcmp(&got[e], &want[e], sizeof got[e]) == 0,
+                          "%s: fmaf(%a, %a, %a) is %a, the path gave %a", kernels_name(paths[p]), (double)a[e / N],
+                          (double)b[e % N], (double)c[e], (double)want[e], (double)got[e]);
+        }
+    }
+    cr_assert_gt(naive_differs, 1000, "only %zu triples where rounding twice errs: the test lost its hard cases", naive_differs);
 }
 
 Test(gemm, kernel_names)

@@ -1,20 +1,19 @@
 /*
  * gemm_tile.c: the tile kernels, one source built three times (CMakeLists.txt):
- *   GEMM_TILE_PORTABLE  any x86-64: 16-byte vectors, fmaf() per lane, 4 rows
+ *   GEMM_TILE_PORTABLE  any x86-64: 16-byte vectors, fmaf emulated in double, 4 rows
  *   GEMM_TILE_AVX2      -mavx2 -mfma: 32-byte vectors, 6 rows
  *   GEMM_TILE_AVX512    -mavx512f -mfma: 64-byte vectors, 8 rows
  * Each path has three widths: two vectors (the body of C), one vector and
  * half a vector (the last columns, so an edge of 2 or 4 columns does not
  * cost a whole 16- or 32-wide tile). GCC's vector extensions keep the code
  * one C text; only the fused multiply-add differs: the FMA instruction, or
- * the C library's fmaf (an instruction where the CPU has one, else exact
- * software), which round the same. -ffp-contract=off (the whole project)
- * keeps the compiler from fusing anything else.
+ * its exact emulation in SSE2 double arithmetic (fma_lanes), which round
+ * the same. -ffp-contract=off (the whole project) keeps the compiler from
+ * fusing anything else.
  */
 #include "kernels/gemm_tile.h"
 
 #include <immintrin.h>
-#include <math.h>
 #include <string.h>
 
 #if defined(GEMM_TILE_AVX512)
@@ -56,21 +55,62 @@ typedef float vec_half __attribute__((vector_size(VBYTES / 2)));
 #define W (VBYTES / (int)sizeof(float)) /* floats per vector */
 
 #if defined(GEMM_TILE_PORTABLE)
-/* Lane by lane, and x in every lane (not 0 + x, which turns -0 into +0). */
-#define LANES(vt, suffix)                                                                                               \
-    static inline vt fma_lanes##suffix(vt a, vt b, vt c)                                                               \
-    {                                                                                                                  \
-        for (size_t l = 0; l < sizeof(vt) / sizeof(float); l++) c[l] = fmaf(a[l], b[l], c[l]);                          \
-        return c;                                                                                                      \
-    }                                                                                                                  \
+/* fmaf in every lane without an FMA instruction (x86-64's baseline has
+ * none; the C library's fmaf, one call a lane, ran the path at 1 GF here
+ * and is software where the CPU has no FMA, ~100 ns a call). In double:
+ * a * b is exact (24 + 24 bits of 53), s = p + c rounds once, and TwoSum
+ * gives its error e exactly. s rounded to odd (when inexact and even, one
+ * double ulp toward e) and then rounded to float is the correctly rounded
+ * a * b + c (Boldo and Melquiond, 2008: rounding to odd with at least two
+ * more bits than the target makes the second rounding exact): fmaf's float.
+ * Without it, double rounding errs where s lands on a float midpoint (test_gemm
+ * has such cases). Infinities and NaN pass through s unadjusted. */
+/* Two lanes in double: a, b, c widened from float; the result rounded to
+ * odd, for the caller to round to float. */
+static inline __m128d fma_to_odd(__m128d a, __m128d b, __m128d c)
+{
+    const __m128d p = _mm_mul_pd(a, b), s = _mm_add_pd(p, c), bv = _mm_sub_pd(s, p);
+    const __m128d e = _mm_add_pd(_mm_sub_pd(p, _mm_sub_pd(s, bv)), _mm_sub_pd(c, bv));
+    /* one ulp where s is even and inexact (finite, e != 0): away from zero
+     * when e has s's sign, else toward it (SSE2 has no 64-bit compare:
+     * shifts and adds) */
+    const __m128d zero = _mm_setzero_pd();
+    const __m128i u = _mm_castpd_si128(s), even = _mm_andnot_si128(u, _mm_set1_epi64x(1));
+    const __m128i toward_zero = _mm_srli_epi64(_mm_xor_si128(u, _mm_castpd_si128(e)), 63);
+    const __m128i inexact = _mm_castpd_si128(_mm_and_pd(_mm_cmpneq_pd(e, zero), _mm_cmpeq_pd(_mm_sub_pd(s, s), zero)));
+    const __m128i step = _mm_sub_epi64(even, _mm_slli_epi64(_mm_and_si128(even, toward_zero), 1));
+    return _mm_castsi128_pd(_mm_add_epi64(u, _mm_and_si128(step, inexact)));
+}
+
+static inline vec fma_lanes(vec a, vec b, vec c)
+{
+    const __m128 A = (__m128)a, B = (__m128)b, C = (__m128)c;
+    const __m128d lo = fma_to_odd(_mm_cvtps_pd(A), _mm_cvtps_pd(B), _mm_cvtps_pd(C));
+    const __m128d hi = fma_to_odd(_mm_cvtps_pd(_mm_movehl_ps(A, A)), _mm_cvtps_pd(_mm_movehl_ps(B, B)),
+                                  _mm_cvtps_pd(_mm_movehl_ps(C, C)));
+    return (vec)_mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+
+static inline vec_half fma_lanes_half(vec_half a, vec_half b, vec_half c)
+{
+    double t[3];
+    memcpy(&t[0], &a, 8), memcpy(&t[1], &b, 8), memcpy(&t[2], &c, 8);
+    const __m128 A = _mm_castpd_ps(_mm_set_sd(t[0])), B = _mm_castpd_ps(_mm_set_sd(t[1])), C = _mm_castpd_ps(_mm_set_sd(t[2]));
+    const __m128 r = _mm_cvtpd_ps(fma_to_odd(_mm_cvtps_pd(A), _mm_cvtps_pd(B), _mm_cvtps_pd(C)));
+    vec_half out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+#define SPLATS(vt, suffix)                                                                                             \
     static inline vt splat_lanes##suffix(float x)                                                                      \
     {                                                                                                                  \
         vt v;                                                                                                          \
         for (size_t l = 0; l < sizeof(vt) / sizeof(float); l++) v[l] = x;                                              \
         return v;                                                                                                      \
     }
-LANES(vec, )
-LANES(vec_half, _half)
+SPLATS(vec, )
+SPLATS(vec_half, _half)
 #endif
 
 /* Unaligned loads and stores of a VT: rows of B and C start anywhere. A
