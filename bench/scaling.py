@@ -32,7 +32,12 @@ import h5py
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER = os.path.join(ROOT, "build", "runner")
 PY = "/usr/bin/python3"
-CNN_SET = ["--set", "train.epochs=1", "--set", "train.eval={train_samples: 1, test_samples: 1}"]
+# Fashion-MNIST's directory: RUNNER_BENCH_DATA where the machine has no
+# /usr/share/datasets (a lent machine: copy the 30 MB into an ignored folder
+# of the checkout, carry it, and name it here; train_peers.py reads it too).
+DATA = os.environ.get("RUNNER_BENCH_DATA", "/usr/share/datasets/fashion-mnist")
+DATA_SET = ["--set", "data.dir=" + DATA]
+CNN_SET = ["--set", "train.epochs=1", "--set", "train.eval={train_samples: 1, test_samples: 1}"] + DATA_SET
 
 
 def sh(cmd, env=None, check=True):
@@ -42,9 +47,9 @@ def sh(cmd, env=None, check=True):
     return r
 
 
-def sweep_seconds(config, threads, tmp):
+def sweep_seconds(config, threads, tmp, extra=()):
     """The runner's sweep time from its summary line ("N cells in X s on T threads")."""
-    r = sh([RUNNER, os.path.join(ROOT, config), "-o", os.path.join(tmp, "s.h5"), "--force", "-j", str(threads)])
+    r = sh([RUNNER, os.path.join(ROOT, config)] + list(extra) + ["-o", os.path.join(tmp, "s.h5"), "--force", "-j", str(threads)])
     m = re.search(r"cells in ([0-9.]+) s", r.stdout)
     return float(m.group(1))
 
@@ -62,7 +67,7 @@ def cnn_epoch(threads, tmp, kernels=None, prefix=(), env=None):
 
 def torch_cnn(threads):
     r = sh([PY, os.path.join(ROOT, "bench", "train_peers.py"), "torch", "cnn", str(threads), "1"],
-           {"OPENBLAS_NUM_THREADS": "1"})
+           {"OPENBLAS_NUM_THREADS": "1", "RUNNER_BENCH_DATA": DATA})
     line = next(l for l in r.stdout.splitlines() if l.startswith("epoch_seconds"))
     return min(float(v) for v in line.split()[1:])
 
@@ -88,7 +93,7 @@ def main():
         for t in threads:
             rows[t] = {
                 "compute": best(lambda: sweep_seconds("bench/scaling_compute.yaml", t, tmp), repeats),
-                "train16": best(lambda: sweep_seconds("bench/scaling_train.yaml", t, tmp), repeats),
+                "train16": best(lambda: sweep_seconds("bench/scaling_train.yaml", t, tmp, DATA_SET), repeats),
                 "io10k": best(lambda: sweep_seconds("bench/sweep_10k.yaml", t, tmp), repeats),
                 "cnn": best(lambda: cnn_epoch(t, tmp), repeats),
                 "cnn openblas": best(lambda: cnn_epoch(t, tmp, "openblas"), repeats),

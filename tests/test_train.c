@@ -225,9 +225,10 @@ Test(train, bitwise_identical_for_every_kernel_path, .timeout = 600)
                 free(named);
             }
         }
-        /* glibc's FMA code off (its fma() in software, its libm's SSE2
-         * variants) and the portable kernels: a CPU without FMA, as far as
-         * one machine can play one. The same bits. */
+        /* glibc's FMA code off (its fma() in software for the plugins'
+         * fmaf, its libm's SSE2 variants) and the portable kernels (FMA
+         * emulated in SSE2): a CPU without FMA, as far as one machine can
+         * play one. The same bits. */
         if (*runner_wrapper()) { /* under valgrind: software fma at valgrind's speed would take an hour */
             unsetenv("RUNNER_KERNELS");
             continue;
