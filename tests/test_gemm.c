@@ -172,7 +172,7 @@ static uint64_t next(uint64_t *state)
 }
 
 /* A float for the fused multiply-add tests: any bits (every exponent, NaN,
- * infinities, subnormals), a special, or a short odd mantissa (13 bits) at
+ * infinities, subnormals), a special, or a short odd mantissa (13 or 14 bits) at
  * a modest exponent, whose products are exact and often land on a float
  * midpoint (25 significant bits). */
 static float fma_operand(uint64_t *state)

@@ -104,8 +104,8 @@ void gemm_f32_reference(int trans_a, int trans_b, size_t m, size_t n, size_t K, 
  * wide (zero columns past cols): a strip as the tile reads it. Loops, not
  * memcpy: a row is 4 to 32 floats, less than a libc call costs (memcpy
  * here was 10% of a CNN epoch). */
-static void pack_b(const gemm_path_t *p, int trans_b, const float *b, size_t ldb, size_t j0, size_t cols, size_t k0, size_t kc, size_t nr,
-                   float *pack)
+static void pack_b(const gemm_path_t *p, int trans_b, const float *b, size_t ldb, size_t j0, size_t cols, size_t k0,
+                   size_t kc, size_t nr, float *pack)
 {
     if (trans_b) {
         p->pack_transposed(b + j0 * ldb + k0, ldb, cols, kc, nr, pack);
@@ -159,12 +159,13 @@ static void row_block(const gemm_path_t *p, int trans_a, int trans_b, size_t m0,
         /* The rows in panels of as even a height as mr allows (25 rows: 5 x
          * 5, not 4 x 6 + 1): a panel of one or two rows has too few
          * accumulators to hide the FMA latency and costs about what a full
-         * one does (conv dW^T, m = 25: bench/gemm). */
+         * one does (bench/gemm, m = 25: conv dW^T 11.4 -> 10.9 us, dcol
+         * 10.3 -> 9.8). Rows are independent: the same bits. */
         const size_t panels = (m1 - m0 + mr - 1) / mr, base = (m1 - m0) / panels, taller = (m1 - m0) % panels;
         for (size_t q = 0, i0 = m0, rows; q < panels; q++, i0 += rows) {
             rows = base + (q < taller);
             const float *ap = trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0;
-            /* the last rows, fewer than mr: a tile of that many rows */
+            /* a panel of fewer than mr rows: a tile of that many rows */
             const gemm_tile_fn run = rows == mr ? t->fn : p->short_rows[rows - 1][width];
             float *cij = c + i0 * ldc + j0;
             if (cols == nr) {

@@ -95,7 +95,8 @@ static inline vec_half fma_lanes_half(vec_half a, vec_half b, vec_half c)
 {
     double t[3];
     memcpy(&t[0], &a, 8), memcpy(&t[1], &b, 8), memcpy(&t[2], &c, 8);
-    const __m128 A = _mm_castpd_ps(_mm_set_sd(t[0])), B = _mm_castpd_ps(_mm_set_sd(t[1])), C = _mm_castpd_ps(_mm_set_sd(t[2]));
+    const __m128 A = _mm_castpd_ps(_mm_set_sd(t[0])), B = _mm_castpd_ps(_mm_set_sd(t[1]));
+    const __m128 C = _mm_castpd_ps(_mm_set_sd(t[2]));
     const __m128 r = _mm_cvtpd_ps(fma_to_odd(_mm_cvtps_pd(A), _mm_cvtps_pd(B), _mm_cvtps_pd(C)));
     vec_half out;
     memcpy(&out, &r, sizeof out);
@@ -190,7 +191,8 @@ static void pack_transposed(const float *src, size_t lds, size_t cols, size_t kc
         for (; k + 8 <= kc; k += 8) {
             __m256 r[8], t[8], u[8];
             for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(row[q] + k);
-            for (int q = 0; q < 8; q += 2) t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]), t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            for (int q = 0; q < 8; q += 2)
+                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]), t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
             for (int q = 0; q < 8; q += 4) {
                 u[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
                 u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
