@@ -175,12 +175,22 @@ static void forward_sample(void *arg, size_t i)
     j->c->host->sgemm(0, 0, g->F, g->P, 1 + g->K, 1.0f, j->Wb, 1 + g->K, col, g->P, 0.0f, y, g->P);
 }
 
+/* A call's job: the geometry and where the work's parts lie (the header's
+ * layout, for the call's batch). */
+static job_t job(const runner_layer_ctx_t *c)
+{
+    job_t j = {.c = c, .g = geometry(c->hp, &c->in), .cols = c->work};
+    j.partials = j.cols + c->batch * (1 + j.g.K) * j.g.P;
+    j.Wb = j.partials + groups(c->batch) * (j.g.F * j.g.K + j.g.F);
+    return j;
+}
+
 static int conv_forward(const runner_layer_ctx_t *c, const float *x, float *y, runner_err_t *err)
 {
     (void)err;
-    job_t j = {.c = c, .g = geometry(c->hp, &c->in), .x = x, .y = y, .cols = c->work};
+    job_t j = job(c);
+    j.x = x, j.y = y;
     const size_t F = j.g.F, K = j.g.K;
-    j.Wb = j.cols + c->batch * (1 + K) * j.g.P + groups(c->batch) * (F * K + F);
     const float *W = c->params, *b = W + F * K;
     for (size_t f = 0; f < F; f++) {
         j.Wb[f * (1 + K)] = b[f];
@@ -239,27 +249,27 @@ static void backward_group(void *arg, size_t group)
     }
 }
 
+/* Element e of the G partials (n floats each) summed in group order. */
+static float group_sum(const float *partials, size_t n, size_t G, size_t e)
+{
+    float s = partials[e];
+    for (size_t q = 1; q < G; q++) s += partials[q * n + e];
+    return s;
+}
+
 static int conv_backward(const runner_layer_ctx_t *c, const float *x, const float *y, const float *dy, float *dx,
                          runner_err_t *err)
 {
     (void)x, (void)y, (void)err;
-    job_t j = {.c = c, .g = geometry(c->hp, &c->in), .dy = dy, .dx = dx, .cols = c->work};
-    size_t n = j.g.F * j.g.K + j.g.F, G = groups(c->batch);
-    j.partials = j.cols + c->batch * (1 + j.g.K) * j.g.P;
+    job_t j = job(c);
+    j.dy = dy, j.dx = dx;
+    const size_t F = j.g.F, K = j.g.K, G = groups(c->batch);
     c->host->parallel_for(G, backward_group, &j);
     /* dW, db: the partials in group order. A partial holds dW^T (K, F),
      * then db; grads holds W's (F, K), then b's. */
-    const size_t F = j.g.F, K = j.g.K;
-    for (size_t f = 0; f < F; f++)
-        for (size_t k = 0; k < K; k++) {
-            float s = j.partials[k * F + f];
-            for (size_t q = 1; q < G; q++) s += j.partials[q * n + k * F + f];
-            c->grads[f * K + k] = s;
-        }
     for (size_t f = 0; f < F; f++) {
-        float s = j.partials[F * K + f];
-        for (size_t q = 1; q < G; q++) s += j.partials[q * n + F * K + f];
-        c->grads[F * K + f] = s;
+        for (size_t k = 0; k < K; k++) c->grads[f * K + k] = group_sum(j.partials, F * K + F, G, k * F + f);
+        c->grads[F * K + f] = group_sum(j.partials, F * K + F, G, F * K + f);
     }
     return RUNNER_OK;
 }

@@ -56,17 +56,20 @@ typedef float vec_half __attribute__((vector_size(VBYTES / 2)));
 
 #if defined(GEMM_TILE_PORTABLE)
 /* fmaf in every lane without an FMA instruction (x86-64's baseline has
- * none; the C library's fmaf, one call a lane, ran the path at 1 GF here
- * and is software where the CPU has no FMA, ~100 ns a call). In double:
- * a * b is exact (24 + 24 bits of 53), s = p + c rounds once, and TwoSum
- * gives its error e exactly. s rounded to odd (when inexact and even, one
- * double ulp toward e) and then rounded to float is the correctly rounded
- * a * b + c (Boldo and Melquiond, 2008: rounding to odd with at least two
- * more bits than the target makes the second rounding exact): fmaf's float.
- * Without it, double rounding errs where s lands on a float midpoint (test_gemm
- * has such cases). Infinities and NaN pass through s unadjusted. */
-/* Two lanes in double: a, b, c widened from float; the result rounded to
- * odd, for the caller to round to float. */
+ * none). The C library's fmaf, one call a lane, ran this path at 0.73 GF
+ * here and at 0.07 GF with glibc's FMA code off (software fma, as on a CPU
+ * without FMA); this runs at 1.27 GF either way (bench/README.md). In
+ * double: a * b is exact (24 + 24 bits of 53), s = p + c rounds once, and
+ * TwoSum gives its error e exactly. s rounded to odd (when inexact and
+ * even, one double ulp toward e) and then rounded to float is the
+ * correctly rounded a * b + c (Boldo and Melquiond, 2008: rounding to odd
+ * with at least two more bits than the target makes the second rounding
+ * exact): fmaf's float. Without it, double rounding errs where s lands on
+ * a float midpoint (test_gemm has such cases). Infinities and NaN pass
+ * through s unadjusted.
+ *
+ * fma_to_odd: two lanes, a, b, c widened from float; s rounded to odd, for
+ * the caller to round to float. */
 static inline __m128d fma_to_odd(__m128d a, __m128d b, __m128d c)
 {
     const __m128d p = _mm_mul_pd(a, b), s = _mm_add_pd(p, c), bv = _mm_sub_pd(s, p);
@@ -153,10 +156,11 @@ SPLATS(vec_half, _half)
     DEFINE_TILE(name##_one, ROWS, vec, 1, FMA, SPLAT)                                                                  \
     DEFINE_TILE(name##_half, ROWS, vec_half, 1, FMA_HALF, SPLAT_HALF)
 DEFINE_TILES(tile, MR)
-/* Fewer rows, for the last rows of C when m is not a multiple of MR: read
- * in place, where a zero-padded panel of MR rows did the work of MR (the
- * CNN's dcol product, m = 25: 4 panels of 6 and one of 1, which cost as
- * much as the other four together with the padding: bench/gemm). */
+/* Fewer rows, for panels of fewer than MR rows when m is not a multiple
+ * of MR (gemm.c makes the panels as even as it can: 25 rows are 5 x 5):
+ * read in place, where a zero-padded panel of MR rows did the work of MR
+ * (the CNN's dcol product, m = 25, then 4 panels of 6 and one of 1 padded
+ * to 6, which cost as much as the other four: bench/gemm). */
 DEFINE_TILES(rows1, 1)
 DEFINE_TILES(rows2, 2)
 DEFINE_TILES(rows3, 3)

@@ -32,8 +32,9 @@ typedef struct {
     size_t mr;        /* rows of A in a tile (at most 32) */
     size_t kc;        /* K per block: a strip of B (kc x nr) fits the L1 cache */
     gemm_tile_t tiles[3]; /* widest first (at most 32 columns), then narrower ones for the last columns */
-    /* The same widths with r < mr rows: short[r - 1][width], for the last
-     * rows of C (the same order of operations: only fewer rows). */
+    /* The same widths with r < mr rows: short[r - 1][width], for panels
+     * of fewer rows when m is not a multiple of mr (gemm.c evens the
+     * panels out; the same order of operations: only fewer rows). */
     gemm_tile_fn short_rows[7][3];
     /* The strip of a transposed B: rows [0, cols) of src (kc <= 256 floats
      * each, row stride lds) as the columns of pack (kc rows, nr wide, zero
