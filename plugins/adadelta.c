@@ -45,14 +45,21 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* Nothing changes per step but the arrays. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
-    adadelta_state_t *s = state;
+    (void)state, (void)n, (void)err;
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const adadelta_state_t *s = state;
     float *sq = (float *)((char *)state + ADADELTA_HEADER), *acc = sq + n;
     const float rho = s->rho, c = s->one_minus_rho, eps = s->eps, wd = s->weight_decay, neg_lr = -s->lr;
     const int maximize = s->maximize, l2 = wd != 0.0f;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = maximize ? -g[i] : g[i];
         if (l2) gi = fmaf(wd, w[i], gi);
         const float si = fmaf(c * gi, gi, sq[i] * rho);
@@ -61,7 +68,18 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
         acc[i] = fmaf(c * delta, delta, acc[i] * rho);
         w[i] = fmaf(neg_lr, delta, w[i]);
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 static void set_lr(void *state, double lr) { ((adadelta_state_t *)state)->lr = (float)lr; }
@@ -73,7 +91,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adadelta", .version = "1.0.0",
     .doc = "Adadelta: steps scaled by the ratio of running RMS step to running RMS gradient (Zeiler)",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

@@ -15,6 +15,7 @@ typedef struct {
     float weight_decay, eps;
     int maximize;
     uint64_t t;
+    float neg_clr; /* this step's -lr / (1 + (t - 1) lr_decay): begin sets it */
 } adagrad_state_t;
 #define ADAGRAD_HEADER 64
 _Static_assert(sizeof(adagrad_state_t) <= ADAGRAD_HEADER, "header fits");
@@ -45,21 +46,44 @@ static int adagrad_init(void *state, size_t n, const double *hp, uint64_t seed, 
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int adagrad_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's rate: lr / (1 + (t - 1) lr_decay). */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     adagrad_state_t *s = state;
-    float *sum = (float *)((char *)state + ADAGRAD_HEADER);
     s->t++;
-    const float neg_clr = (float)-(s->lr / (1.0 + (double)(s->t - 1) * s->lr_decay));
-    for (size_t i = 0; i < n; i++) {
-        float gi = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
+    s->neg_clr = (float)-(s->lr / (1.0 + (double)(s->t - 1) * s->lr_decay));
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi), the step's values in locals (a store
+ * to w[i] may alias the state). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    (void)n;
+    const adagrad_state_t *s = state;
+    float *sum = (float *)((char *)state + ADAGRAD_HEADER);
+    const float neg_clr = s->neg_clr, wd = s->weight_decay, eps = s->eps;
+    const int maximize = s->maximize;
+    for (size_t i = lo; i < hi; i++) {
+        float gi = maximize ? -g[i] : g[i];
+        if (wd != 0.0f) gi = fmaf(wd, w[i], gi);
         sum[i] = fmaf(gi, gi, sum[i]);
-        const float std = sqrtf(sum[i]) + s->eps;
+        const float std = sqrtf(sum[i]) + eps;
         w[i] = w[i] + neg_clr * gi / std;
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int adagrad_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* ABI 1.1: schedules change the learning rate between steps. */
@@ -73,7 +97,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adagrad", .version = "1.0.0",
     .doc = "AdaGrad: per-coordinate steps scaled by the root of the summed squared gradients",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)

@@ -16,12 +16,20 @@
 #include <runner/plugin.h>
 #include <string.h>
 
+/* One step's constants. apply copies them into a local: a store to w[i]
+ * may alias a float in the state, which would force a reload per element
+ * and keep the loop scalar. */
+typedef struct {
+    float b1, b2, c1, c2, eps, wd, neg_step, bc2s, decay;
+} step_coef_t;
+
 typedef struct {
     double lr, beta1, beta2;
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay;
     int amsgrad, maximize, decoupled;
     uint64_t t;
     runner_pow_seq_t beta1_t, beta2_t; /* beta ** t, step by step (fixed_math.h) */
+    step_coef_t k;                     /* this step's constants: begin sets them, apply reads them */
 } adam_state_t;
 #define ADAM_HEADER 256
 _Static_assert(sizeof(adam_state_t) <= ADAM_HEADER, "header fits");
@@ -70,14 +78,7 @@ static int adamw_init(void *state, size_t n, const double *hp, uint64_t seed, ru
     return init_common(state, n, hp, 1);
 }
 
-/* One step's constants, as locals of the caller: a store to w[i] may alias
- * a float in the state, which would force a reload per element and keep
- * the loop scalar. */
-typedef struct {
-    float b1, b2, c1, c2, eps, wd, neg_step, bc2s, decay;
-} step_coef_t;
-
-/* The update over [0, n). Inlined with constant flags, each variant is a
+/* The update of n elements. Inlined with constant flags, each variant is a
  * loop without branches that GCC vectorises (sqrtf and / are exactly
  * rounded in vector form too, so the bits are those of the scalar loop). */
 static inline __attribute__((always_inline)) void adam_loop(step_coef_t k, size_t n, float *w, const float *g,
@@ -101,23 +102,44 @@ static inline __attribute__((always_inline)) void adam_loop(step_coef_t k, size_
     }
 }
 
-RUNNER_FMA_CLONES static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's scalars: t, beta ** t, the bias corrections (in double). */
+static int adam_begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     adam_state_t *s = state;
-    float *m = (float *)((char *)state + ADAM_HEADER), *v = m + n, *vmax = v + n;
     s->t++;
     const double bc1 = 1.0 - runner_pow_seq_next(&s->beta1_t); /* beta1 ** t */
     const double bc2_sqrt = sqrt(1.0 - runner_pow_seq_next(&s->beta2_t));
-    const step_coef_t k = {.b1 = s->beta1_f, .b2 = s->beta2_f, .c1 = s->one_minus_beta1, .c2 = s->one_minus_beta2,
-                           .eps = s->eps, .wd = s->weight_decay, .neg_step = (float)-(s->lr / bc1),
-                           .bc2s = (float)bc2_sqrt, .decay = (float)(1.0 - s->lr * (double)s->weight_decay)};
+    s->k = (step_coef_t){.b1 = s->beta1_f, .b2 = s->beta2_f, .c1 = s->one_minus_beta1, .c2 = s->one_minus_beta2,
+                         .eps = s->eps, .wd = s->weight_decay, .neg_step = (float)-(s->lr / bc1),
+                         .bc2s = (float)bc2_sqrt, .decay = (float)(1.0 - s->lr * (double)s->weight_decay)};
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void adam_apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const adam_state_t *s = state;
+    float *m = (float *)((char *)state + ADAM_HEADER), *v = m + n, *vmax = v + n;
+    const step_coef_t k = s->k;
     const int l2 = !s->decoupled && s->weight_decay != 0.0f;
+    w += lo, g += lo, m += lo, v += lo, vmax += lo, n = hi - lo;
     /* the common settings get loops of their own; the rest share one */
     if (!s->amsgrad && !s->maximize && !s->decoupled && !l2) adam_loop(k, n, w, g, m, v, vmax, 0, 0, 0, 0);
     else if (!s->amsgrad && !s->maximize && s->decoupled) adam_loop(k, n, w, g, m, v, vmax, 0, 0, 1, 0);
     else adam_loop(k, n, w, g, m, v, vmax, s->amsgrad, s->maximize, s->decoupled, l2);
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, adam_begin, adam_apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int adam_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* ABI 1.1: schedules change the learning rate between steps. */
@@ -136,10 +158,10 @@ static const runner_optimizer_ops_t adamw_ops = {
 static const runner_plugin_t descriptors[] = {
     {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adam", .version = "1.0.0",
      .doc = "Adam: bias-corrected moving averages of the gradient and its square",
-     .params = adam_params, .n_params = N_OF(adam_params), .optimizer = &adam_ops},
+     .params = adam_params, .n_params = N_OF(adam_params), .optimizer = &adam_ops, .extension = extension},
     {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adamw", .version = "1.0.0",
      .doc = "AdamW: Adam with decoupled weight decay",
-     .params = adamw_params, .n_params = N_OF(adamw_params), .optimizer = &adamw_ops},
+     .params = adamw_params, .n_params = N_OF(adamw_params), .optimizer = &adamw_ops, .extension = extension},
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)

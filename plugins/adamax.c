@@ -21,6 +21,7 @@ typedef struct {
     int maximize;
     uint64_t t;
     runner_pow_seq_t beta1_t; /* beta1 ** t, step by step (fixed_math.h) */
+    float value;              /* this step's -lr / (1 - beta1^t): begin sets it */
 } adamax_state_t;
 #define ADAMAX_HEADER 128
 _Static_assert(sizeof(adamax_state_t) <= ADAMAX_HEADER, "header fits");
@@ -52,16 +53,25 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's scale: -lr / (1 - beta1^t). */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     adamax_state_t *s = state;
-    float *m = (float *)((char *)state + ADAMAX_HEADER), *u = m + n;
     s->t++;
-    const float value = (float)-(s->lr / (1.0 - runner_pow_seq_next(&s->beta1_t)));
+    s->value = (float)-(s->lr / (1.0 - runner_pow_seq_next(&s->beta1_t)));
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const adamax_state_t *s = state;
+    float *m = (float *)((char *)state + ADAMAX_HEADER), *u = m + n;
+    const float value = s->value;
     const float b1 = s->beta1_f, b2 = s->beta2_f, c1 = s->one_minus_beta1, eps = s->eps, wd = s->weight_decay;
     const int maximize = s->maximize, l2 = wd != 0.0f;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = maximize ? -g[i] : g[i];
         if (l2) gi = fmaf(wd, w[i], gi);
         const float mi = fmaf(c1, gi, m[i] * b1);
@@ -70,7 +80,18 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
         m[i] = mi, u[i] = ui;
         w[i] = w[i] + value * mi / ui;
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* ABI 1.1: schedules change the learning rate between steps. */
@@ -83,7 +104,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "adamax", .version = "1.0.0",
     .doc = "Adamax: Adam with the infinity norm of past gradients in place of the second moment",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

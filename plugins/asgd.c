@@ -19,6 +19,7 @@ typedef struct {
     float eta, weight_decay;
     int maximize;
     uint64_t t;
+    float decay, neg_eta; /* this step's: begin sets them */
 } asgd_state_t;
 #define ASGD_HEADER 64
 _Static_assert(sizeof(asgd_state_t) <= ASGD_HEADER, "header fits");
@@ -47,22 +48,43 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's decay and rate from the current eta, then eta for the next. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     asgd_state_t *s = state;
     s->t++;
     const double eta = (double)s->eta;
-    const float decay = (float)(1.0 - s->lambd * eta), neg_eta = (float)-eta, wd = s->weight_decay;
+    s->decay = (float)(1.0 - s->lambd * eta), s->neg_eta = (float)-eta;
+    s->eta = (float)(s->lr / runner_pow(1.0 + s->lambd * s->lr * (double)s->t, s->alpha));
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    (void)n;
+    const asgd_state_t *s = state;
+    const float decay = s->decay, neg_eta = s->neg_eta, wd = s->weight_decay;
     const int maximize = s->maximize, l2 = wd != 0.0f;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = maximize ? -g[i] : g[i];
         if (l2) gi = fmaf(wd, w[i], gi);
         const float wi = w[i] * decay;
         w[i] = fmaf(neg_eta, gi, wi);
     }
-    s->eta = (float)(s->lr / runner_pow(1.0 + s->lambd * s->lr * (double)s->t, s->alpha));
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* A schedule sets lr, which the next eta is computed from. */
@@ -75,7 +97,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "asgd", .version = "1.0.0",
     .doc = "ASGD: SGD with a decaying step (the iterates of torch's averaged SGD)",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

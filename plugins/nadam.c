@@ -22,6 +22,7 @@ typedef struct {
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay, mu_product;
     uint64_t t;
     runner_pow_seq_t beta2_t; /* beta2 ** t, step by step (fixed_math.h) */
+    float value_g, value_m, bc2_f; /* this step's scales: begin sets them */
 } nadam_state_t;
 #define NADAM_HEADER 128
 _Static_assert(sizeof(nadam_state_t) <= NADAM_HEADER, "header fits");
@@ -55,11 +56,12 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's scalars: the momentum schedule mu_t, mu_{t+1} and its
+ * product, the bias correction of v. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     nadam_state_t *s = state;
-    float *m = (float *)((char *)state + NADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
     const double bc2 = 1.0 - runner_pow_seq_next(&s->beta2_t);
@@ -67,12 +69,22 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
     const double mu_next = s->beta1 * (1.0 - 0.5 * runner_pow(0.96, (t + 1.0) * s->momentum_decay));
     s->mu_product = s->mu_product * (float)mu;
     const float product_next = s->mu_product * (float)mu * (float)mu_next;
-    const float value_g = (float)(-s->lr * (1.0 - mu) / (1.0 - (double)s->mu_product));
-    const float value_m = (float)(-s->lr * mu_next / (1.0 - (double)product_next));
+    s->value_g = (float)(-s->lr * (1.0 - mu) / (1.0 - (double)s->mu_product));
+    s->value_m = (float)(-s->lr * mu_next / (1.0 - (double)product_next));
+    s->bc2_f = (float)bc2;
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const nadam_state_t *s = state;
+    float *m = (float *)((char *)state + NADAM_HEADER), *v = m + n;
+    const float value_g = s->value_g, value_m = s->value_m, bc2_f = s->bc2_f;
     const float b1 = s->beta1_f, b2 = s->beta2_f, c1 = s->one_minus_beta1, c2 = s->one_minus_beta2;
-    const float bc2_f = (float)bc2, eps = s->eps, wd = s->weight_decay;
+    const float eps = s->eps, wd = s->weight_decay;
     const int l2 = wd != 0.0f;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = g[i];
         if (l2) gi = fmaf(wd, w[i], gi);
         const float mi = fmaf(c1, gi, m[i] * b1), vi = fmaf(c2 * gi, gi, v[i] * b2);
@@ -81,7 +93,18 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
         const float wi = w[i] + value_g * gi / denom;
         w[i] = wi + value_m * mi / denom;
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 static void set_lr(void *state, double lr) { ((nadam_state_t *)state)->lr = lr; }
@@ -93,7 +116,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "nadam", .version = "1.0.0",
     .doc = "NAdam: Adam with Nesterov momentum (Dozat), torch's momentum schedule",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

@@ -23,6 +23,8 @@ typedef struct {
     float beta1_f, beta2_f, one_minus_beta1, one_minus_beta2, eps, weight_decay;
     uint64_t t;
     runner_pow_seq_t beta1_t, beta2_t; /* beta ** t, step by step (fixed_math.h) */
+    float rect, bc1_f, bc2_sqrt;        /* this step's scalars: begin sets them */
+    int rectified;
 } radam_state_t;
 #define RADAM_HEADER 192
 _Static_assert(sizeof(radam_state_t) <= RADAM_HEADER, "header fits");
@@ -54,24 +56,34 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* The step's scalars: the bias corrections and the rectification term. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     radam_state_t *s = state;
-    float *m = (float *)((char *)state + RADAM_HEADER), *v = m + n;
     s->t++;
     const double t = (double)s->t;
     const double beta2_t = runner_pow_seq_next(&s->beta2_t);
     const double bc1 = 1.0 - runner_pow_seq_next(&s->beta1_t), bc2 = 1.0 - beta2_t;
     const double rho_inf = 2.0 / (1.0 - s->beta2) - 1.0;
     const double rho_t = rho_inf - 2.0 * t * beta2_t / bc2;
-    const int rectified = rho_t > 5.0;
-    const float rect = rectified ? (float)sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                                 : 0.0f;
+    s->rectified = rho_t > 5.0;
+    s->rect = s->rectified ? (float)sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                           : 0.0f;
+    s->bc1_f = (float)bc1, s->bc2_sqrt = (float)sqrt(bc2);
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const radam_state_t *s = state;
+    float *m = (float *)((char *)state + RADAM_HEADER), *v = m + n;
     const float b1 = s->beta1_f, b2 = s->beta2_f, c1 = s->one_minus_beta1, c2 = s->one_minus_beta2;
-    const float bc1_f = (float)bc1, bc2_sqrt = (float)sqrt(bc2), lr = (float)s->lr, eps = s->eps, wd = s->weight_decay;
-    const int l2 = wd != 0.0f;
-    for (size_t i = 0; i < n; i++) {
+    const float bc1_f = s->bc1_f, bc2_sqrt = s->bc2_sqrt, lr = (float)s->lr, eps = s->eps, wd = s->weight_decay;
+    const float rect = s->rect;
+    const int l2 = wd != 0.0f, rectified = s->rectified;
+    for (size_t i = lo; i < hi; i++) {
         float gi = g[i];
         if (l2) gi = fmaf(wd, w[i], gi);
         const float mi = fmaf(c1, gi, m[i] * b1), vi = fmaf(c2 * gi, gi, v[i] * b2);
@@ -84,7 +96,18 @@ RUNNER_FMA_CLONES static int step(void *state, size_t n, float *w, const float *
             w[i] = w[i] - mh * lr;
         }
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 static void set_lr(void *state, double lr) { ((radam_state_t *)state)->lr = lr; }
@@ -96,7 +119,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "radam", .version = "1.0.0",
     .doc = "RAdam: Adam with the variance of its adaptive step rectified (Liu et al.)",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

@@ -48,31 +48,53 @@ static int rmsprop_init(void *state, size_t n, const double *hp, uint64_t seed, 
     return RUNNER_OK;
 }
 
-RUNNER_FMA_CLONES static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* Nothing changes per step but the arrays. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)state, (void)n, (void)err;
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi), the values in locals (a store to w[i]
+ * may alias the state). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
     const rmsprop_state_t *s = state;
     float *sq = (float *)((char *)state + RMSPROP_HEADER), *ga = sq + n, *buf = ga + n;
-    for (size_t i = 0; i < n; i++) {
-        float gi = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) gi = fmaf(s->weight_decay, w[i], gi);
-        sq[i] = fmaf(s->one_minus_alpha * gi, gi, sq[i] * s->alpha);
+    const float lr = s->lr, alpha = s->alpha, c = s->one_minus_alpha, eps = s->eps, wd = s->weight_decay;
+    const float momentum = s->momentum;
+    const int centered = s->centered, maximize = s->maximize;
+    for (size_t i = lo; i < hi; i++) {
+        float gi = maximize ? -g[i] : g[i];
+        if (wd != 0.0f) gi = fmaf(wd, w[i], gi);
+        sq[i] = fmaf(c * gi, gi, sq[i] * alpha);
         float avg;
-        if (s->centered) {
-            ga[i] = fmaf(s->one_minus_alpha, gi, ga[i] * s->alpha);
+        if (centered) {
+            ga[i] = fmaf(c, gi, ga[i] * alpha);
             avg = sqrtf(fmaf(-ga[i], ga[i], sq[i]));
         } else {
             avg = sqrtf(sq[i]);
         }
-        avg = avg + s->eps;
-        if (s->momentum > 0.0f) {
-            buf[i] = buf[i] * s->momentum + gi / avg;
-            w[i] = fmaf(-s->lr, buf[i], w[i]);
+        avg = avg + eps;
+        if (momentum > 0.0f) {
+            buf[i] = buf[i] * momentum + gi / avg;
+            w[i] = fmaf(-lr, buf[i], w[i]);
         } else {
-            w[i] = w[i] + (-s->lr) * gi / avg;
+            w[i] = w[i] + (-lr) * gi / avg;
         }
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int rmsprop_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* ABI 1.1: schedules change the learning rate between steps. */
@@ -86,7 +108,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "rmsprop", .version = "1.0.0",
     .doc = "RMSProp: steps scaled by a moving average of squared gradients",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)

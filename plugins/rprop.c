@@ -66,23 +66,43 @@ static int init(void *state, size_t n, const double *hp, uint64_t seed, runner_e
 
 static float sign_of(float x) { return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x; /* 0, -0 and NaN as torch.sign */ }
 
-RUNNER_FMA_CLONES static int step_fn(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+/* Nothing changes per step but the arrays. */
+static int begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
-    rprop_state_t *s = state;
+    (void)state, (void)n, (void)err;
+    return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi). */
+RUNNER_FMA_CLONES static void apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    const rprop_state_t *s = state;
     float *prev = (float *)((char *)state + RPROP_HEADER), *step = prev + n;
-    for (size_t i = 0; i < n; i++) {
-        float gi = s->maximize ? -g[i] : g[i];
+    const float eta_plus = s->eta_plus, eta_minus = s->eta_minus, step_min = s->step_min, step_max = s->step_max;
+    const int maximize = s->maximize;
+    for (size_t i = lo; i < hi; i++) {
+        float gi = maximize ? -g[i] : g[i];
         const float p = gi * prev[i];
-        const float f = p > 0.0f ? s->eta_plus : p < 0.0f ? s->eta_minus : p == 0.0f ? 1.0f : p;
+        const float f = p > 0.0f ? eta_plus : p < 0.0f ? eta_minus : p == 0.0f ? 1.0f : p;
         float st = step[i] * f;
-        st = st < s->step_min ? s->step_min : st > s->step_max ? s->step_max : st; /* torch.clamp keeps NaN */
+        st = st < step_min ? step_min : st > step_max ? step_max : st; /* torch.clamp keeps NaN */
         step[i] = st;
-        if (f == s->eta_minus) gi = 0.0f;
+        if (f == eta_minus) gi = 0.0f;
         w[i] = fmaf(-sign_of(gi), st, w[i]);
         prev[i] = gi;
     }
-    return RUNNER_OK;
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, begin, apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int step_fn(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* A schedule's lr is Rprop's initial step: it cannot change a run already started. */
@@ -93,7 +113,7 @@ static const runner_optimizer_ops_t ops = {
 static const runner_plugin_t descriptor = {
     RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "rprop", .version = "1.0.0",
     .doc = "Rprop: per-coordinate steps grown or shrunk by the gradient's sign (resilient backpropagation)",
-    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops,
+    .params = params, .n_params = sizeof params / sizeof params[0], .optimizer = &ops, .extension = extension,
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index) { return index == 0 ? &descriptor : NULL; }

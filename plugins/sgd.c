@@ -23,6 +23,7 @@ typedef struct {
     float lr, momentum, dampening, weight_decay;
     int nesterov, maximize;
     int have_buf; /* torch starts the buffer as a copy of the first d */
+    int buf_from_d; /* this step's: the buffer starts here (begin sets it) */
 } sgd_state_t;
 
 /* State: the header above, padded to 64 bytes, then buf[n]. */
@@ -106,23 +107,46 @@ static int nesterov_init(void *state, size_t n, const double *hp, uint64_t seed,
     return init_common(state, hp, 1, err);
 }
 
-RUNNER_FMA_CLONES static int sgd_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+static int sgd_begin(void *state, size_t n, runner_err_t *err)
 {
-    (void)err;
+    (void)n, (void)err;
     sgd_state_t *s = state;
-    float *buf = (float *)((char *)state + SGD_HEADER);
-    const float keep = (float)(1.0 - (double)s->dampening); /* torch computes 1 - dampening in double */
-    for (size_t i = 0; i < n; i++) {
-        float d = s->maximize ? -g[i] : g[i];
-        if (s->weight_decay != 0.0f) d = fmaf(s->weight_decay, w[i], d);
-        if (s->momentum != 0.0f) {
-            buf[i] = s->have_buf ? fmaf(keep, d, buf[i] * s->momentum) : d;
-            d = s->nesterov ? fmaf(s->momentum, buf[i], d) : buf[i];
-        }
-        w[i] = fmaf(-s->lr, d, w[i]);
-    }
+    s->buf_from_d = !s->have_buf;
     s->have_buf = 1;
     return RUNNER_OK;
+}
+
+/* The update of elements [lo, hi), the step's values in locals (a store
+ * to w[i] may alias the state). */
+RUNNER_FMA_CLONES static void sgd_apply(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    (void)n;
+    const sgd_state_t *s = state;
+    float *buf = (float *)((char *)state + SGD_HEADER);
+    const float keep = (float)(1.0 - (double)s->dampening); /* torch computes 1 - dampening in double */
+    const float lr = s->lr, momentum = s->momentum, wd = s->weight_decay;
+    const int maximize = s->maximize, nesterov = s->nesterov, from_d = s->buf_from_d;
+    for (size_t i = lo; i < hi; i++) {
+        float d = maximize ? -g[i] : g[i];
+        if (wd != 0.0f) d = fmaf(wd, w[i], d);
+        if (momentum != 0.0f) {
+            buf[i] = from_d ? d : fmaf(keep, d, buf[i] * momentum);
+            d = nesterov ? fmaf(momentum, buf[i], d) : buf[i];
+        }
+        w[i] = fmaf(-lr, d, w[i]);
+    }
+}
+
+/* ABI 1.5: the host may share a step out over threads. */
+static const runner_elementwise_step_t elementwise = {sizeof elementwise, sgd_begin, sgd_apply};
+static const void *extension(const char *name)
+{
+    return strcmp(name, RUNNER_EXT_ELEMENTWISE_STEP) ? NULL : &elementwise;
+}
+
+static int sgd_step(void *state, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    return runner_step_by_ranges(&elementwise, state, n, w, g, err);
 }
 
 /* ABI 1.1: schedules change the learning rate between steps. */
@@ -141,13 +165,13 @@ static const runner_optimizer_ops_t nesterov_ops = {
 static const runner_plugin_t descriptors[] = {
     {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "sgd", .version = "1.0.0",
      .doc = "stochastic gradient descent, optionally with momentum (torch.optim.SGD)",
-     .params = sgd_params, .n_params = N_OF(sgd_params), .optimizer = &sgd_ops},
+     .params = sgd_params, .n_params = N_OF(sgd_params), .optimizer = &sgd_ops, .extension = extension},
     {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "momentum", .version = "1.0.0",
      .doc = "SGD with momentum 0.9 by default (the textbook Momentum)",
-     .params = momentum_params, .n_params = N_OF(momentum_params), .optimizer = &sgd_ops},
+     .params = momentum_params, .n_params = N_OF(momentum_params), .optimizer = &sgd_ops, .extension = extension},
     {RUNNER_PLUGIN_HEADER, .kind = RUNNER_KIND_OPTIMIZER, .name = "nesterov", .version = "1.0.0",
      .doc = "SGD with Nesterov momentum, 0.9 by default",
-     .params = nesterov_params, .n_params = N_OF(nesterov_params), .optimizer = &nesterov_ops},
+     .params = nesterov_params, .n_params = N_OF(nesterov_params), .optimizer = &nesterov_ops, .extension = extension},
 };
 
 RUNNER_EXPORT const runner_plugin_t *runner_plugin_get(uint32_t index)

@@ -44,9 +44,10 @@ Test(check, every_bundled_plugin_passes)
 Test(check, what_each_kind_of_plugin_is_put_through)
 {
     cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/sgd.so"), 0, "%s", errtxt);
-    cr_expect(strstr(out, "sgd 1.0.0 (optimizer, plugin ABI 1.4): descriptor and schema valid, 6 parameters"), "%s", out);
+    cr_expect(strstr(out, "sgd 1.0.0 (optimizer, plugin ABI 1.5): descriptor and schema valid, 6 parameters"), "%s", out);
     cr_expect(strstr(out, "required parameters, given for the test: lr=0.01"), "%s", out);
     cr_expect(strstr(out, "ok: 37 parameters, 300 steps: loss 23.12 -> "), "%s", out);
+    cr_expect(strstr(out, "finite, same bits after a second init and stepped in ranges\n"), "%s", out);
     cr_assert_eq(check(RUNNER_BUILD_DIR "/plugins/conv2d.so"), 0, "%s", errtxt);
     cr_expect(strstr(out, "skipped: input (9) refused (it needs images"), "%s", out);
     cr_expect(strstr(out, "ok: input (2, 7, 6), batch 3: 84 inputs -> 80 outputs, 76 parameters"), "%s", out);
@@ -88,14 +89,19 @@ Test(check, an_absurd_state_size_is_refused_not_overrun)
 Test(check, each_self_test_failure_is_named)
 {
     cr_assert_eq(check(RUNNER_BROKEN_DIR "/bad_selftest.so"), 1, "%s%s", out, errtxt);
-    cr_expect(strstr(out, "ascent 1 (optimizer, plugin ABI 1.4): descriptor and schema valid, 1 parameter\n"
+    cr_expect(strstr(out, "ascent 1 (optimizer, plugin ABI 1.5): descriptor and schema valid, 1 parameter\n"
                           "  FAIL: convex quadratic of 1 parameter: the loss did not decrease"), "%s", out);
     cr_expect(strstr(out, "a second run after init gave other numbers (init does not reset the state)"), "%s", out);
     cr_expect(strstr(out, "step wrote past the 4 bytes of state_bytes(1)"), "%s", out);
     cr_expect(strstr(out, "FAIL: input (9), batch 3: dx[0]: backward gives"), "%s", out);
     cr_expect(strstr(out, "FAIL: input (9), batch 3: per sample (RUNNER_LAYER_PER_SAMPLE): y[0] is "), "%s", out);
     cr_expect(strstr(out, "for the batch but 0 sample by sample"), "%s", out);
-    cr_expect(strstr(out, "verdict: FAIL (5 of 5 plugins in "), "%s", out);
+    /* one parameter is one range: the first size to show it is 10 */
+    cr_expect(strstr(out, "range_dependent 1 (optimizer, plugin ABI 1.5): descriptor and schema valid, 1 parameter\n"
+                          "  ok: 1 parameter, 300 steps: "), "%s", out);
+    cr_expect(strstr(out, "  FAIL: convex quadratic of 10 parameters: its elementwise step (begin, then apply over "
+                          "ranges) gave other numbers than step"), "%s", out);
+    cr_expect(strstr(out, "verdict: FAIL (6 of 6 plugins in "), "%s", out);
 
     cr_expect_eq(check(RUNNER_BROKEN_DIR "/failing_step.so"), 1);
     cr_expect(strstr(out, "step 3 failed: step 3 fails on purpose"), "%s", out);

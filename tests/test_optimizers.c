@@ -5,12 +5,17 @@
  * case is replayed here through the plugin ABI with the same gradient
  * (g = a * w in float32) and must match bit for bit at every one of its 40
  * steps (the README says so: the same float32 operations in the same order).
- * A mismatch reports the worst relative error and its step.
+ * A mismatch reports the worst relative error and its step. Then every
+ * case again on 20,000 parameters, its step shared out over threads
+ * (RUNNER_EXT_ELEMENTWISE_STEP, cells/training/optimizer_step.c): the
+ * same bits as one call of step.
  */
 #include <math.h>
 
+#include "cells/training/optimizer_step.h"
 #include "helpers.h"
 #include "plugin_host/descriptor.h"
+#include "plugin_host/host_services.h"
 
 static registry_t reg;
 static arena_t arena;
@@ -239,4 +244,103 @@ Test(optimizers, lbfgs_plain_step_explains)
     /* the state size of a huge history saturates instead of wrapping */
     hp[5] = 100000;
     cr_expect_eq(d->optimizer->state_bytes(SIZE_MAX / 1000, hp), SIZE_MAX);
+}
+
+/* Every case of the reference, each element of a 20,000-parameter vector
+ * one of the case's own (w0 and a repeated): 40 steps through
+ * optimizer_step at 1 and at 3 threads (3 ranges, begin once a step) give
+ * the same bits, and every optimizer but L-BFGS has the extension. */
+Test(optimizers, a_step_shared_out_over_threads_gives_the_same_bits)
+{
+    enum { N = 20000, STEPS = 40 };
+    const node_t *cases = node_get(fixture, "cases");
+    float *w[2], *g = malloc(N * sizeof *g), *av = malloc(N * sizeof *av);
+    w[0] = malloc(N * sizeof(float)), w[1] = malloc(N * sizeof(float));
+    size_t shared = 0;
+    for (size_t c = 0; c < cases->n; c++) {
+        const node_t *cs = cases->items[c], *w0 = node_get(cs, "w0"), *a = node_get(cs, "a");
+        const runner_plugin_t *d = registry_find(&reg, RUNNER_KIND_OPTIMIZER, node_get(cs, "optimizer")->text)->desc;
+        optimizer_step_t o = optimizer_step_of(d);
+        cr_assert(o.elementwise, "%s has no elementwise step", d->name);
+        double hp[64];
+        resolve_hp(d, node_get(cs, "params"), hp);
+        size_t bytes = (d->optimizer->state_bytes(N, hp) + 63) & ~(size_t)63;
+        for (int run = 0; run < 2; run++) {
+            host_set_kernel_threads(run ? 3 : 1);
+            void *state = aligned_alloc(64, bytes);
+            runner_err_t perr = {{0}};
+            cr_assert_eq(d->optimizer->init(state, N, hp, 0, &perr), RUNNER_OK, "%s", perr.msg);
+            for (size_t i = 0; i < N; i++)
+                w[run][i] = (float)num(w0->items[i % w0->n]) * (1.0f + (float)(i / w0->n) * 1e-4f),
+                av[i] = (float)num(a->items[i % a->n]);
+            for (int t = 0; t < STEPS; t++) {
+                for (size_t i = 0; i < N; i++) g[i] = av[i] * w[run][i];
+                cr_assert_eq(optimizer_step(&o, state, N, w[run], g, &perr), RUNNER_OK, "%s", perr.msg);
+            }
+            free(state);
+        }
+        host_set_kernel_threads(1);
+        size_t differ = 0;
+        for (size_t i = 0; i < N; i++) differ += memcmp(&w[0][i], &w[1][i], sizeof(float)) != 0;
+        cr_expect_eq(differ, 0, "case %zu %s %s: %zu of %d parameters differ between 1 and 3 threads", c, d->name,
+                     node_to_flow(&arena, node_get(cs, "params")), differ, N);
+        shared++;
+    }
+    cr_expect_geq(shared, 49);
+    for (size_t i = 0; i < reg.n_plugins; i++) {
+        const runner_plugin_t *d = reg.plugins[i].desc;
+        if (d->kind == RUNNER_KIND_OPTIMIZER)
+            cr_expect(!plugin_extension(d, RUNNER_EXT_ELEMENTWISE_STEP) == !strcmp(d->name, "lbfgs"),
+                      "%s: every optimizer but L-BFGS steps elementwise", d->name);
+    }
+    free(w[0]), free(w[1]), free(g), free(av);
+}
+
+/* The ranges optimizer_step cuts: each element applied once a step, begin
+ * called once, at any thread count and size; too small a vector, or one
+ * thread, takes the plain step. */
+static size_t begins, steps;
+static unsigned char *applied;
+static int count_begin(void *s, size_t n, runner_err_t *err)
+{
+    (void)s, (void)n, (void)err;
+    begins++;
+    return RUNNER_OK;
+}
+static void count_apply(void *s, size_t n, size_t lo, size_t hi, float *w, const float *g)
+{
+    (void)s, (void)n, (void)w, (void)g;
+    for (size_t i = lo; i < hi; i++) __atomic_fetch_add(&applied[i], 1, __ATOMIC_RELAXED);
+}
+static int count_step(void *s, size_t n, float *w, const float *g, runner_err_t *err)
+{
+    (void)s, (void)n, (void)w, (void)g, (void)err;
+    steps++;
+    return RUNNER_OK;
+}
+
+Test(optimizers, a_shared_step_covers_every_element_once)
+{
+    static const runner_elementwise_step_t ext = {sizeof ext, count_begin, count_apply};
+    static const runner_optimizer_ops_t ops = {.size = sizeof ops, .step = count_step};
+    const optimizer_step_t o = {&ops, &ext};
+    static const size_t sizes[] = {1, 8191, 8192, 8193, 20000, 433000, 433001};
+    static const int threads[] = {1, 2, 3, 7, 16};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+            size_t n = sizes[s];
+            applied = calloc(n, 1);
+            begins = steps = 0;
+            host_set_kernel_threads(threads[t]);
+            runner_err_t e = {{0}};
+            cr_assert_eq(optimizer_step(&o, NULL, n, NULL, NULL, &e), RUNNER_OK);
+            bool plain = threads[t] == 1 || n < 8192;
+            cr_expect_eq(steps, plain, "n %zu, %d threads", n, threads[t]);
+            cr_expect_eq(begins, !plain, "n %zu, %d threads", n, threads[t]);
+            size_t once = 0;
+            for (size_t i = 0; i < n; i++) once += applied[i] == 1;
+            cr_expect_eq(once, plain ? 0 : n, "n %zu, %d threads: %zu elements applied once", n, threads[t], once);
+            free(applied);
+        }
+    host_set_kernel_threads(1);
 }

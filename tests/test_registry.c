@@ -28,7 +28,7 @@ typedef struct {
 
 static const broken_t broken_cases[] = {
     {"bad_magic.so", "bad magic 0xdeadbeef"},
-    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.4"},
+    {"wrong_major.so", "built for plugin ABI 2.3 but this runner speaks ABI 1.5"},
     {"short_size.so", "descriptor is 16 bytes, smaller than"},
     {"bad_schema.so", "default of parameter 'lr' is invalid: 5 is out of bounds"},
     {"no_entry.so", "defines no function 'runner_plugin_get': not a runner plugin (not loaded"},

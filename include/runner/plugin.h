@@ -39,7 +39,8 @@
  * new capabilities are named interfaces, not new descriptor fields; the
  * first is RUNNER_EXT_RESOLVE. 1.4 the extension RUNNER_EXT_CLOSURE_STEP:
  * optimizers that evaluate the objective at points of their own choosing
- * within one step (L-BFGS).
+ * within one step (L-BFGS). 1.5 the extension RUNNER_EXT_ELEMENTWISE_STEP:
+ * an optimizer step the host may share out over threads.
  *
  * Ownership and threading: the host owns all memory. An optimizer tells the
  * host how many bytes of state it needs for n parameters; the host allocates
@@ -61,7 +62,7 @@ extern "C" {
 
 #define RUNNER_PLUGIN_MAGIC 0x52554E52u /* "RUNR" */
 #define RUNNER_ABI_MAJOR 1
-#define RUNNER_ABI_MINOR 4
+#define RUNNER_ABI_MINOR 5
 
 /* Optional, for speed: compile a function twice, with and without the FMA
  * instructions, and let the loader pick (an ifunc). fmaf() then becomes one
@@ -356,13 +357,43 @@ typedef struct {
 typedef int (*runner_closure_step_fn)(void *state, size_t n, float *w, const float *g, double loss,
                                       const runner_closure_t *closure, runner_err_t *err);
 
+/* Extension "runner.elementwise_step" (ABI 1.5): a runner_elementwise_step_t.
+ * For an optimizer whose update of element i reads and writes only w[i],
+ * g[i] and the state's own values for element i, besides scalars that
+ * change once a step (Adam's bias corrections): the host may then share a
+ * step out over threads. It calls begin once (advance the step's scalars,
+ * keep them in the state), then apply over ranges [lo, hi) that cover
+ * [0, n) without overlap, several ranges at once on different threads.
+ * That must give exactly the bits `step` gives, for any ranges: `runner
+ * check PLUGIN.so` tests it. apply cannot fail; begin may (the host then
+ * calls no apply). A training cell with threads to spare uses it (the
+ * step of a 433,000-parameter CNN is ~0.4 ms, serial, 4% of a batch at
+ * one thread and a third of it at 16); everything else calls `step`,
+ * which runner_step_by_ranges below makes the same code. */
+#define RUNNER_EXT_ELEMENTWISE_STEP "runner.elementwise_step"
+typedef struct {
+    uint32_t size; /* sizeof(runner_elementwise_step_t) as the plugin saw it */
+    int (*begin)(void *state, size_t n, runner_err_t *err);
+    void (*apply)(void *state, size_t n, size_t lo, size_t hi, float *w, const float *g);
+} runner_elementwise_step_t;
+
+/* A step as begin, then apply over [0, n): an elementwise optimizer's
+ * `step`, so both ways run one loop. */
+static inline int runner_step_by_ranges(const runner_elementwise_step_t *e, void *state, size_t n, float *w,
+                                        const float *g, runner_err_t *err)
+{
+    if (e->begin(state, n, err) != RUNNER_OK) return RUNNER_FAIL;
+    e->apply(state, n, 0, n, w, g);
+    return RUNNER_OK;
+}
+
 /* Where an ABI 1.0 descriptor ends: the smallest size the host accepts. */
 #define RUNNER_PLUGIN_1_0_SIZE offsetof(runner_plugin_t, layer)
 /* Where an ABI 1.1 or 1.2 descriptor ends. */
 #define RUNNER_PLUGIN_1_1_SIZE offsetof(runner_plugin_t, extension)
 /* The largest descriptor a plugin of ABI 1.minor can have (1.1 appended
- * layer and param_choices; 1.2 only a flag; 1.3 extension; 1.4 only an
- * extension name). A descriptor
+ * layer and param_choices; 1.2 only a flag; 1.3 extension; 1.4 and 1.5
+ * only extension names). A descriptor
  * that claims more than its minor version has is refused unread: the host
  * cannot know where it really ends. Minors newer than this header may
  * claim more. */

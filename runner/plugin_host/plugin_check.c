@@ -74,10 +74,25 @@ static int quad_eval(void *ctx, const float *w, float *g, double *loss, runner_e
     return RUNNER_OK;
 }
 
+/* A step through RUNNER_EXT_ELEMENTWISE_STEP as a host with threads takes
+ * it: begin, then apply over ranges of 1, 2, 3, ... elements, last range
+ * first (any order, any cut must give step's bits). */
+static int step_by_pieces(const runner_elementwise_step_t *e, void *state, size_t n, float *w, const float *g,
+                          runner_err_t *err)
+{
+    if (e->begin(state, n, err) != RUNNER_OK) return RUNNER_FAIL;
+    size_t cuts[64], k = 0, at = 0;
+    for (size_t len = 1; at < n && k < 63; len++) cuts[k++] = at, at += len < n - at ? len : n - at;
+    cuts[k] = n;
+    while (k-- > 0) e->apply(state, n, cuts[k], cuts[k + 1], w, g);
+    return RUNNER_OK;
+}
+
 /* QUAD_STEPS steps from w = +-1 on f(w) = sum a_i w_i^2 / 2; w ends in w,
- * f at the start and the end in f_start and f_end. */
+ * f at the start and the end in f_start and f_end. by_pieces: the steps
+ * through the elementwise extension (step_by_pieces), not `step`. */
 static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned char *state, size_t bytes, size_t n,
-                          float *w, double *f_start, double *f_end, char *msg, size_t len)
+                          bool by_pieces, float *w, double *f_start, double *f_end, char *msg, size_t len)
 {
     const runner_optimizer_ops_t *ops = d->optimizer;
     double *a = malloc(n * sizeof *a);
@@ -99,6 +114,7 @@ static bool run_quadratic(const runner_plugin_t *d, const double *hp, unsigned c
     for (int t = 0; ok && t < QUAD_STEPS; t++) {
         for (size_t i = 0; i < n; i++) g[i] = (float)(a[i] * w[i]);
         int rc = closure_step ? closure_step(state, n, w, g, quad_loss(w, a, n), &closure, &e)
+                 : by_pieces  ? step_by_pieces(plugin_extension(d, RUNNER_EXT_ELEMENTWISE_STEP), state, n, w, g, &e)
                               : ops->step(state, n, w, g, &e);
         if (rc != RUNNER_OK) ok = fail(msg, len, "step %d failed: %s", t + 1, e.msg);
         for (size_t i = 0; ok && i < n; i++)
@@ -120,6 +136,11 @@ static bool check_optimizer(FILE *out, const runner_plugin_t *d, const double *h
         fprintf(out, "  FAIL: its own check() refuses its defaults: %s\n", e.msg);
         return false;
     }
+    const runner_elementwise_step_t *pieces = plugin_extension(d, RUNNER_EXT_ELEMENTWISE_STEP);
+    if (pieces && (!RUNNER_HAS_FIELD(pieces, runner_elementwise_step_t, apply) || !pieces->begin || !pieces->apply)) {
+        fprintf(out, "  FAIL: its %s extension has no begin or apply\n", RUNNER_EXT_ELEMENTWISE_STEP);
+        return false;
+    }
     static const size_t sizes[] = {1, 10, 37};
     bool ok = true;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && ok; s++) {
@@ -134,18 +155,24 @@ static bool check_optimizer(FILE *out, const runner_plugin_t *d, const double *h
             ok = fail(msg, sizeof msg, "out of memory");
         } else {
             memset(state, 0xA5, bytes + CANARY);
-            ok = run_quadratic(d, hp, state, bytes, n, w, &f0, &f_end, msg, sizeof msg);
+            ok = run_quadratic(d, hp, state, bytes, n, false, w, &f0, &f_end, msg, sizeof msg);
             /* again on the used state: init must reset everything a run depends on */
-            if (ok) ok = run_quadratic(d, hp, state, bytes, n, w2, &f0, &f_again, msg, sizeof msg);
+            if (ok) ok = run_quadratic(d, hp, state, bytes, n, false, w2, &f0, &f_again, msg, sizeof msg);
             if (ok && memcmp(w, w2, n * sizeof *w))
                 ok = fail(msg, sizeof msg, "a second run after init gave other numbers (init does not reset the state)");
+            /* and in pieces, as a host with threads steps an elementwise optimizer */
+            if (ok && pieces) ok = run_quadratic(d, hp, state, bytes, n, true, w2, &f0, &f_again, msg, sizeof msg);
+            if (ok && pieces && memcmp(w, w2, n * sizeof *w))
+                ok = fail(msg, sizeof msg,
+                          "its elementwise step (begin, then apply over ranges) gave other numbers than step: an "
+                          "element's update must not depend on the range it is in");
             if (ok && !(f_end < f0))
                 ok = fail(msg, sizeof msg, "the loss did not decrease: %.6g at the start, %.6g after %d steps", f0, f_end,
                           QUAD_STEPS);
         }
         if (ok)
-            fprintf(out, "  ok: %zu parameter%s, %d steps: loss %.4g -> %.4g, finite, same bits after a second init\n", n,
-                    n == 1 ? "" : "s", QUAD_STEPS, f0, f_end);
+            fprintf(out, "  ok: %zu parameter%s, %d steps: loss %.4g -> %.4g, finite, same bits after a second init%s\n",
+                    n, n == 1 ? "" : "s", QUAD_STEPS, f0, f_end, pieces ? " and stepped in ranges" : "");
         else
             fprintf(out, "  FAIL: convex quadratic of %zu parameter%s: %s\n", n, n == 1 ? "" : "s", msg);
         free(state), free(w), free(w2);

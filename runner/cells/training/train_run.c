@@ -9,6 +9,7 @@
 #include "base/size_math.h"
 #include "base/text_safety.h"
 #include "cells/training/network.h"
+#include "cells/training/optimizer_step.h"
 #include "cells/training/train.h"
 #include "config/experiment.h"
 #include "results/format.h"
@@ -235,6 +236,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     const model_t *m = tc->model;
     const runner_plugin_t *od = cell->opt->plugin->desc;
     const runner_optimizer_ops_t *ops = od->optimizer;
+    const optimizer_step_t stepper = optimizer_step_of(od);
     const size_t n = m->n_params, W = runner_shape_size(&m->input), E = tc->epochs + 1;
     int status = STATUS_OK;
     size_t steps_done = 0, evals_done = 0;
@@ -313,7 +315,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         double lr = scheduled ? schedule_lr_now(&lr_run) : lr_at >= 0 ? cell->opt->hp[lr_at] : NAN;
         if (scheduled) ops->set_lr(state, lr);
         if (o->learning_rate) o->learning_rate[t] = (float)lr;
-        if (ops->step(state, n, net.params, net.grads, err) != RUNNER_OK) {
+        if (optimizer_step(&stepper, state, n, net.params, net.grads, err) != RUNNER_OK) {
             status = STATUS_FAILED;
             goto done;
         }
