@@ -5,7 +5,9 @@
  * between tiles; the reference is the product (against double precision);
  * the general alpha and beta, beta 0 with NaN in C, signed zeros, every
  * path's multiply-add against fmaf (the portable path emulates it), and
- * the names RUNNER_KERNELS takes.
+ * the names RUNNER_KERNELS takes. And the host's products, cut into blocks
+ * by the threads there are (plugin_host/host_services.c): the reference
+ * bits at any thread count, every element written.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "kernels/gemm.h"
+#include "plugin_host/host_services.h"
 
 static const kernels_t paths[] = {KERNELS_PORTABLE, KERNELS_AVX2, KERNELS_AVX512};
 
@@ -241,4 +244,84 @@ Test(gemm, kernel_names)
     cr_assert(kernels_supported(KERNELS_PORTABLE) && kernels_supported(KERNELS_OPENBLAS));
     static const char *const names[] = {"portable", "avx2", "avx512"};
     for (size_t p = 0; p < 3; p++) cr_assert_str_eq(kernels_name(paths[p]), names[p]);
+}
+
+/* The layers' large products through the host at 1 to 16 threads, with
+ * each path: the blocks (coarse, or one per thread when those are fewer)
+ * cover C exactly and give the reference bits. C starts as NaN for beta
+ * 0, so an element no block wrote shows. */
+Test(gemm, the_hosts_blocks_give_the_reference_bits_at_any_thread_count)
+{
+    static const shape_t big[] = {
+        {0, 0, 100, 100, 4320, 1, 1}, {1, 0, 4320, 100, 100, 1, 0}, {0, 1, 100, 4320, 100, 1, 0},
+        {0, 0, 100, 100, 784, 1, 0},  {0, 0, 40, 1000, 60, 1, 0},   {0, 0, 300, 40, 200, 1, 1},
+    };
+    static const int threads[] = {1, 2, 3, 5, 16};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        const shape_t *s = &big[i];
+        operands_t o = make(s, 40 + (uint32_t)i);
+        if (s->beta == 0.0f)
+            for (size_t e = 0; e < o.nc; e++) o.c[e] = NAN;
+        float *ref = malloc(o.nc * sizeof(float)), *got = malloc(o.nc * sizeof(float));
+        memcpy(ref, o.c, o.nc * sizeof(float));
+        gemm_f32_reference(s->ta, s->tb, s->m, s->n, s->k, s->alpha, o.a, o.lda, o.b, o.ldb, s->beta, ref, o.ldc);
+        for (size_t p = 0; p < 3; p++) {
+            if (!kernels_supported(paths[p])) continue;
+            host_set_kernels(paths[p]);
+            for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+                host_set_kernel_threads(threads[t]);
+                memcpy(got, o.c, o.nc * sizeof(float));
+                host_services()->sgemm(s->ta, s->tb, s->m, s->n, s->k, s->alpha, o.a, o.lda, o.b, o.ldb, s->beta, got,
+                                       o.ldc);
+                size_t differ = 0, first = 0;
+                for (size_t e = 0; e < o.nc; e++)
+                    if (memcmp(&got[e], &ref[e], sizeof(float)) && !differ++) first = e;
+                cr_expect_eq(differ, 0, "%s, %d threads, %zu x %zu x %zu: %zu elements differ, the first (%zu, %zu)",
+                             kernels_name(paths[p]), threads[t], s->m, s->n, s->k, differ, first / o.ldc,
+                             first % o.ldc);
+            }
+        }
+        free(ref), free(got), drop(&o);
+    }
+    host_set_kernel_threads(1);
+    host_set_kernels(kernels_best());
+}
+
+/* The layouts bench/blocks.sh models: one block at one thread; coarse
+ * blocks where they keep the threads busy; else a whole number of even
+ * blocks per thread, none thinner than 8 rows or 32 columns; OpenBLAS's
+ * blocks by the shapes alone. */
+Test(gemm, the_hosts_block_layouts)
+{
+    const kernels_t own = KERNELS_AVX2;
+    product_blocks_t b = host_product_blocks(own, 100, 100, 4320, 1);
+    cr_expect_eq(b.blocks, 1);
+    b = host_product_blocks(own, 100, 100, 4320, 2); /* the coarse rule: two blocks of 50 rows */
+    cr_expect(b.blocks == 2 && !b.by_cols && b.each == 50 && b.taller == 0);
+    b = host_product_blocks(own, 100, 100, 4320, 16); /* 12 of 8 or 9 rows, the thinnest allowed */
+    cr_expect(b.blocks == 12 && !b.by_cols && b.each == 8 && b.taller == 4, "%zu blocks of %zu", b.blocks, b.each);
+    b = host_product_blocks(own, 100, 4320, 100, 16); /* 17 coarse column blocks are two rounds: 32 even ones */
+    cr_expect(b.blocks == 32 && b.by_cols && b.each == 135 && b.taller == 0, "%zu blocks of %zu", b.blocks, b.each);
+    b = host_product_blocks(own, 4320, 100, 100, 4); /* 68 blocks of 64 rows: 17 rounds, kept */
+    cr_expect(b.blocks == 68 && b.each == 64 && b.taller == 0);
+    b = host_product_blocks(own, 100, 100, 100, 16); /* under 1M multiply-adds: one block */
+    cr_expect_eq(b.blocks, 1);
+    for (int t = 1; t <= 16; t++) {
+        b = host_product_blocks(KERNELS_OPENBLAS, 100, 4320, 100, t);
+        cr_expect(b.blocks == 17 && b.each == 255, "OpenBLAS, %d threads: %zu blocks", t, b.blocks);
+    }
+    /* every layout covers its side exactly, in order */
+    static const size_t sides[][3] = {{100, 100, 4320}, {100, 4320, 100}, {4320, 100, 100}, {784, 100, 100},
+                                      {100, 784, 100},  {30, 2000, 64},   {1000, 30, 64}};
+    for (size_t s = 0; s < sizeof sides / sizeof sides[0]; s++)
+        for (int t = 1; t <= 40; t++) {
+            b = host_product_blocks(own, sides[s][0], sides[s][1], sides[s][2], t);
+            size_t next = 0, at, len;
+            for (size_t i = 0; i < b.blocks; i++) {
+                host_product_block(&b, i, &at, &len);
+                cr_assert(at == next && len > 0, "shape %zu, %d threads, block %zu at %zu (+%zu)", s, t, i, at, len);
+                next = at + len;
+            }
+            cr_expect_eq(next, b.by_cols ? sides[s][1] : sides[s][0], "shape %zu, %d threads", s, t);
+        }
 }

@@ -39,6 +39,20 @@
  * (bench/README.md). */
 #define SPLIT_WORK ((size_t)1 << 24)
 #define SPLIT_WORK_OWN ((size_t)1 << 20)
+/* When those blocks would leave threads idle (fewer blocks than threads, or
+ * a last round of the static schedule over a twentieth empty), the runner's kernels
+ * cut even blocks, a whole number of them per thread, but no thinner than
+ * 8 rows (an AVX-512 panel) or 32 columns (its widest tile), nor under
+ * 256K multiply-adds (~4 us, a few times a parallel region's cost). The
+ * CNN's affine forward (100 x 100 x 4320, 1.08 ms on one core here) was
+ * two blocks of 50 rows at any thread count: half a millisecond a batch,
+ * about what a whole batch should take on 16 threads; 12 blocks of 8 rows
+ * take 1.28 ms in all (B streams once per block), 0.11 ms per block. Its
+ * dx product was 17 blocks of columns: two rounds on 16 threads. Modelled
+ * per thread count by bench/blocks.sh (bench/README.md). */
+#define FINE_ROWS 8
+#define FINE_COLS 32
+#define FINE_WORK ((size_t)1 << 18)
 
 static int kernel_threads = 1;
 static kernels_t kernels;
@@ -52,23 +66,58 @@ static void choose_best(void)
 
 int host_kernel_threads(void) { return omp_in_parallel() ? 1 : kernel_threads; }
 
-/* One product, as gemm_f32 takes it, and how it is cut into blocks. */
+/* One product, as gemm_f32 takes it, and its blocks. */
 typedef struct {
     int trans_a, trans_b;
     size_t m, n, k, lda, ldb, ldc;
     float alpha, beta;
     const float *a, *b;
     float *c;
-    bool by_cols;         /* blocks of columns of C, else of rows */
-    size_t extent, each;  /* rows (columns) in all, and per block */
+    product_blocks_t bl;
 } product_t;
 
-/* Block i of the product (rows or columns [i each, (i+1) each) of C), by one kernel call. */
+/* target blocks for the runner's kernels, or fewer: along the side with
+ * more units (FINE_ROWS rows, FINE_COLS columns), as many as the units and
+ * FINE_WORK allow, spread evenly (100 rows in 12 blocks: 4 of 9, 8 of 8). */
+static product_blocks_t even_blocks(size_t m, size_t n, size_t work, size_t target)
+{
+    bool by_cols = n / FINE_COLS > m / FINE_ROWS;
+    size_t extent = by_cols ? n : m, most = extent / (by_cols ? FINE_COLS : FINE_ROWS), by_work = work / FINE_WORK;
+    if (most > by_work) most = by_work;
+    size_t blocks = target < most ? target : most ? most : 1;
+    return (product_blocks_t){by_cols, blocks, extent, extent / blocks, extent % blocks};
+}
+
+product_blocks_t host_product_blocks(kernels_t k, size_t m, size_t n, size_t K, int threads)
+{
+    size_t work = size_mul(size_mul(m, n), K); /* a plugin's sizes: saturates */
+    bool big = k == KERNELS_OPENBLAS ? work >= SPLIT_WORK : threads > 1 && work >= SPLIT_WORK_OWN;
+    bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
+    size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
+    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1;
+    if (big && k != KERNELS_OPENBLAS) {
+        /* the static schedule gives the slowest thread `rounds` blocks: when
+         * that leaves over a twentieth of the threads' time idle, cut
+         * threads x rounds even blocks (17 blocks on 16 threads are 32) */
+        size_t T = (size_t)threads, rounds = (blocks + T - 1) / T;
+        if (blocks * 20 < T * rounds * 19) return even_blocks(m, n, work, T * rounds);
+    }
+    return (product_blocks_t){by_cols, blocks, extent, (extent + blocks - 1) / blocks, 0};
+}
+
+void host_product_block(const product_blocks_t *bl, size_t i, size_t *at, size_t *len)
+{
+    *at = i * bl->each + (i < bl->taller ? i : bl->taller);
+    *len = bl->taller ? bl->each + (i < bl->taller) : bl->extent - *at < bl->each ? bl->extent - *at : bl->each;
+}
+
+/* Block i of the product, by one kernel call. */
 static void sgemm_block(const product_t *p, size_t i)
 {
-    size_t at = i * p->each, len = p->extent - at < p->each ? p->extent - at : p->each;
-    size_t r0 = p->by_cols ? 0 : at, rows = p->by_cols ? p->m : len;
-    size_t c0 = p->by_cols ? at : 0, cols = p->by_cols ? len : p->n;
+    size_t at, len;
+    host_product_block(&p->bl, i, &at, &len);
+    size_t r0 = p->bl.by_cols ? 0 : at, rows = p->bl.by_cols ? p->m : len;
+    size_t c0 = p->bl.by_cols ? at : 0, cols = p->bl.by_cols ? len : p->n;
     const float *a0 = p->trans_a ? p->a + r0 : p->a + r0 * p->lda; /* rows of op(A): rows of A, or columns when transposed */
     const float *b0 = p->trans_b ? p->b + c0 * p->ldb : p->b + c0; /* columns of op(B) likewise */
     gemm_f32(kernels, p->trans_a, p->trans_b, rows, cols, p->k, p->alpha, a0, p->lda, b0, p->ldb, p->beta,
@@ -80,13 +129,9 @@ static void host_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
 {
     pthread_once(&kernels_once, choose_best);
     int threads = host_kernel_threads();
-    size_t work = size_mul(size_mul(m, n), k); /* a plugin's sizes: saturates */
-    bool big = kernels == KERNELS_OPENBLAS ? work >= SPLIT_WORK : threads > 1 && work >= SPLIT_WORK_OWN;
-    bool by_cols = big && m <= 2 * BLOCK_ROWS && n > 2 * BLOCK_COLS, by_rows = big && !by_cols && m > BLOCK_ROWS;
-    size_t extent = by_cols ? n : m, unit = by_cols ? BLOCK_COLS : BLOCK_ROWS;
-    size_t blocks = by_rows || by_cols ? (extent + unit - 1) / unit : 1;
     const product_t p = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c,
-                         by_cols, extent, (extent + blocks - 1) / blocks};
+                         host_product_blocks(kernels, m, n, k, threads)};
+    const size_t blocks = p.bl.blocks;
     if (threads <= 1 || blocks <= 1) { /* no region: even an inactive one costs a team's setup */
         for (size_t i = 0; i < blocks; i++) sgemm_block(&p, i);
         return;

@@ -13,6 +13,7 @@
 #define RUNNER_HOST_SERVICES_H
 
 #include <runner/plugin.h>
+#include <stdbool.h>
 
 #include "kernels/gemm.h"
 
@@ -27,6 +28,19 @@ void host_set_kernel_threads(int threads);
  * best this CPU runs: cmd_run sets it), and which they are. */
 void host_set_kernels(kernels_t k);
 kernels_t host_kernels(void);
+
+/* How a product C (m x n) = op(A) op(B) with K terms is cut into blocks
+ * of rows or columns of C, run side by side (host_services.c says why):
+ * blocks of `each` rows (columns), the first `taller` one more, the last
+ * shorter when taller is 0. With the runner's kernels the bits do not
+ * depend on it; OpenBLAS's blocks depend on the shapes only. */
+typedef struct {
+    bool by_cols;
+    size_t blocks, extent, each, taller;
+} product_blocks_t;
+product_blocks_t host_product_blocks(kernels_t k, size_t m, size_t n, size_t K, int threads);
+/* Where block i starts along the cut side, and its length. */
+void host_product_block(const product_blocks_t *bl, size_t i, size_t *at, size_t *len);
 
 /* The threads a parallel_for called here and now would use: 1 inside a
  * parallel region, else what host_set_kernel_threads said. */
