@@ -12,17 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "kernels/gemm.h"
 #include "plugin_host/host_services.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 typedef struct {
     const char *name;
@@ -53,9 +46,9 @@ static double best_of(int reps, kernels_t kern, const operands_t *o, const produ
 {
     double best = 1e9;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = now_seconds();
         block(kern, o, bl, i);
-        double t = now() - t0;
+        double t = now_seconds() - t0;
         if (t < best) best = t;
     }
     return best;
@@ -100,9 +93,9 @@ int main(void)
                 host_set_kernel_threads(2);
                 double best = 1e9;
                 for (int r = 0; r < 20; r++) {
-                    double t1 = now();
+                    double t1 = now_seconds();
                     host_services()->sgemm(s->ta, s->tb, s->m, s->n, s->k, 1, a, o.lda, b, o.ldb, 0, c, s->n);
-                    if (now() - t1 < best) best = now() - t1;
+                    if (now_seconds() - t1 < best) best = now_seconds() - t1;
                 }
                 host_set_kernel_threads(1);
                 printf("; measured %5.0f us (%.1fx)", best * 1e6, one / best);

@@ -6,18 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "kernels/gemm.h"
 
 void openblas_set_num_threads(int);
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 typedef struct {
     const char *name;
@@ -63,12 +56,12 @@ int main(void)
             double best = 1e9;
             long reps = (long)(ks[q] == KERNELS_PORTABLE ? 2e6 : 1e8) / (long)(p->m * p->n * p->k) + 1;
             for (int t = 0; t < 5; t++) {
-                double t0 = now();
+                double t0 = now_seconds();
                 for (long r = 0; r < reps; r++) {
                     memcpy(c, c0, nc * 4);
                     gemm_f32(ks[q], p->ta, p->tb, p->m, p->n, p->k, 1, a, lda, b, ldb, p->beta, c, p->n);
                 }
-                double dt = (now() - t0) / (double)reps;
+                double dt = (now_seconds() - t0) / (double)reps;
                 if (dt < best) best = dt;
             }
             printf(" %7.1fus %4.0fGF%s", best * 1e6, 2.0 * (double)(p->m * p->n * p->k) / best / 1e9,

@@ -18,7 +18,9 @@ Then what could explain a per-core gap: the CPU, its caches and NUMA
 nodes, the kernels picked, page faults per CNN epoch (perf stat, if there),
 and the CNN at the most threads with each kernel path, with the threads
 bound to cores (OMP_PROC_BIND), and with memory interleaved over the NUMA
-nodes (numactl, if there). Prints markdown tables for bench/README.md.
+nodes (numactl, if there); last, bench/blocks.sh's model of the products'
+blocks against the CNN measured here (if a C compiler is there). Prints
+markdown tables for bench/README.md.
 """
 import os
 import re
@@ -132,6 +134,10 @@ def main():
                        ["-o", os.path.join(tmp, "p.h5"), "--force", "--quiet", "-j", str(t)], check=False)
                 stats = {l.split(",")[2]: l.split(",")[0] for l in r.stderr.splitlines() if l.count(",") >= 3}
                 print("- %d thread(s): %s" % (t, ", ".join("%s %s" % (k, v) for k, v in stats.items())))
+        if shutil.which("cc"):
+            r = sh([os.path.join(ROOT, "bench", "blocks.sh")], check=False)
+            print("\n## The products' blocks per thread count (bench/blocks.sh)\n")
+            print("    " + (r.stdout if r.returncode == 0 else r.stderr[-2000:]).strip().replace("\n", "\n    "))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/size_math.h"
 #include "base/text_safety.h"
+#include "cells/training/gather.h"
 #include "cells/training/network.h"
 #include "cells/training/optimizer_step.h"
 #include "cells/training/train.h"
@@ -75,15 +76,10 @@ static int evaluate(network_t *net, const samples_t *s, int32_t *labels, histogr
     for (size_t at = 0; at < s->n; at += net->batch) {
         size_t B = s->n - at < net->batch ? s->n - at : net->batch;
         const int32_t *y = s->y + at;
+        gather_rows(network_input(net), s->x, W, s->idx, NULL, at, B);
         if (s->idx) {
-            float *in = network_input(net);
-            for (size_t r = 0; r < B; r++) {
-                memcpy(in + r * W, s->x + (size_t)s->idx[at + r] * W, W * sizeof(float));
-                labels[r] = s->y[s->idx[at + r]];
-            }
+            for (size_t r = 0; r < B; r++) labels[r] = s->y[s->idx[at + r]];
             y = labels;
-        } else {
-            memcpy(network_input(net), s->x + at * W, B * W * sizeof(float));
         }
         double l;
         if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, y, &l, err) != RUNNER_OK)
@@ -288,10 +284,9 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         }
         size_t first = in_epoch * tc->batch;
         size_t B = tc->n_train - first < tc->batch ? tc->n_train - first : tc->batch;
-        float *x = network_input(&net);
+        gather_rows(network_input(&net), tc->data->train.x, W, order, split.train_idx, first, B);
         for (size_t r = 0; r < B; r++) {
             size_t s = split.train_idx ? split.train_idx[order[first + r]] : order[first + r];
-            memcpy(x + r * W, tc->data->train.x + s * W, W * sizeof *x);
             labels[r] = tc->data->train.y[s];
         }
         double loss;
