@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/runner ] || make build
+RUNNER_DEPS=bench scripts/install-deps.sh # PyTorch, the peer
 exec /usr/bin/python3 bench/train.py "$@"
