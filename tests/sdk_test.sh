@@ -39,7 +39,9 @@ cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $(PKG_CONFIG_PATH="$prefix/lib/p
 runner=$prefix/bin/runner
 for so in "$work/custom_optimizer/lion.so" "$work/custom_layer/leaky_relu.so" "$work/pkgconfig-build/lion.so"; do
   step "runner check $so"
-  "$runner" check "$so"
+  "$runner" check "$so" | tee "$work/check.txt"
+  # lion's elementwise step (ABI 1.5) is found and gives step's bits in ranges
+  case $so in *lion.so) has "same bits after a second init and stepped in ranges" "$work/check.txt" ;; esac
 done
 
 step "Lion in a sweep beside SGD and Adam (bundled plugins found by the installed runner)"
