@@ -22,9 +22,10 @@
  * Concurrency: the host calls a plugin's operations on several threads at
  * once, each call with its own state, work and parameters (one instance per
  * cell, cells side by side); operations on one instance are never
- * concurrent. Optimizer check and state_bytes, and layer shape, state_bytes
- * and work_bytes, may run on any thread while other cells compute: they
- * must be pure functions of their arguments. A layer call may itself spread
+ * concurrent, except an elementwise step's apply over disjoint ranges
+ * (RUNNER_EXT_ELEMENTWISE_STEP, below). Optimizer check and state_bytes,
+ * and layer shape, state_bytes and work_bytes, may run on any thread while
+ * other cells compute: they must be pure functions of their arguments. A layer call may itself spread
  * work over threads with host->parallel_for, never with threads of its own.
  *
  * Learning-rate schedules find the base rate in the optimizer's parameter

@@ -39,11 +39,12 @@
  * (bench/README.md). */
 #define SPLIT_WORK ((size_t)1 << 24)
 #define SPLIT_WORK_OWN ((size_t)1 << 20)
-/* When those blocks would leave threads idle (fewer blocks than threads, or
- * a last round of the static schedule over a twentieth empty), the runner's kernels
- * cut even blocks, a whole number of them per thread, but no thinner than
- * 8 rows (an AVX-512 panel) or 32 columns (its widest tile), nor under
- * 256K multiply-adds (~4 us, a few times a parallel region's cost). The
+/* When those blocks would leave threads idle (fewer blocks than threads,
+ * or a last round of the static schedule over a twentieth empty), the
+ * runner's kernels cut even blocks, a whole number of them per thread, but
+ * no thinner than 8 rows (an AVX-512 panel) or 32 columns (its widest
+ * tile), nor under 256K multiply-adds (~4 us, a few times a parallel
+ * region's cost). The
  * CNN's affine forward (100 x 100 x 4320, 1.08 ms on one core here) was
  * two blocks of 50 rows at any thread count: half a millisecond a batch,
  * about what a whole batch should take on 16 threads; 12 blocks of 8 rows
@@ -76,7 +77,7 @@ typedef struct {
     product_blocks_t bl;
 } product_t;
 
-/* target blocks for the runner's kernels, or fewer: along the side with
+/* `target` blocks for the runner's kernels, or fewer: along the side with
  * more units (FINE_ROWS rows, FINE_COLS columns), as many as the units and
  * FINE_WORK allow, spread evenly (100 rows in 12 blocks: 4 of 9, 8 of 8). */
 static product_blocks_t even_blocks(size_t m, size_t n, size_t work, size_t target)
@@ -99,8 +100,8 @@ product_blocks_t host_product_blocks(kernels_t k, size_t m, size_t n, size_t K, 
         /* the static schedule gives the slowest thread `rounds` blocks: when
          * that leaves over a twentieth of the threads' time idle, cut
          * threads x rounds even blocks (17 blocks on 16 threads are 32) */
-        size_t T = (size_t)threads, rounds = (blocks + T - 1) / T;
-        if (blocks * 20 < T * rounds * 19) return even_blocks(m, n, work, T * rounds);
+        size_t T = (size_t)threads, rounds = (blocks + T - 1) / T, slots = size_mul(T, rounds);
+        if (size_mul(blocks, 20) < size_mul(slots, 19)) return even_blocks(m, n, work, slots);
     }
     return (product_blocks_t){by_cols, blocks, extent, (extent + blocks - 1) / blocks, 0};
 }
