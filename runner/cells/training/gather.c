@@ -11,36 +11,37 @@
 #define SHARE_BYTES ((size_t)128 << 10)
 
 typedef struct {
-    float *dst;
-    const float *x;
-    size_t width;
-    const uint32_t *rows, *map;
+    const batch_rows_t *src;
     size_t first, B;
+    float *dst;
 } gather_t;
+
+static size_t row_of(const batch_rows_t *s, size_t at)
+{
+    size_t i = s->rows ? s->rows[at] : at;
+    return s->map ? s->map[i] : i;
+}
 
 static void copy_chunk(void *arg, size_t chunk)
 {
     const gather_t *g = arg;
+    const batch_rows_t *s = g->src;
     size_t lo = chunk * CHUNK_ROWS, hi = lo + CHUNK_ROWS < g->B ? lo + CHUNK_ROWS : g->B;
-    if (!g->rows && !g->map) { /* consecutive rows: one copy */
-        memcpy(g->dst + lo * g->width, g->x + (g->first + lo) * g->width, (hi - lo) * g->width * sizeof(float));
+    if (!s->rows && !s->map) { /* consecutive rows: one copy */
+        memcpy(g->dst + lo * s->width, s->x + (g->first + lo) * s->width, (hi - lo) * s->width * sizeof(float));
         return;
     }
-    for (size_t r = lo; r < hi; r++) {
-        size_t i = g->rows ? g->rows[g->first + r] : g->first + r;
-        if (g->map) i = g->map[i];
-        memcpy(g->dst + r * g->width, g->x + i * g->width, g->width * sizeof(float));
-    }
+    for (size_t r = lo; r < hi; r++)
+        memcpy(g->dst + r * s->width, s->x + row_of(s, g->first + r) * s->width, s->width * sizeof(float));
 }
 
-void gather_rows(float *dst, const float *x, size_t width, const uint32_t *rows, const uint32_t *map, size_t first,
-                 size_t B)
+void gather_rows(const batch_rows_t *src, size_t first, size_t B, float *dst, int32_t *labels)
 {
-    gather_t g = {dst, x, width, rows, map, first, B};
+    gather_t g = {src, first, B, dst};
     size_t chunks = (B + CHUNK_ROWS - 1) / CHUNK_ROWS;
-    if (B * width * sizeof(float) < SHARE_BYTES) {
+    if (B * src->width * sizeof(float) < SHARE_BYTES)
         for (size_t c = 0; c < chunks; c++) copy_chunk(&g, c);
-        return;
-    }
-    host_services()->parallel_for(chunks, copy_chunk, &g);
+    else
+        host_services()->parallel_for(chunks, copy_chunk, &g);
+    for (size_t r = 0; labels && r < B; r++) labels[r] = src->y[row_of(src, first + r)];
 }

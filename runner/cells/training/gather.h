@@ -10,9 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Row r of dst (width floats) = row i of x, i = rows ? rows[first + r] :
- * first + r, then i = map[i] when map is given; for r in [0, B). */
-void gather_rows(float *dst, const float *x, size_t width, const uint32_t *rows, const uint32_t *map, size_t first,
-                 size_t B);
+/* Which rows of a data set (x: width floats a row, y: labels) make a
+ * batch: row r is row i of the set, i = rows ? rows[first + r] : first + r,
+ * then i = map[i] when map is given. */
+typedef struct {
+    const float *x;
+    const int32_t *y;
+    size_t width;
+    const uint32_t *rows, *map;
+} batch_rows_t;
+
+/* Rows [first, first + B) of the batch into dst (B x width floats), and
+ * their labels into labels unless it is NULL. */
+void gather_rows(const batch_rows_t *src, size_t first, size_t B, float *dst, int32_t *labels);
 
 #endif

@@ -76,11 +76,9 @@ static int evaluate(network_t *net, const samples_t *s, int32_t *labels, histogr
     for (size_t at = 0; at < s->n; at += net->batch) {
         size_t B = s->n - at < net->batch ? s->n - at : net->batch;
         const int32_t *y = s->y + at;
-        gather_rows(network_input(net), s->x, W, s->idx, NULL, at, B);
-        if (s->idx) {
-            for (size_t r = 0; r < B; r++) labels[r] = s->y[s->idx[at + r]];
-            y = labels;
-        }
+        const batch_rows_t src = {s->x, s->y, W, s->idx, NULL};
+        gather_rows(&src, at, B, network_input(net), s->idx ? labels : NULL);
+        if (s->idx) y = labels;
         double l;
         if (network_forward(net, B, 0, err) != RUNNER_OK || network_loss(net, B, y, &l, err) != RUNNER_OK)
             return RUNNER_FAIL;
@@ -274,6 +272,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
     }
     o->epoch_seconds[0] = 0.0f;
     evals_done = 1;
+    const batch_rows_t batch = {tc->data->train.x, tc->data->train.y, W, order, split.train_idx};
     double epoch_start = now_seconds();
     for (uint64_t t = 0; t < tc->iterations; t++) {
         size_t in_epoch = (size_t)(t % tc->per_epoch);
@@ -284,11 +283,7 @@ int train_run(const cell_t *cell, const train_outputs_t *o, int (*poll)(void *ar
         }
         size_t first = in_epoch * tc->batch;
         size_t B = tc->n_train - first < tc->batch ? tc->n_train - first : tc->batch;
-        gather_rows(network_input(&net), tc->data->train.x, W, order, split.train_idx, first, B);
-        for (size_t r = 0; r < B; r++) {
-            size_t s = split.train_idx ? split.train_idx[order[first + r]] : order[first + r];
-            labels[r] = tc->data->train.y[s];
-        }
+        gather_rows(&batch, first, B, network_input(&net), labels);
         double loss;
         if (network_forward(&net, B, 1, err) != RUNNER_OK || network_backward(&net, B, labels, &loss, err) != RUNNER_OK) {
             status = STATUS_FAILED;
