@@ -179,6 +179,31 @@ Test(resume, sigterm_stops_cleanly_with_143)
     interrupt_with(SIGTERM, 143);
 }
 
+/* The handlers are in place once the file exists: a signal the moment it
+ * appears still stops the sweep cleanly (130, an interrupted file that
+ * resumes), never kills the process half-way through creating it. */
+Test(resume, a_signal_as_soon_as_the_file_exists_stops_cleanly)
+{
+    write_file("sweep.yaml", sweep_yaml);
+    char cmd[1024];
+    for (int k = 0; k < 5; k++) {
+        unlink(in_dir("now.h5"));
+        snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet", in_dir("sweep.yaml"), in_dir("now.h5"));
+        pid_t pid = spawn_runner(cmd);
+        double t0 = now();
+        while (!exists("now.h5") && now() - t0 < 60) {
+        }
+        kill(pid, SIGINT);
+        cr_assert_eq(wait_exit(pid), 130, "attempt %d", k);
+        results_t got;
+        cr_assert(read_results("now.h5", &got), "attempt %d", k);
+        cr_expect_eq(got.run_state, RUN_INTERRUPTED, "attempt %d", k);
+        free_results(&got);
+    }
+    snprintf(cmd, sizeof cmd, "%s -o %s -j 2 --quiet --resume", in_dir("sweep.yaml"), in_dir("now.h5"));
+    cr_assert_eq(wait_exit(spawn_runner(cmd)), 0);
+}
+
 Test(resume, refuses_a_file_from_another_config)
 {
     write_file("sweep.yaml", sweep_yaml);

@@ -581,10 +581,18 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
         return err_set(err, ERR_USAGE, (mark_t){0},
                        "OMP_NUM_THREADS asks for %d threads, more than %d; give -j N (from 1 to %d)", threads,
                        CLI_MAX_THREADS, CLI_MAX_THREADS);
+    /* Installed before the file is created, so that once it exists a
+     * signal asks the sweep to stop (and is seen by its first poll) instead
+     * of killing the process: scripts and tests wait for the file, then
+     * signal (test_mpi's fixed delay once landed in the gap). */
+    interrupt_install();
     if (coordinator && (rc = journal_check(output, err)) == ERR_OK)
         rc = open_output(cli, exp, output, threads, mpi_link_size(mpi), &out, &todo, &sum, err);
     if (mpi) rc = agree_on_output(mpi, ctx, rc, exit_status);
-    if (rc) return rc;
+    if (rc) {
+        interrupt_restore();
+        return rc;
+    }
 
     *exit_status = 1; /* the file exists: from here on a failure is a runtime one */
     journal_t *journal = NULL;
@@ -592,10 +600,14 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
     if (coordinator && (rc = prepare_journal(cli, exp, output, threads, todo, &journal, &suspects, err))) {
         h5out_close(out, &(err_t){0});
         free(todo);
+        interrupt_restore();
         if (mpi) agree_on_output(mpi, ctx, rc, exit_status); /* the others end with rank 0 */
         return rc;
     }
-    if (mpi && (rc = agree_on_output(mpi, ctx, ERR_OK, exit_status))) return rc;
+    if (mpi && (rc = agree_on_output(mpi, ctx, ERR_OK, exit_status))) {
+        interrupt_restore();
+        return rc;
+    }
     int all_threads = mpi ? mpi_link_sum(mpi, threads) : threads;
     char *again = join_command_line(cli->argc, cli->argv, "--force", "--resume");
     size_t hint_len = again ? strlen(again) + 32 : 0;
@@ -613,7 +625,6 @@ static err_code_t run_job(const run_options_t *cli, registry_t *reg, run_context
                          .cell_timeout = cli->cell_timeout,
                          .resume_hint = again};
     sweep_stop_t stop;
-    interrupt_install();
     crash_install(hint);
     rc = phases_run(exp, out, &opts, mpi, &sum, &stop, err); /* a study with select: runs twice (sweep/phases.h) */
     crash_restore();

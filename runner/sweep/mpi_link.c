@@ -68,6 +68,8 @@ struct mpi_link {
     size_t max_cells;
     recv_buf_t bufs[RECV_BUFFERS];
     pthread_cond_t buf_freed;
+    sweep_t *serving;     /* the sweep serve() answers for, while it does */
+    double signalled_at;  /* when serve() first saw the sweep signalled, 0 before */
     bool peers_lost;
 };
 
@@ -78,7 +80,29 @@ static void nap(void)
     }
 }
 
-/* Complete a request without holding the lock (or a core) while waiting. */
+/* Whether the coordinator gives the other ranks up: once its sweep is
+ * signalled (mpirun sends SIGTERM to every rank when one dies, and SIGKILL
+ * a few seconds later), it waits for them SIGNAL_GRACE_SECONDS at most. A
+ * dead rank never answers, and a receive from a rank killed in the middle
+ * of sending never completes: Open MPI 4.1's shared-memory transport prints
+ * "Read -1, expected N, errno = 3" and the request stays pending for ever
+ * without an error (a test program's MPI_Test loop showed it). Rank 0 once
+ * sat there until mpirun's SIGKILL and left the file unmarked (test_mpi
+ * under load). After giving up, no MPI call is made again. */
+static bool give_up_on_peers(mpi_link_t *m)
+{
+    if (m->peers_lost) return true;
+    if (!m->serving || !sweep_signalled(m->serving)) return false;
+    double t = now_seconds();
+    if (m->signalled_at == 0) m->signalled_at = t;
+    if (t - m->signalled_at <= SIGNAL_GRACE_SECONDS) return false;
+    m->peers_lost = true;
+    return true;
+}
+
+/* Complete a request without holding the lock (or a core) while waiting;
+ * on the coordinator, MPI_ERR_PENDING when it gave the peers up first (the
+ * request is left posted: its buffer must not be reused). */
 static int wait_request(mpi_link_t *m, MPI_Request *req)
 {
     for (;;) {
@@ -87,6 +111,7 @@ static int wait_request(mpi_link_t *m, MPI_Request *req)
         int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         pthread_mutex_unlock(&m->lock);
         if (rc != MPI_SUCCESS || done) return rc;
+        if (give_up_on_peers(m)) return MPI_ERR_PENDING;
         nap();
     }
 }
@@ -264,8 +289,11 @@ static void take_batch(mpi_link_t *m, sweep_t *s, const MPI_Status *st)
         if (!rb) pthread_cond_wait(&m->buf_freed, &m->lock);
     }
     rb->busy = true;
-    int rc = MPI_Recv(rb->bytes, count, MPI_BYTE, st->MPI_SOURCE, TAG_BATCH, m->comm, MPI_STATUS_IGNORE);
+    MPI_Request req;
+    int rc = MPI_Irecv(rb->bytes, count, MPI_BYTE, st->MPI_SOURCE, TAG_BATCH, m->comm, &req);
     pthread_mutex_unlock(&m->lock);
+    if (rc == MPI_SUCCESS) rc = wait_request(m, &req);
+    if (m->peers_lost) return; /* rb stays busy: the receive is still posted into it */
     uint64_t head[2];
     memcpy(head, rb->bytes, sizeof head);
     size_t n = (size_t)(head[1] - head[0]);
@@ -304,17 +332,12 @@ static void serve(void *ctx, sweep_t *s)
         }
     }
     bool stop_sent = false;
-    double stop_at = 0;
-    while (active > 0) {
+    m->serving = s;
+    while (active > 0 && !give_up_on_peers(m)) {
         if (!stop_sent && sweep_stopping(s)) {
             for (int r = 1; r < m->size; r++)
                 if (!ended[r]) send_to(m, NULL, 0, r, TAG_STOP);
             stop_sent = true;
-            stop_at = now_seconds();
-        }
-        if (stop_sent && sweep_signalled(s) && now_seconds() - stop_at > SIGNAL_GRACE_SECONDS) {
-            m->peers_lost = true;
-            break;
         }
         int flag = 0;
         MPI_Status st;
@@ -327,7 +350,7 @@ static void serve(void *ctx, sweep_t *s)
         }
         int src = st.MPI_SOURCE;
         if (st.MPI_TAG == TAG_ASK) {
-            recv_from(m, NULL, 0, src, TAG_ASK);
+            if (recv_from(m, NULL, 0, src, TAG_ASK) == MPI_ERR_PENDING) break; /* given up */
             size_t c0 = 0, c1 = 0;
             bool got = sweep_take_batch(s, &c0, &c1);
             uint64_t give[3] = {c0, c1, got};
@@ -336,7 +359,7 @@ static void serve(void *ctx, sweep_t *s)
             take_batch(m, s, &st);
         } else if (st.MPI_TAG == TAG_END) {
             end_msg_t msg;
-            recv_from(m, &msg, sizeof msg, src, TAG_END);
+            if (recv_from(m, &msg, sizeof msg, src, TAG_END) == MPI_ERR_PENDING) break;
             sweep_peer_end_t end = {.signal = msg.signal, .failed = msg.failed};
             if (msg.failed) {
                 end.err.code = (err_code_t)msg.code;
@@ -349,6 +372,7 @@ static void serve(void *ctx, sweep_t *s)
             drop_message(m, &st);
         }
     }
+    m->serving = NULL;
     free(ended);
 }
 
